@@ -1,0 +1,36 @@
+"""The package exports what the README documents, and nothing it does not name."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import voicelab
+
+PUBLIC_MODULES = ["voicelab.audio", "voicelab.errors", "voicelab.plots", "voicelab.pricing"]
+
+
+def test_top_level_names_resolve():
+    for name in voicelab.__all__:
+        assert getattr(voicelab, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        voicelab.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_module_all_is_explicit_and_resolves(module_name):
+    module = importlib.import_module(module_name)
+    assert module.__all__, f"{module_name} needs an explicit __all__"
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module_name}.__all__ names missing {name}"
+
+
+def test_every_error_derives_from_the_root():
+    from voicelab import errors
+
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.VoicelabError), name
