@@ -8,7 +8,7 @@ import pytest
 
 import voicelab
 
-PUBLIC_MODULES = ["voicelab.audio", "voicelab.errors", "voicelab.plots", "voicelab.pricing"]
+PUBLIC_MODULES = ["voicelab.audio", "voicelab.errors", "voicelab.plots", "voicelab.pricing", "voicelab.vad", "voicelab.vad.server_vad", "voicelab.vad.evaluation"]
 
 
 def test_top_level_names_resolve():
