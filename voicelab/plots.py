@@ -1,0 +1,204 @@
+"""Plots of audio: waveform and spectrogram (matplotlib).
+
+Same habits as librosa's ``display``: each function takes ``ax=None`` (the current axes), returns
+the artist it drew, never calls ``plt.show()``, and puts time in seconds on the x axis. Stereo
+input is down-mixed to mono first.
+
+``timeline`` (a Realtime session's events and audio on one time axis) lives in
+:mod:`voicelab.realtime.timeline` and is re-exported here, loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from matplotlib import mlab
+
+from voicelab.audio import _check_sr, to_mono
+from voicelab.errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PolyCollection, QuadMesh
+    from matplotlib.lines import Line2D
+
+    from voicelab.realtime.timeline import timeline
+
+__all__ = ["spectrogram", "timeline", "waveform"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "timeline":  # lazy: plotting audio should not import the realtime client
+        from voicelab.realtime.timeline import timeline
+
+        return timeline
+    raise AttributeError(f"module 'voicelab.plots' has no attribute {name!r}")
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        return plt.gca()
+    return ax
+
+
+def waveform(
+    y: np.ndarray,
+    sr: int,
+    *,
+    ax: Axes | None = None,
+    max_points: int = 4000,
+    offset: float = 0.0,
+    **kwargs: Any,
+) -> Line2D | PolyCollection:
+    """Plot amplitude against time; long signals are drawn as a min/max envelope.
+
+    A signal of at most ``max_points`` samples is drawn sample by sample (a line). A longer one
+    is cut into ``max_points // 2`` equal spans and each span is drawn from its minimum to its
+    maximum (a filled envelope), so a one-hour recording plots as fast as a one-second one and
+    no peak is lost.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+        Samples; multi-channel input is down-mixed to mono.
+    sr : int
+        Rate in Hz.
+    ax : matplotlib Axes, optional, keyword-only
+        Where to draw; default the current axes.
+    max_points : int, keyword-only
+        Above this many samples, draw the envelope.
+    offset : float, keyword-only
+        Time in seconds of the first sample (to place an excerpt on a longer timeline).
+    **kwargs
+        Passed to ``ax.plot`` (line) or ``ax.fill_between`` (envelope), e.g. ``color``, ``alpha``.
+
+    Returns
+    -------
+    matplotlib.lines.Line2D or matplotlib.collections.PolyCollection
+        The line or the envelope.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> artist = waveform(np.zeros(48000, dtype=np.float32), 24000, ax=ax)
+    >>> ax.get_xlabel(), type(artist).__name__ in ("PolyCollection", "FillBetweenPolyCollection")
+    ('Time (s)', True)
+    >>> plt.close(fig)
+    """
+    y = to_mono(y)
+    sr = _check_sr(sr)
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
+        raise ParameterError("max_points", expected="an integer ≥ 2", got=repr(max_points),
+                             fix="pass max_points=4000")
+    ax = _axes(ax)
+    kwargs.setdefault("color", "C0")
+    artist: Line2D | PolyCollection
+    if y.shape[0] <= max_points:
+        times = offset + np.arange(y.shape[0]) / sr
+        (artist,) = ax.plot(times, y, **kwargs)
+    else:
+        starts = np.linspace(0, y.shape[0], max_points // 2, endpoint=False).astype(np.int64)
+        lows, highs = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+        artist = ax.fill_between(offset + starts / sr, lows, highs, linewidth=0.5, **kwargs)
+    ax.set_xlim(offset, offset + y.shape[0] / sr)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Amplitude")
+    return artist
+
+
+def spectrogram(
+    y: np.ndarray,
+    sr: int,
+    *,
+    ax: Axes | None = None,
+    y_axis: Literal["linear", "log"] = "linear",
+    n_fft: int = 512,
+    hop_length: int | None = None,
+    top_db: float = 80.0,
+    offset: float = 0.0,
+    cmap: str = "magma",
+    **kwargs: Any,
+) -> QuadMesh:
+    """Plot a power spectrogram in dB (0 dB = the loudest bin) against time and frequency.
+
+    The short-time Fourier transform is matplotlib's ``mlab.specgram`` (Hann window); values are
+    ``10·log10(power / max power)`` clipped at ``-top_db``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+        Samples; multi-channel input is down-mixed to mono.
+    sr : int
+        Rate in Hz.
+    ax : matplotlib Axes, optional, keyword-only
+        Where to draw; default the current axes.
+    y_axis : {"linear", "log"}, keyword-only
+        Frequency scale. ``"log"`` suits speech (harmonics spread evenly); the 0 Hz row is dropped.
+    n_fft : int, keyword-only
+        Window length in samples (512 at 24 kHz ≈ 21 ms, 47 Hz per bin).
+    hop_length : int, keyword-only
+        Step between windows; default ``n_fft // 4``.
+    top_db : float, keyword-only
+        Dynamic range shown, in dB.
+    offset : float, keyword-only
+        Time in seconds of the first sample.
+    cmap : str, keyword-only
+        Colour map.
+    **kwargs
+        Passed to ``ax.pcolormesh``.
+
+    Returns
+    -------
+    matplotlib.collections.QuadMesh
+        The image; ``fig.colorbar(mesh, label="dB")`` adds a scale.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> t = np.arange(24000) / 24000
+    >>> mesh = spectrogram(np.sin(2 * np.pi * 1000 * t).astype(np.float32), 24000, ax=ax, y_axis="log")
+    >>> ax.get_yscale(), ax.get_ylabel(), round(float(mesh.get_array().max()), 1)
+    ('log', 'Frequency (Hz)', 0.0)
+    >>> plt.close(fig)
+    """
+    y = to_mono(y)
+    sr = _check_sr(sr)
+    if y_axis not in ("linear", "log"):
+        raise ParameterError("y_axis", expected='"linear" or "log"', got=repr(y_axis),
+                             fix='pass y_axis="log"')
+    for name, value in (("n_fft", n_fft), ("hop_length", hop_length if hop_length is not None else 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ParameterError(name, expected="a positive integer number of samples", got=repr(value),
+                                 fix="leave the default")
+    hop = hop_length if hop_length is not None else max(1, n_fft // 4)
+    if hop > n_fft:
+        raise ParameterError("hop_length", expected=f"at most n_fft ({n_fft})", got=repr(hop_length),
+                             fix="leave the default n_fft // 4")
+    if y.shape[0] < n_fft + hop:  # two windows at least: pad short signals with silence
+        y = np.pad(y, (0, n_fft + hop - y.shape[0]))
+    spec, freq_bins, window_times = mlab.specgram(y, NFFT=n_fft, Fs=sr, noverlap=n_fft - hop, mode="psd",
+                                                  window=np.hanning(n_fft), scale_by_freq=False)
+    power, freqs, times = np.asarray(spec), np.asarray(freq_bins), np.asarray(window_times)
+    floor = np.finfo(np.float32).tiny
+    db = 10.0 * np.log10(np.maximum(power, floor) / max(float(power.max()), floor))
+    db = np.maximum(db, -float(top_db))
+    if y_axis == "log":
+        freqs, db = freqs[1:], db[1:]
+    ax = _axes(ax)
+    mesh = ax.pcolormesh(offset + times, freqs, db, shading="nearest", cmap=cmap,
+                         vmin=-float(top_db), vmax=0.0, **kwargs)
+    if y_axis == "log":
+        ax.set_yscale("log")
+    ax.set_ylim(float(freqs[0]), sr / 2)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Frequency (Hz)")
+    return mesh
