@@ -25,7 +25,6 @@ from typing import BinaryIO, Literal, cast
 
 import av
 import numpy as np
-import pyloudnorm
 import soundfile
 import soxr
 
@@ -426,7 +425,7 @@ def loudness(y: np.ndarray, sr: int) -> float:
     """
     y = validate(y)
     sr = _check_sr(sr)
-    meter = pyloudnorm.Meter(sr)
+    meter = _pyloudnorm().Meter(sr)
     if y.shape[0] < meter.block_size * sr:
         raise ParameterError("y", expected=f"at least {meter.block_size:.1f} s of audio to measure loudness",
                              got=f"{y.shape[0] / sr:.3f} s", fix="measure a longer excerpt")
@@ -453,8 +452,15 @@ def normalize_loudness(y: np.ndarray, sr: int, *, target_lufs: float = -23.0) ->
                              fix="check the recording; silence cannot be normalised")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Possible clipped samples", category=UserWarning)
-        out = pyloudnorm.normalize.loudness(validate(y), measured, float(target_lufs))
+        out = _pyloudnorm().normalize.loudness(validate(y), measured, float(target_lufs))
     return out.astype(np.float32, copy=False)
+
+
+def _pyloudnorm():
+    """pyloudnorm, imported on first use: it pulls in scipy, which costs ~0.6 s at import."""
+    import pyloudnorm
+
+    return pyloudnorm
 
 
 def normalize_peak(y: np.ndarray, *, peak_db: float = -1.0) -> np.ndarray:
@@ -471,7 +477,7 @@ def normalize_peak(y: np.ndarray, *, peak_db: float = -1.0) -> np.ndarray:
                              fix="check the recording; silence has no peak to normalise")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Possible clipped samples", category=UserWarning)
-        out = pyloudnorm.normalize.peak(y, float(peak_db))
+        out = _pyloudnorm().normalize.peak(y, float(peak_db))
     return out.astype(np.float32, copy=False)
 
 
