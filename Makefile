@@ -25,8 +25,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) \
-	  --ServerApp.token='' --ServerApp.password='' --no-browser
+	$(BIN)/voicelab lab --notebook-dir notebooks --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)

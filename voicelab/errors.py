@@ -8,7 +8,8 @@ catches them all::
     ├── PricingError              a price could not be computed
     │   └── UnknownModelError     no price table row for that model (also a KeyError)
     ├── EngineError               an offline speech engine failed or is missing
-    │   └── ModelIntegrityError   model files failed their SHA-256 check; never loaded
+    │   ├── ModelIntegrityError   model files failed their SHA-256 check; never loaded
+    │   └── ResponderError        the responder's chat-completions server failed (transient)
     ├── BackendError              the emulator could not start, or the backend choice is invalid
     ├── RealtimeError             a Realtime API session failed
     │   ├── ServerEventError      the server sent an ``error`` event (kept on ``.event``)
@@ -30,6 +31,7 @@ __all__ = [
     "ParameterError",
     "PricingError",
     "RealtimeError",
+    "ResponderError",
     "ServerEventError",
     "UnknownModelError",
     "VoicelabError",
@@ -157,3 +159,9 @@ class ConnectionLostError(RealtimeError):
 
 class WidgetError(VoicelabError):
     """A browser widget reported a failure (permission denied, no input device, …)."""
+
+
+class ResponderError(EngineError):
+    """The ``openai-compatible`` responder's chat-completions server failed or could not be reached."""
+
+    transient = True
