@@ -1,0 +1,105 @@
+"""The emulator's FastAPI app: OpenAI's audio REST API and the Realtime WebSocket under ``/v1``.
+
+``create_app(settings)`` wires settings, the key store, the responder, error handlers and middleware.
+Routes find their collaborators on ``request.app.state`` (``settings``, ``keys``, ``responder``,
+``audio_store``).
+
+Examples
+--------
+>>> app = create_app(EmulatorSettings(api_key="sk-local"))
+>>> app.state.settings.api_key, type(app.state.keys).__name__
+('sk-local', 'KeyStore')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from voicelab.emulator.auth import AuthMiddleware, KeyStore
+from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
+from voicelab.emulator.responder import make_responder
+from voicelab.emulator.settings import EmulatorSettings
+
+__all__ = ["FaultMiddleware", "create_app"]
+
+
+class FaultMiddleware:
+    """Injects latency and OpenAI-shaped server errors into ``/v1`` HTTP requests (settings ``fault_*``)."""
+
+    def __init__(self, app: ASGIApp, settings: EmulatorSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self._rng = random.Random(settings.fault_seed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            if self.settings.latency_ms:
+                await asyncio.sleep(self.settings.latency_ms / 1000)
+            if self.settings.fault_rate and self._rng.random() < self.settings.fault_rate:
+                status = self.settings.fault_status
+                kind = "rate_limit_error" if status == 429 else None
+                code = "rate_limit_exceeded" if status == 429 else "injected_fault"
+                err = OpenAIHTTPError(
+                    status, f"Injected fault (fault_rate={self.settings.fault_rate}).", type=kind, code=code
+                )
+                await err.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
+    """Build the emulator app.
+
+    Parameters
+    ----------
+    settings : EmulatorSettings, optional
+        Defaults to ``EmulatorSettings()`` (any bearer key, scripted responder).
+
+    Returns
+    -------
+    FastAPI
+        With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
+        ``state.responder``
+        and ``state.audio_store`` (chat-completion audio transcripts by id).
+
+    Examples
+    --------
+    >>> import httpx, openai
+    >>> app = create_app()
+    >>> client = openai.AsyncOpenAI(base_url="http://emulator/v1", api_key="any",
+    ...     http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app)))  # doctest: +SKIP
+    """
+    from voicelab.emulator.realtime.route import router as realtime_router
+    from voicelab.emulator.routes import build_router
+    from voicelab.emulator.routes.chat import AudioStore
+
+    settings = settings or EmulatorSettings()
+    app = FastAPI(
+        title="voicelab emulator",
+        description="A local, offline emulator of OpenAI's audio REST and Realtime APIs.",
+        version="1",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.keys = KeyStore(api_key=settings.api_key)
+    app.state.responder = make_responder(settings)
+    app.state.audio_store = AudioStore()
+    install_error_handlers(app)
+    app.include_router(build_router(), prefix="/v1")
+    app.include_router(realtime_router, prefix="/v1")
+    app.include_router(__import__("voicelab.realtime.tokens", fromlist=["token_router"]).token_router())
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Outermost first: errors wrap everything, then faults, then auth.
+    app.add_middleware(AuthMiddleware, keys=app.state.keys)
+    app.add_middleware(FaultMiddleware, settings=settings)
+    app.add_middleware(ServerErrorMiddleware)
+    return app

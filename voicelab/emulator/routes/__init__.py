@@ -1,0 +1,17 @@
+"""REST routes of the emulator, mounted under ``/v1`` by :func:`voicelab.emulator.app.create_app`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["build_router"]
+
+
+def build_router() -> APIRouter:
+    """All REST routes (speech, transcriptions, translations, chat, client secrets, models) in one router."""
+    from voicelab.emulator.routes import chat, client_secrets, models, speech, transcriptions
+
+    router = APIRouter()
+    for module in (speech, transcriptions, chat, client_secrets, models):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,229 @@
+"""Helpers shared by the REST routes: model names, token estimates, decoding uploads."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from pathlib import PurePath
+
+import numpy as np
+
+from voicelab.emulator.errors import OpenAIHTTPError
+from voicelab.emulator.settings import EmulatorSettings
+
+__all__ = [
+    "CHAT_MODELS",
+    "SPEECH_MODELS",
+    "SUPPORTED_UPLOADS",
+    "TRANSCRIPTION_MODELS",
+    "TRANSLATION_MODELS",
+    "VOICE_NAMES",
+    "audio_tokens_in",
+    "audio_tokens_out",
+    "check_model",
+    "decode_upload",
+    "engine_error",
+    "new_id",
+    "now",
+    "text_tokens",
+]
+
+VOICE_NAMES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "onyx",
+    "nova",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+SPEECH_MODELS = (
+    "gpt-4o-mini-tts",
+    "gpt-4o-mini-tts-2025-12-15",
+    "gpt-4o-mini-tts-2025-03-20",
+    "tts-1",
+    "tts-1-hd",
+)
+TOKEN_TRANSCRIPTION_MODELS = (
+    "gpt-4o-transcribe",
+    "gpt-4o-mini-transcribe",
+    "gpt-4o-mini-transcribe-2025-12-15",
+    "gpt-4o-mini-transcribe-2025-03-20",
+    "gpt-transcribe",
+)
+TRANSCRIPTION_MODELS = ("whisper-1", *TOKEN_TRANSCRIPTION_MODELS)
+TRANSLATION_MODELS = ("whisper-1",)
+CHAT_MODELS = (
+    "gpt-4o-audio-preview",
+    "gpt-4o-mini-audio-preview",
+    "gpt-audio",
+    "gpt-audio-mini",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+)
+REALTIME_MODELS = (
+    "gpt-realtime",
+    "gpt-realtime-mini",
+    "gpt-4o-realtime-preview",
+    "gpt-4o-mini-realtime-preview",
+)
+SUPPORTED_UPLOADS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "oga", "wav", "webm")
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def new_id(prefix: str) -> str:
+    """``new_id("audio")`` → ``"audio_3f2a…"`` (OpenAI-style ids)."""
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+# Engine parameter names → the API parameter the user sent.
+_API_PARAMS = {"text": "input", "y": "file", "sr": "file", "source": "file"}
+
+
+def engine_error(exc: Exception) -> OpenAIHTTPError:
+    """An engine's ``ParameterError`` as a 400 naming the API parameter; any other engine failure as a 500."""
+    from voicelab.errors import ParameterError
+
+    if isinstance(exc, ParameterError):
+        param = _API_PARAMS.get(exc.param, exc.param)
+        return OpenAIHTTPError(400, str(exc), param=param, code="invalid_value")
+    return OpenAIHTTPError(500, f"The offline engine failed: {exc}", type="server_error", code="engine_error")
+
+
+def check_model(model: str, allowed: tuple[str, ...], *, param: str = "model") -> str:
+    """404 ``model_not_found`` for a model this endpoint does not serve (dated snapshots of known models
+    pass)."""
+    if model in allowed or any(re.fullmatch(re.escape(m) + r"-\d{4}-\d{2}-\d{2}", model) for m in allowed):
+        return model
+    raise OpenAIHTTPError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it. This endpoint "
+        f"serves: {', '.join(allowed)}.",
+        param=param,
+        code="model_not_found",
+    )
+
+
+def text_tokens(text: str) -> int:
+    """Estimated text tokens (≈ 4 characters per token, at least one per word), as a tokenizer would
+    roughly count.
+
+    Examples
+    --------
+    >>> text_tokens(""), text_tokens("Hello there, world!")
+    (0, 5)
+    """
+    if not text:
+        return 0
+    return max(len(re.findall(r"\w+|[^\w\s]", text)), math.ceil(len(text) / 4))
+
+
+def audio_tokens_in(seconds: float) -> int:
+    """Input (user) audio tokens: 1 per 100 ms, as OpenAI bills audio input (600 per minute)."""
+    return math.ceil(seconds * 10)
+
+
+def audio_tokens_out(seconds: float) -> int:
+    """Output (assistant) audio tokens: 1 per 50 ms (1 200 per minute)."""
+    return math.ceil(seconds * 20)
+
+
+_MAGIC = (
+    (b"RIFF", "wav"),
+    (b"fLaC", "flac"),
+    (b"OggS", "ogg"),
+    (b"ID3", "mp3"),
+    (b"\x1a\x45\xdf\xa3", "webm"),
+)
+
+
+def _sniff(data: bytes) -> str | None:
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    if len(data) > 1 and data[0] == 0xFF and (data[1] & 0xE0) == 0xE0:
+        return "mp3"
+    return None
+
+
+def decode_upload(
+    data: bytes, filename: str | None, settings: EmulatorSettings, *, param: str = "file"
+) -> tuple[np.ndarray, int]:
+    """Check and decode an uploaded audio file to mono float32.
+
+    Raises the 400/413 OpenAI answers for: an empty file, a file over ``max_upload_bytes``, an extension
+    outside
+    :data:`SUPPORTED_UPLOADS`, bytes that do not decode as audio, audio shorter than 0.1 s or longer than
+    ``max_audio_seconds``.
+    """
+    from voicelab import audio
+
+    supported = ", ".join(SUPPORTED_UPLOADS)
+    if len(data) > settings.max_upload_bytes:
+        raise OpenAIHTTPError(
+            413,
+            f"Maximum content size limit ({settings.max_upload_bytes}) exceeded ({len(data)} bytes read).",
+            param=param,
+            code="file_too_large",
+        )
+    if not data:
+        raise OpenAIHTTPError(400, "The audio file is empty (0 bytes).", param=param, code="empty_file")
+    suffix = PurePath(filename or "").suffix.lower().lstrip(".")
+    if suffix and suffix not in SUPPORTED_UPLOADS:
+        raise OpenAIHTTPError(
+            400,
+            f"Invalid file format '{suffix}'. Supported formats: {supported}.",
+            param=param,
+            code="invalid_file_format",
+        )
+    if not suffix and _sniff(data) is None:
+        raise OpenAIHTTPError(
+            400,
+            f"Unrecognized file format: give the file a name with an extension ({supported}).",
+            param=param,
+            code="invalid_file_format",
+        )
+    try:
+        decoded = audio.read(data, mono=True)
+    except Exception as exc:  # any decoder failure means "not audio" to the caller
+        raise OpenAIHTTPError(
+            400,
+            f"Audio file might be corrupted or unsupported: could not decode it as "
+            f"{suffix or 'audio'} ({type(exc).__name__}). Supported formats: {supported}.",
+            param=param,
+            code="invalid_file_format",
+        ) from exc
+    y, sr = decoded.y, decoded.sr
+    y = audio.to_mono(np.asarray(y, dtype=np.float32))
+    seconds = y.shape[0] / sr
+    if seconds < 0.1:
+        raise OpenAIHTTPError(
+            400,
+            f"Audio file is too short. Minimum audio length is 0.1 seconds; got {seconds:.3f} s.",
+            param=param,
+            code="audio_too_short",
+        )
+    if seconds > settings.max_audio_seconds:
+        raise OpenAIHTTPError(
+            400,
+            f"Audio duration {seconds:.0f} seconds is longer than "
+            f"{settings.max_audio_seconds:.0f} seconds, the maximum for this emulator.",
+            param=param,
+            code="audio_too_long",
+        )
+    return y, int(sr)

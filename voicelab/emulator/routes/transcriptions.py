@@ -1,0 +1,276 @@
+"""``POST /v1/audio/transcriptions`` and ``POST /v1/audio/translations`` (multipart), on offline Whisper base.
+
+Usage is shaped as OpenAI does: ``{"type": "duration", "seconds"}`` for ``whisper-1`` and
+``{"type": "tokens", …}`` for the gpt-4o transcribe models (audio tokens at 10 per second, text tokens ≈ 4
+chars).
+``stream=true`` with a gpt-4o model answers ``transcript.text.delta`` events then ``transcript.text.done``;
+``whisper-1`` ignores ``stream`` as OpenAI does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from voicelab.emulator.errors import OpenAIHTTPError
+from voicelab.emulator.routes import _formats
+from voicelab.emulator.routes._common import (
+    TRANSCRIPTION_MODELS,
+    TRANSLATION_MODELS,
+    audio_tokens_in,
+    check_model,
+    decode_upload,
+    engine_error,
+    text_tokens,
+)
+from voicelab.errors import EngineError, ParameterError
+
+__all__ = ["router", "transcribe"]
+
+router = APIRouter(tags=["audio"])
+
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+TranscriptionModel = Literal["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"]
+
+
+async def transcribe(
+    y: Any,
+    sr: int,
+    *,
+    language: str | None,
+    prompt: str | None,
+    temperature: float,
+    task: str,
+    word_timestamps: bool,
+) -> Any:
+    """Run the STT engine in a worker thread (it loads Whisper once, lazily)."""
+    from voicelab.emulator.engines import stt
+
+    try:
+        return await run_in_threadpool(
+            stt.transcribe,
+            y,
+            sr,
+            language=language,
+            prompt=prompt,
+            temperature=temperature,
+            task=task,
+            word_timestamps=word_timestamps,
+        )
+    except (ParameterError, EngineError) as exc:
+        raise engine_error(exc) from exc
+
+
+def _token_usage(transcript: Any, prompt: str | None) -> dict[str, Any]:
+    audio_tokens = audio_tokens_in(float(transcript.duration))
+    prompt_tokens = text_tokens(prompt or "")
+    output_tokens = text_tokens(transcript.text.strip())
+    return {
+        "type": "tokens",
+        "input_tokens": audio_tokens + prompt_tokens,
+        "input_token_details": {"text_tokens": prompt_tokens, "audio_tokens": audio_tokens},
+        "output_tokens": output_tokens,
+        "total_tokens": audio_tokens + prompt_tokens + output_tokens,
+    }
+
+
+def _logprobs(transcript: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "token": w.word,
+            "logprob": math.log(max(float(w.probability), 1e-12)),
+            "bytes": list(w.word.encode("utf-8")),
+        }
+        for w in _formats.words_of(transcript)
+    ]
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
+
+
+async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) -> AsyncIterator[bytes]:
+    words = _formats.words_of(transcript)
+    pieces = [w.word for w in words] if words else [transcript.text.strip()]
+    for index, piece in enumerate(pieces):
+        delta = piece.lstrip() if index == 0 else piece
+        event: dict[str, Any] = {"type": "transcript.text.delta", "delta": delta}
+        if logprobs and words:
+            w = words[index]
+            event["logprobs"] = [
+                {
+                    "token": w.word,
+                    "logprob": math.log(max(float(w.probability), 1e-12)),
+                    "bytes": list(w.word.encode("utf-8")),
+                }
+            ]
+        yield _sse(event)
+    done: dict[str, Any] = {
+        "type": "transcript.text.done",
+        "text": transcript.text.strip(),
+        "usage": _token_usage(transcript, prompt),
+    }
+    if logprobs:
+        done["logprobs"] = _logprobs(transcript)
+    yield _sse(done)
+
+
+def _check_language(language: str | None) -> str | None:
+    if language is None or language == "":
+        return None
+    code = language.strip().lower()
+    if code not in _formats.WHISPER_LANGUAGES:
+        raise OpenAIHTTPError(
+            400,
+            f"Invalid language {language!r}. Language parameter must be specified in "
+            "ISO-639-1 format (e.g. 'en', 'ja').",
+            param="language",
+            code="invalid_value",
+        )
+    return code
+
+
+def _text_response(body: str, response_format: str) -> Response:
+    media = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}[response_format]
+    return PlainTextResponse(body, media_type=f"{media}; charset=utf-8")
+
+
+async def _read_upload(file: UploadFile, request: Request) -> tuple[Any, int]:
+    settings = request.app.state.settings
+    data = await file.read(settings.max_upload_bytes + 1)
+    return decode_upload(data, file.filename, settings)
+
+
+Temperature = Annotated[float, Form(ge=0.0, le=1.0)]
+
+
+@router.post(
+    "/audio/transcriptions",
+    responses={200: {"content": {"application/json": {}, "text/plain": {}, "text/event-stream": {}}}},
+)
+async def create_transcription(
+    request: Request,
+    file: Annotated[UploadFile, File(description="flac mp3 mp4 mpeg mpga m4a ogg wav webm, up to 25 MB")],
+    model: Annotated[TranscriptionModel | str, Form()],
+    language: Annotated[str | None, Form()] = None,
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[ResponseFormat, Form()] = "json",
+    temperature: Temperature = 0.0,
+    timestamp_granularities: Annotated[
+        list[Literal["word", "segment"]] | None, Form(alias="timestamp_granularities[]")
+    ] = None,
+    include: Annotated[list[Literal["logprobs"]] | None, Form(alias="include[]")] = None,
+    stream: Annotated[bool | None, Form()] = None,
+    chunking_strategy: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Transcribe audio into the input language."""
+    check_model(model, TRANSCRIPTION_MODELS)
+    token_model = model != "whisper-1"
+    if token_model and response_format not in ("json", "text"):
+        raise OpenAIHTTPError(
+            400,
+            f"response_format '{response_format}' is not compatible with model '{model}'; "
+            "use 'json' (or whisper-1 for srt, vtt and verbose_json).",
+            param="response_format",
+            code="unsupported_value",
+        )
+    if timestamp_granularities and response_format != "verbose_json":
+        raise OpenAIHTTPError(
+            400,
+            "timestamp_granularities requires response_format 'verbose_json'.",
+            param="timestamp_granularities",
+            code="invalid_value",
+        )
+    logprobs = bool(include)
+    if logprobs and (not token_model or response_format != "json"):
+        raise OpenAIHTTPError(
+            400,
+            "include[]=logprobs works only with response_format 'json' and the gpt-4o transcribe models.",
+            param="include",
+            code="unsupported_value",
+        )
+    if chunking_strategy not in (None, "", "auto"):
+        try:
+            strategy = json.loads(chunking_strategy)
+        except json.JSONDecodeError:
+            strategy = None
+        if not (isinstance(strategy, dict) and strategy.get("type") == "server_vad"):
+            raise OpenAIHTTPError(
+                400,
+                f"Invalid chunking_strategy {chunking_strategy!r}: expected 'auto' or "
+                '{"type": "server_vad", …}.',
+                param="chunking_strategy",
+                code="invalid_value",
+            )
+    code = _check_language(language)
+    y, sr = await _read_upload(file, request)
+    granularities = set(timestamp_granularities or [])
+    want_words = "word" in granularities or logprobs or (bool(stream) and token_model)
+    transcript = await transcribe(
+        y,
+        sr,
+        language=code,
+        prompt=prompt,
+        temperature=temperature,
+        task="transcribe",
+        word_timestamps=want_words,
+    )
+    if stream and token_model:
+        return StreamingResponse(
+            _stream_events(transcript, prompt, logprobs),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+    if response_format in ("text", "srt", "vtt"):
+        render = {"text": _formats.text, "srt": _formats.srt, "vtt": _formats.vtt}[response_format]
+        return _text_response(render(transcript), response_format)
+    if response_format == "verbose_json":
+        body = _formats.verbose(
+            transcript,
+            task="transcribe",
+            segments=not granularities or "segment" in granularities,
+            words="word" in granularities,
+        )
+        return JSONResponse(body)
+    result: dict[str, Any] = {"text": transcript.text.strip()}
+    if logprobs:
+        result["logprobs"] = _logprobs(transcript)
+    result["usage"] = (
+        _token_usage(transcript, prompt)
+        if token_model
+        else {"type": "duration", "seconds": math.ceil(float(transcript.duration))}
+    )
+    return JSONResponse(result)
+
+
+@router.post(
+    "/audio/translations",
+    responses={200: {"content": {"application/json": {}, "text/plain": {}}}},
+)
+async def create_translation(
+    request: Request,
+    file: Annotated[UploadFile, File(description="flac mp3 mp4 mpeg mpga m4a ogg wav webm, up to 25 MB")],
+    model: Annotated[Literal["whisper-1"] | str, Form()],
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[ResponseFormat, Form()] = "json",
+    temperature: Temperature = 0.0,
+) -> Response:
+    """Translate audio into English text (Whisper's translate task)."""
+    check_model(model, TRANSLATION_MODELS)
+    y, sr = await _read_upload(file, request)
+    transcript = await transcribe(
+        y, sr, language=None, prompt=prompt, temperature=temperature, task="translate", word_timestamps=False
+    )
+    if response_format in ("text", "srt", "vtt"):
+        render = {"text": _formats.text, "srt": _formats.srt, "vtt": _formats.vtt}[response_format]
+        return _text_response(render(transcript), response_format)
+    if response_format == "verbose_json":
+        body = _formats.verbose(transcript, task="translate", language="english")
+        return JSONResponse(body)
+    return JSONResponse({"text": transcript.text.strip()})

@@ -1,0 +1,131 @@
+"""``EmbeddedServer``: the emulator on a free loopback port, in a background thread of this process.
+
+Examples
+--------
+>>> server = EmbeddedServer().start()  # doctest: +SKIP
+>>> server.base_url  # doctest: +SKIP
+'http://127.0.0.1:53123/v1'
+>>> server.stop()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from voicelab.emulator.settings import EmulatorSettings
+from voicelab.errors import BackendError
+
+__all__ = ["EmbeddedServer", "uvicorn_config"]
+
+
+def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "warning") -> uvicorn.Config:
+    """The uvicorn settings the emulator runs with: asyncio loop, h11, sans-I/O websockets, no access log."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="asyncio",
+        http="h11",
+        ws="websockets-sansio",
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        ws_max_size=32 * 1024 * 1024,
+    )
+
+
+class EmbeddedServer:
+    """Run the emulator app with uvicorn in a daemon thread on 127.0.0.1 and a free port.
+
+    Parameters
+    ----------
+    settings : EmulatorSettings, optional
+        ``host`` is honoured; ``port`` 0 (the default here) means "pick a free port".
+    app : ASGI app, optional
+        Defaults to ``create_app(settings)``.
+    """
+
+    def __init__(self, settings: EmulatorSettings | None = None, *, app: Any = None) -> None:
+        self.settings = settings or EmulatorSettings(port=0)
+        self._app = app
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port: int | None = None
+
+    def __repr__(self) -> str:
+        state = f"running at {self.base_url}" if self.running else "stopped"
+        return f"EmbeddedServer({state})"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``."""
+        if self.port is None:
+            raise BackendError("the embedded emulator is not started; call .start() first")
+        return f"http://{self.settings.host}:{self.port}/v1"
+
+    @property
+    def websocket_base_url(self) -> str:
+        """``ws://127.0.0.1:PORT/v1`` (pass it to the SDK: it would otherwise use wss)."""
+        return self.base_url.replace("http://", "ws://", 1)
+
+    def start(self, *, timeout: float = 10.0) -> EmbeddedServer:
+        """Bind, start serving in the background, and return once requests are accepted."""
+        if self.running:
+            return self
+        from voicelab.emulator.app import create_app
+
+        app = self._app if self._app is not None else create_app(self.settings)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.settings.host, self.settings.port))
+        except OSError as exc:
+            sock.close()
+            raise BackendError(f"cannot listen on {self.settings.host}:{self.settings.port}: {exc}") from exc
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn_config(app, self.settings))
+        self._thread = threading.Thread(target=self._run, name=f"voicelab-emulator:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise BackendError(f"the embedded emulator did not start within {timeout:.0f} s")
+            time.sleep(0.005)
+        return self
+
+    def _run(self) -> None:
+        assert self._server is not None and self._socket is not None
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Stop serving, wait for the thread, close the socket. Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
