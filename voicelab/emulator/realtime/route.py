@@ -1,7 +1,485 @@
-"""WebSocket route for ``/v1/realtime`` (being built by the realtime emulator owner)."""
+"""``GET /v1/realtime`` WebSocket: authentication, faults, and the I/O loop around :class:`RealtimeCore`.
 
-from fastapi import APIRouter
+The socket loop only moves bytes: text frames go to ``core.handle_text``; the core's outputs are server events
+(queued to the sender task, in order) and effects, which :class:`Connection` runs — the responder on the event
+loop, the blocking speech engines in threads (``asyncio.to_thread``) — feeding their results back to the core.
 
-__all__ = ["router"]
+Authentication: ``Authorization: Bearer <key|ek_…>``, or for browsers the subprotocols
+``["realtime", "openai-insecure-api-key.<key>"]`` (the server answers with ``realtime``). An ephemeral key's
+session config is applied at start and the session is closed with OpenAI's ``session_expired`` error at its
+``expires_at``. ``OpenAI-Beta: realtime=v1`` is refused as OpenAI does (error event, close code 4000).
+"""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, WebSocket
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from voicelab.errors import ParameterError
+
+from .core import SR, RealtimeCore
+from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
+from .faults import FaultConfig
+
+__all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
+
+log = logging.getLogger(__name__)
 router = APIRouter()
+
+BETA_CLOSE_CODE = 4000
+_SUBPROTOCOL_KEY = "openai-insecure-api-key."
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
+
+
+@dataclass
+class Engines:
+    """The blocking engines the connection calls in threads (real ones by default; tests may swap them).
+
+    ``synthesize(text, voice=, speed=) -> (samples, sr)``;
+    ``transcribe(y_float32, sr, language=, prompt=) -> str``.
+    """
+
+    synthesize: Callable[..., tuple[np.ndarray, int]]
+    transcribe: Callable[..., str]
+    vad_factory: Callable[[dict[str, Any]], Any] | None
+
+    @classmethod
+    def default(cls, *, vad_detector: str = "silero") -> Engines:
+        """The offline engines; ``vad_detector="energy"`` swaps Silero for the cheap energy detector (10× less
+        CPU per stream, for many concurrent sessions)."""
+        if vad_detector not in ("silero", "energy"):
+            raise ParameterError("vad_detector", expected="'silero' or 'energy'", got=repr(vad_detector))
+        factory = default_vad_factory if vad_detector == "silero" else energy_vad_factory
+        return cls(synthesize=_synthesize, transcribe=_transcribe, vad_factory=factory)
+
+
+def _synthesize(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
+    from voicelab.emulator.engines import tts
+
+    audio = tts.synthesize(text, voice=voice if voice in tts.VOICES else "alloy", speed=speed)
+    return audio.y, audio.sr
+
+
+def _transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: str | None = None) -> str:
+    from voicelab.emulator.engines import stt
+
+    return stt.transcribe(y, sr, language=language, prompt=prompt).text.strip()
+
+
+def default_vad_factory(config: dict[str, Any]) -> Any:
+    """``server_vad`` → ``voicelab.vad.ServerVAD``; ``semantic_vad`` → ``SemanticVAD`` (Silero frames)."""
+    from voicelab.vad.semantic import SemanticVAD
+    from voicelab.vad.server_vad import ServerVAD, ServerVADParams
+
+    if config.get("type") == "semantic_vad":
+        return SemanticVAD.from_turn_detection(config)
+    return ServerVAD(ServerVADParams.from_turn_detection(config))
+
+
+def energy_vad_factory(config: dict[str, Any]) -> Any:
+    """Like :func:`default_vad_factory` with ``voicelab.vad.EnergyDetector`` frames instead of Silero."""
+    from voicelab.vad.detectors import EnergyDetector
+    from voicelab.vad.semantic import SemanticVAD
+    from voicelab.vad.server_vad import ServerVAD, ServerVADParams
+
+    if config.get("type") == "semantic_vad":
+        return SemanticVAD.from_turn_detection(config, detector=EnergyDetector())
+    return ServerVAD(ServerVADParams.from_turn_detection(config), detector=EnergyDetector())
+
+
+def _state(app: Any, name: str, default: Any = None) -> Any:
+    return getattr(app.state, name, default)
+
+
+def _result_name(result: Any) -> str:
+    value = getattr(result, "value", result)
+    return str(value).lower()
+
+
+@router.websocket("/realtime")
+async def realtime(websocket: WebSocket) -> None:
+    """The GA Realtime API over WebSocket (see module docs)."""
+    app = websocket.app
+    settings = _state(app, "settings")
+    base = _state(app, "realtime_faults") or FaultConfig.from_settings(settings)
+    query = dict(websocket.query_params)
+    offered = [
+        p.strip() for p in (websocket.headers.get("sec-websocket-protocol") or "").split(",") if p.strip()
+    ]
+    subprotocol = "realtime" if "realtime" in offered else None
+    try:
+        faults = base.with_query(query)
+    except ParameterError as exc:
+        await _refuse(websocket, subprotocol, "invalid_value", str(exc), exc.param, 1008)
+        return
+    if faults.connect_status:
+        status = faults.connect_status
+        body = {
+            "error": {
+                "message": "Rate limit reached for requests (injected by voicelab: fault_status)."
+                if status == 429
+                else f"Injected fault: HTTP {status}.",
+                "type": "requests" if status == 429 else "server_error",
+                "param": None,
+                "code": "rate_limit_exceeded" if status == 429 else "injected_fault",
+            }
+        }
+        headers = {"retry-after": "1"} if status == 429 else None
+        try:
+            await websocket.send_denial_response(JSONResponse(body, status_code=status, headers=headers))
+        except RuntimeError:  # server without the denial-response extension
+            await websocket.close(code=1013)
+        return
+    if "realtime=v1" in (websocket.headers.get("openai-beta") or "").replace(" ", ""):
+        await _refuse(
+            websocket,
+            subprotocol,
+            "beta_api_shape_disabled",
+            "The Realtime beta API shape is no longer available (OpenAI-Beta: realtime=v1). Remove the "
+            "OpenAI-Beta header and use the GA interface.",
+            None,
+            BETA_CLOSE_CODE,
+        )
+        return
+    token = None
+    authorization = websocket.headers.get("authorization") or ""
+    if authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip() or None
+    for protocol in offered:
+        if protocol.startswith(_SUBPROTOCOL_KEY) and token is None:
+            token = protocol[len(_SUBPROTOCOL_KEY) :] or None
+    keys = _state(app, "keys")
+    ephemeral = None
+    if keys is not None:
+        result = _result_name(keys.check(token))
+        if result != "ok":
+            message = {
+                "missing": "You didn't provide an API key. Provide it in an Authorization header using "
+                "Bearer auth, or in the 'openai-insecure-api-key.<key>' WebSocket subprotocol.",
+                "expired": "The ephemeral key (client secret) has expired; mint a new one with "
+                "POST /v1/realtime/client_secrets.",
+            }.get(result, "Incorrect API key provided.")
+            await _refuse(websocket, subprotocol, "invalid_api_key", message, None, 1008)
+            return
+        lookup = getattr(keys, "lookup", None)
+        ephemeral = lookup(token) if lookup is not None else None
+    intent = "transcription" if query.get("intent") == "transcription" else "conversation"
+    key_session = dict(getattr(ephemeral, "session", None) or {})
+    model = query.get("model") or key_session.get("model")
+    if intent == "conversation" and not model:
+        model = "gpt-realtime"
+    now = time.time()
+    engines = _state(app, "realtime_engines") or Engines.default(
+        vad_detector=getattr(settings, "realtime_vad_detector", "silero")
+    )
+    core = RealtimeCore(
+        model=model,
+        intent=intent if key_session.get("type") != "transcription" else "transcription",
+        now=now,
+        vad_factory=engines.vad_factory,
+        session=key_session,
+    )
+    await websocket.accept(subprotocol=subprotocol)
+    deadline = core.session["expires_at"]
+    expiry_message = "Your session hit the maximum duration of 60 minutes."
+    key_expires = getattr(ephemeral, "expires_at", None)
+    if key_expires is not None and key_expires < deadline:
+        deadline, expiry_message = (
+            key_expires,
+            "Your session expired: its ephemeral key (client secret) expired.",
+        )
+    if faults.expire_after_s is not None and now + faults.expire_after_s < deadline:
+        deadline, expiry_message = (
+            now + faults.expire_after_s,
+            "Your session expired (injected by voicelab: fault_expire_after).",
+        )
+    connection = Connection(websocket, core, _state(app, "responder"), engines, faults)
+    await connection.run(deadline - now, expiry_message)
+
+
+async def _refuse(
+    websocket: WebSocket, subprotocol: str | None, code: str, message: str, param: str | None, close_code: int
+) -> None:
+    """Accept, send one OpenAI-shaped error event, close — what OpenAI does with a bad connection."""
+    from .ids import IdFactory
+
+    await websocket.accept(subprotocol=subprotocol)
+    event = {
+        "type": "error",
+        "event_id": IdFactory().new("event"),
+        "error": {
+            "type": "invalid_request_error",
+            "code": code,
+            "message": message,
+            "param": param,
+            "event_id": None,
+        },
+    }
+    with contextlib.suppress(Exception):
+        await websocket.send_text(json.dumps(event))
+        await websocket.close(code=close_code, reason=code[:120])
+
+
+_CLOSE = object()
+
+
+@dataclass
+class Connection:
+    """The I/O side of one connection: a receiver, a sender and the effect tasks."""
+
+    websocket: WebSocket
+    core: RealtimeCore
+    responder: Any
+    engines: Engines
+    faults: FaultConfig
+    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
+    heard: dict[str, asyncio.Future] = field(default_factory=dict)
+    sent: int = 0
+    closed: bool = False
+    audio_rates: dict[str, int] = field(default_factory=dict)  # output bytes per second, by response
+    core_thread: bool = (
+        True  # False runs the core inline on the event loop (measured: far worse p99 under load)
+    )
+
+    async def run(self, expires_in: float, expiry_message: str) -> None:
+        # Every call into the core runs on this connection's own worker thread, one at a time and in order:
+        # the event loop only moves bytes, and the native parts of the work (Silero VAD, resampling) of
+        # different connections run in parallel on several cores.
+        self._executor: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-core")
+            if self.core_thread
+            else None
+        )
+        self._loop = asyncio.get_running_loop()
+        self._rng = random.Random(self.faults.seed)
+        sender = asyncio.create_task(self._send_loop())
+        expiry = self._loop.call_later(max(expires_in, 0.0), self.core_call, "expire", expiry_message)
+        self.core_call("start")
+        try:
+            while not self.closed:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is not None:
+                    self.core_call("handle_text", message["text"])
+                elif message.get("bytes") is not None:
+                    self.core_call("binary_frame")
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self.closed = True
+            expiry.cancel()
+            for group in self.tasks.values():
+                for task in group:
+                    task.cancel()
+            self.outbox.put_nowait(_CLOSE)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(sender, 5)
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ the core, on its worker thread
+    def core_call(self, method: str, *args: Any) -> asyncio.Future:
+        """Run ``core.<method>(*args)`` on the worker; its outputs are dispatched in call order, even when the
+        caller is cancelled meanwhile (nothing the core said is lost)."""
+
+        def work() -> list[tuple[Any, str | None]]:
+            outputs = getattr(self.core, method)(*args)
+            return [(o, json.dumps(o)) if isinstance(o, dict) else (o, None) for o in outputs]
+
+        if self._executor is None:
+            future = self._loop.create_future()
+            future.set_result(work())
+            self._dispatch_done(future)
+            return future
+        future = self._loop.run_in_executor(self._executor, work)
+        future.add_done_callback(self._dispatch_done)
+        return future
+
+    async def core_value(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A core query (``messages_for``, ``note_heard``) on the worker, in order with the other calls."""
+        if self._executor is None:
+            return fn(*args)
+        return await asyncio.shield(self._loop.run_in_executor(self._executor, fn, *args))
+
+    def _dispatch_done(self, future: asyncio.Future) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("realtime core failed: %r", error)
+            return
+        self.dispatch(future.result())
+
+    # ------------------------------------------------------------------ outputs
+    def dispatch(self, outputs: Iterable[tuple[Any, str | None]]) -> None:
+        """Queue events (with their JSON text); start or stop the work the effects ask for."""
+        for output, text in outputs:
+            if isinstance(output, dict):
+                if output["type"] == "response.created":
+                    fmt = output["response"]["audio"]["output"]["format"]
+                    self.audio_rates[output["response"]["id"]] = (
+                        2 * SR if fmt["type"] == "audio/pcm" else 8000
+                    )
+                self.outbox.put_nowait((output, text))
+            elif isinstance(output, Close):
+                self.outbox.put_nowait((output, None))
+            elif isinstance(output, StopResponse):
+                for task in self.tasks.pop(output.response_id, set()):
+                    if task is not asyncio.current_task():
+                        task.cancel()
+            elif isinstance(output, GenerateReply):
+                self._spawn(output.response_id, self._generate(output))
+            elif isinstance(output, Synthesize):
+                self._spawn(output.response_id, self._speak(output))
+            elif isinstance(output, Transcribe):
+                self._spawn("transcribe", self._transcribe(output))
+
+    def _spawn(self, key: str, coro: Any) -> None:
+        if self.closed:
+            coro.close()
+            return
+        task = asyncio.create_task(coro)
+        group = self.tasks.setdefault(key, set())
+        group.add(task)
+        task.add_done_callback(group.discard)
+
+    async def _send_loop(self) -> None:
+        pace_start: dict[str, float] = {}
+        pace_sent: dict[str, float] = {}
+        websocket = self.websocket
+        while True:
+            queued = await self.outbox.get()
+            if queued is _CLOSE:
+                return
+            event, text = queued
+            if isinstance(event, Close):
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=event.code, reason=event.reason)
+                self.closed = True
+                return
+            if self.faults.latency_ms or self.faults.jitter_ms:
+                await asyncio.sleep(
+                    (self.faults.latency_ms + self._rng.uniform(0, self.faults.jitter_ms)) / 1000
+                )
+            if self.faults.pacing and event["type"] == "response.output_audio.delta":
+                rid = event["response_id"]
+                start = pace_start.setdefault(rid, time.monotonic())
+                wait = start + pace_sent.get(rid, 0.0) - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                pace_sent[rid] = pace_sent.get(rid, 0.0) + len(event["delta"]) * 3 / 4 / self.audio_rates.get(
+                    rid, 2 * SR
+                )
+            if websocket.client_state is not WebSocketState.CONNECTED:
+                return
+            try:
+                await websocket.send_text(text or json.dumps(event))
+            except Exception:  # the peer went away
+                self.closed = True
+                return
+            self.sent += 1
+            if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=1011, reason="injected fault: connection dropped")
+                self.closed = True
+                return
+
+    # ------------------------------------------------------------------ effects
+    def _heard(
+        self, item_id: str, pcm: np.ndarray, language: str | None = None, prompt: str | None = None
+    ) -> asyncio.Future:
+        """One shared transcription per item (used by the input transcription and by the responder)."""
+        future = self.heard.get(item_id)
+        if future is None:
+            y = pcm.astype(np.float32) / 32768.0
+            future = asyncio.ensure_future(
+                asyncio.to_thread(self.engines.transcribe, y, SR, language=language, prompt=prompt)
+            )
+            self.heard[item_id] = future
+            while len(self.heard) > 64:
+                self.heard.pop(next(iter(self.heard)))
+        return future
+
+    async def _transcribe(self, effect: Transcribe) -> None:
+        try:
+            if effect.pcm.size < SR // 10:
+                text = ""
+            else:
+                text = await asyncio.shield(
+                    self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("input transcription failed: %s", type(exc).__name__)
+            self.core_call("transcription_failed", effect.item_id, f"Transcription failed: {exc}")
+            return
+        self.core_call("transcription_ready", effect.item_id, text)
+
+    async def _generate(self, effect: GenerateReply) -> None:
+        try:
+            for item_id, pcm in effect.unheard:
+                text = "" if pcm.size < SR // 10 else await asyncio.shield(self._heard(item_id, pcm))
+                await self.core_value(self.core.note_heard, item_id, text)
+            if self.responder is None:
+                raise RuntimeError("no responder on app.state")
+            messages = await self.core_value(self.core.messages_for, effect.response_id)
+            reply = await self.responder.respond(
+                messages,
+                instructions=effect.instructions,
+                tools=effect.tools or None,
+                tool_choice=effect.tool_choice,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("responder failed: %s", type(exc).__name__)
+            self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
+            return
+        self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
+
+    async def _speak(self, effect: Synthesize) -> None:
+        try:
+            for sentence in _SENTENCE.findall(effect.text) or [effect.text]:
+                if sentence.strip():
+                    y, sr = await asyncio.to_thread(
+                        self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
+                    )
+                    pcm = _to_pcm24k(y, sr)
+                else:
+                    pcm = np.zeros(0, np.int16)
+                self.core_call("audio_ready", effect.response_id, pcm, sentence)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("speech synthesis failed: %s", type(exc).__name__)
+            self.core_call("response_failed", effect.response_id, f"Speech synthesis failed: {exc}")
+            return
+        self.core_call("synthesis_finished", effect.response_id)
+
+
+def _to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
+    from voicelab import audio as vaudio
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim > 1:
+        y = vaudio.to_mono(y)
+    if sr != SR:
+        y = vaudio.resample(y, sr, SR)
+    return vaudio.to_pcm16(y)

@@ -1,0 +1,450 @@
+"""``/v1/realtime`` over a real loopback port: the official SDK as client, auth, ephemeral keys, faults.
+
+Tests with fake engines are quick; the voice conversation and transcription tests use the real offline engines
+(Piper TTS to make the user's speech, Silero VAD, Whisper, Piper for the answer) and are marked slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+import numpy as np
+import pytest
+import websockets
+from openai import AsyncOpenAI
+
+from voicelab.emulator.app import create_app
+from voicelab.emulator.realtime.route import Engines, default_vad_factory
+from voicelab.emulator.server import EmbeddedServer
+from voicelab.emulator.settings import EmulatorSettings
+
+API_KEY = "sk-realtime-test"
+SR = 24000
+
+
+def fake_synthesize(text, *, voice, speed):
+    n = int(0.05 * SR * max(len(text.split()), 1))
+    return (0.3 * np.sin(np.arange(n) / SR * 2 * np.pi * 200)).astype(np.float32), SR
+
+
+def fake_transcribe(y, sr, *, language=None, prompt=None):
+    return "what is two plus two"
+
+
+def start_server(engines: Engines | None = None) -> EmbeddedServer:
+    app = create_app(EmulatorSettings(port=0, api_key=API_KEY, realtime_pacing=False))
+    if engines is not None:
+        app.state.realtime_engines = engines
+    return EmbeddedServer(app.state.settings, app=app).start()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """An emulator with fast fake engines (tone TTS, fixed STT) but the real VAD state machine."""
+    srv = start_server(
+        Engines(synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=default_vad_factory)
+    )
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def real_server():
+    """An emulator with the real offline engines."""
+    srv = start_server()
+    yield srv
+    srv.stop()
+
+
+def sdk(srv: EmbeddedServer, key: str = API_KEY) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        api_key=key, base_url=srv.base_url, websocket_base_url=srv.websocket_base_url, max_retries=0
+    )
+
+
+async def next_event(conn, validate, timeout: float = 60.0) -> dict:
+    raw = await asyncio.wait_for(conn.recv_bytes(), timeout)
+    event = json.loads(raw)
+    validate(event)
+    return event
+
+
+async def events_until(conn, validate, kind: str, timeout: float = 120.0) -> list[dict]:
+    out: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while not out or out[-1]["type"] != kind:
+        out.append(await next_event(conn, validate, max(deadline - time.monotonic(), 0.1)))
+    return out
+
+
+def b64(pcm: np.ndarray) -> str:
+    return base64.b64encode(pcm.astype("<i2").tobytes()).decode()
+
+
+def speech(text: str) -> np.ndarray:
+    from voicelab.emulator.engines import tts
+
+    audio = tts.synthesize(text, voice="alloy")
+    y = np.concatenate(
+        [np.zeros(int(0.4 * SR), np.float32), audio.y.astype(np.float32), np.zeros(int(1.2 * SR), np.float32)]
+    )
+    return (np.clip(y, -1, 1) * 32767).astype(np.int16)
+
+
+# ---------------------------------------------------------------------------------------------- conversation
+@pytest.mark.slow
+async def test_sdk_voice_conversation_with_real_engines(real_server, validate):
+    utterance = speech("What is two plus two?")
+    async with sdk(real_server).realtime.connect(model="gpt-realtime") as conn:
+        created = await next_event(conn, validate)
+        assert created["type"] == "session.created"
+        await conn.session.update(
+            session={
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}},
+            }
+        )
+        assert (await next_event(conn, validate))["type"] == "session.updated"
+        for i in range(0, utterance.size, 2400):  # 100 ms chunks
+            await conn.input_audio_buffer.append(audio=b64(utterance[i : i + 2400]))
+        events = await events_until(conn, validate, "rate_limits.updated")
+    types = [e["type"] for e in events]
+    for expected in (
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.input_audio_transcription.completed",
+        "response.created",
+        "response.output_audio.delta",
+        "response.done",
+    ):
+        assert expected in types
+    assert (
+        types.index("input_audio_buffer.speech_started")
+        < types.index("input_audio_buffer.speech_stopped")
+        < types.index("input_audio_buffer.committed")
+        < types.index("response.created")
+    )
+    started = events[types.index("input_audio_buffer.speech_started")]
+    stopped = events[types.index("input_audio_buffer.speech_stopped")]
+    speech_end_ms = (utterance.size - int(1.2 * SR)) * 1000 // SR
+    assert 0 <= started["audio_start_ms"] <= 400  # speech begins at 400 ms; minus the 300 ms padding
+    assert (
+        speech_end_ms < stopped["audio_end_ms"] <= speech_end_ms + 500 + 100
+    )  # + silence_duration_ms + frames
+    heard = next(e for e in events if e["type"] == "conversation.item.input_audio_transcription.completed")
+    assert "plus" in heard["transcript"].lower()
+    answer = next(e for e in events if e["type"] == "response.output_audio_transcript.done")["transcript"]
+    assert "4" in answer or "four" in answer.lower()
+    audio = b"".join(
+        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
+    )
+    done = events[types.index("response.done")]["response"]
+    assert done["status"] == "completed"
+    assert done["usage"]["output_token_details"]["audio_tokens"] == int(
+        np.ceil(len(audio) / 2 / SR * 1000 / 50)
+    )
+    assert done["usage"]["input_token_details"]["audio_tokens"] == int(
+        np.ceil((stopped["audio_end_ms"] - started["audio_start_ms"]) / 100)
+    )
+
+
+@pytest.mark.slow
+async def test_sdk_transcription_session_with_real_engines(real_server, validate):
+    utterance = speech("The quick brown fox jumps over the lazy dog.")
+    async with sdk(real_server).realtime.connect(extra_query={"intent": "transcription"}) as conn:
+        created = await next_event(conn, validate)
+        assert created["session"]["type"] == "transcription"
+        await conn.session.update(
+            session={
+                "type": "transcription",
+                "audio": {
+                    "input": {
+                        "turn_detection": None,
+                        "transcription": {"model": "whisper-1", "language": "en"},
+                    }
+                },
+            }
+        )
+        await next_event(conn, validate)
+        await conn.input_audio_buffer.append(audio=b64(utterance))
+        await conn.input_audio_buffer.commit()
+        events = await events_until(conn, validate, "conversation.item.input_audio_transcription.completed")
+    completed = events[-1]
+    assert "quick brown fox" in completed["transcript"].lower()
+    assert completed["usage"]["type"] == "duration"
+    assert completed["usage"]["seconds"] == pytest.approx(utterance.size / SR, abs=0.01)
+    assert "response.created" not in [e["type"] for e in events]
+
+
+async def test_sdk_text_turn_and_errors_keep_session(server, validate):
+    async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
+        await next_event(conn, validate)
+        await conn.send({"type": "input_audio_buffer.commit", "event_id": "evt_empty"})
+        error = await next_event(conn, validate)
+        assert error["error"]["code"] == "input_audio_buffer_commit_empty"
+        assert error["error"]["event_id"] == "evt_empty"
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "What is 2 + 3?"}],
+            }
+        )
+        await conn.response.create(response={"output_modalities": ["text"]})
+        events = await events_until(conn, validate, "rate_limits.updated")
+        text = next(e for e in events if e["type"] == "response.output_text.done")["text"]
+        assert "5" in text
+
+
+async def test_sdk_barge_in_and_truncate(server, validate):
+    async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
+        await next_event(conn, validate)
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {
+                        "type": "input_text",
+                        "text": "Tell me a long story about a cat, a dog and a very old tree.",
+                    }
+                ],
+            }
+        )
+        await conn.response.create()
+        events = await events_until(conn, validate, "response.done")
+        item_id = next(e for e in events if e["type"] == "response.output_item.done")["item"]["id"]
+        await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=10_000_000)
+        error = (await events_until(conn, validate, "error"))[-1]
+        assert error["error"]["message"].startswith("Audio content of ")
+        assert error["error"]["message"].endswith("ms is already shorter than 10000000ms")
+        await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=50)
+        truncated = (await events_until(conn, validate, "conversation.item.truncated"))[-1]
+        assert truncated["audio_end_ms"] == 50
+
+
+# ---------------------------------------------------------------------------------------------- auth
+async def raw_connect(
+    srv: EmbeddedServer,
+    *,
+    query: str = "model=gpt-realtime",
+    key: str | None = API_KEY,
+    headers: dict | None = None,
+    subprotocols: list[str] | None = None,
+):
+    all_headers = dict(headers or {})
+    if key is not None and not subprotocols:
+        all_headers["Authorization"] = f"Bearer {key}"
+    return await websockets.connect(
+        f"{srv.websocket_base_url}/realtime?{query}",
+        additional_headers=all_headers,
+        subprotocols=subprotocols,
+        open_timeout=10,
+    )
+
+
+async def recv_json(ws, validate, timeout: float = 10.0) -> dict:
+    event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    validate(event)
+    return event
+
+
+async def test_browser_subprotocol_auth(server, validate):
+    ws = await raw_connect(server, key=None, subprotocols=["realtime", f"openai-insecure-api-key.{API_KEY}"])
+    async with ws:
+        assert ws.subprotocol == "realtime"
+        assert (await recv_json(ws, validate))["type"] == "session.created"
+
+
+@pytest.mark.parametrize(
+    "key, subprotocols",
+    [("sk-wrong", None), (None, None), (None, ["realtime", "openai-insecure-api-key.sk-wrong"])],
+    ids=["wrong-bearer", "missing", "wrong-subprotocol"],
+)
+async def test_bad_key_gets_error_then_close(server, validate, key, subprotocols):
+    ws = await raw_connect(server, key=key, subprotocols=subprotocols)
+    async with ws:
+        error = await recv_json(ws, validate)
+        assert error["type"] == "error" and error["error"]["code"] == "invalid_api_key"
+        assert API_KEY not in json.dumps(error)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd.code == 1008
+
+
+async def test_beta_header_is_refused(server, validate):
+    ws = await raw_connect(server, headers={"OpenAI-Beta": "realtime=v1"})
+    async with ws:
+        error = await recv_json(ws, validate)
+        assert error["error"]["code"] == "beta_api_shape_disabled"
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd.code == 4000 and closed.value.rcvd.reason == "beta_api_shape_disabled"
+
+
+async def test_ephemeral_key_session_and_expiry(server, validate):
+    keys = server._app.state.keys
+    key = keys.mint(
+        {"type": "realtime", "instructions": "You are a pirate.", "audio": {"output": {"voice": "verse"}}},
+        seconds=2,
+    )
+    ws = await raw_connect(server, key=key.value)
+    async with ws:
+        created = await recv_json(ws, validate)
+        assert created["session"]["instructions"] == "You are a pirate."
+        assert created["session"]["audio"]["output"]["voice"] == "verse"
+        error = await recv_json(ws, validate, timeout=5)
+        assert error["error"]["code"] == "session_expired"
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+    assert time.time() >= key.expires_at - 0.05
+    ws = await raw_connect(server, key=key.value)  # now expired: refused
+    async with ws:
+        assert (await recv_json(ws, validate))["error"]["code"] == "invalid_api_key"
+
+
+# ---------------------------------------------------------------------------------------------- faults
+async def test_fault_429_on_connect(server):
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await raw_connect(server, query="model=gpt-realtime&fault_status=429")
+    response = refused.value.response
+    assert response.status_code == 429
+    assert json.loads(response.body)["error"]["code"] == "rate_limit_exceeded"
+
+
+async def test_fault_drop_after_n_events(server, validate):
+    ws = await raw_connect(server, query="model=gpt-realtime&fault_drop_after=3")
+    async with ws:
+        await recv_json(ws, validate)
+        for _ in range(3):
+            await ws.send(json.dumps({"type": "input_audio_buffer.clear"}))
+        received = 1
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await recv_json(ws, validate)
+                received += 1
+        assert received == 3 and closed.value.rcvd.code == 1011
+
+
+async def test_fault_expire_early(server, validate):
+    ws = await raw_connect(server, query="model=gpt-realtime&fault_expire_after=0.3")
+    async with ws:
+        await recv_json(ws, validate)
+        error = await recv_json(ws, validate, timeout=5)
+        assert error["error"]["code"] == "session_expired"
+
+
+async def test_fault_latency_delays_every_event(server, validate):
+    ws = await raw_connect(server, query="model=gpt-realtime&fault_latency_ms=80&fault_jitter_ms=20")
+    async with ws:
+        await recv_json(ws, validate)
+        started = time.monotonic()
+        for _ in range(5):
+            await ws.send(json.dumps({"type": "input_audio_buffer.clear"}))
+        for _ in range(5):
+            assert (await recv_json(ws, validate))["type"] == "input_audio_buffer.cleared"
+        assert time.monotonic() - started >= 5 * 0.08
+
+
+async def test_bad_fault_query_is_an_error(server, validate):
+    ws = await raw_connect(server, query="model=gpt-realtime&fault_drop_after=lots")
+    async with ws:
+        error = await recv_json(ws, validate)
+        assert error["error"]["param"] == "fault_drop_after"
+
+
+async def test_pacing_sends_audio_in_real_time(server, validate):
+    ws = await raw_connect(server, query="model=gpt-realtime&pacing=on")
+    async with ws:
+        await recv_json(ws, validate)
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "conversation.item.create",
+                    "item": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": "Say something."}],
+                    },
+                }
+            )
+        )
+        await ws.send(json.dumps({"type": "response.create"}))
+        first = audio_seconds = None
+        while True:
+            event = await recv_json(ws, validate, timeout=30)
+            if event["type"] == "response.output_audio.delta":
+                first = first or time.monotonic()
+                audio_seconds = (audio_seconds or 0) + len(base64.b64decode(event["delta"])) / 2 / SR
+            if event["type"] == "response.done":
+                break
+        elapsed = time.monotonic() - first
+        last_chunk = 0.1
+        assert elapsed >= audio_seconds - last_chunk - 0.05
+
+
+# ---------------------------------------------------------------------------------------------- robustness
+async def test_socket_fuzz_then_working_session(server, validate, rng):
+    ws = await raw_connect(server)
+    async with ws:
+        await recv_json(ws, validate)
+        junk = [
+            "{",
+            "[]",
+            "null",
+            '{"type": 1}',
+            '{"type": "response.cancel", "response_id": 5}',
+            '{"type": "input_audio_buffer.append", "audio": "@@"}',
+            '{"type": "conversation.item.delete"}',
+            '{"type": "session.update", "session": {"type": "realtime", "audio": {"output": {"speed": 99}}}}',
+        ]
+        sent = 0
+        for _ in range(300):
+            choice = int(rng.integers(len(junk) + 1))
+            if choice == len(junk):
+                await ws.send(bytes(rng.integers(0, 256, int(rng.integers(1, 40)), dtype=np.uint8)))
+            else:
+                await ws.send(junk[choice])
+            sent += 1
+        errors = 0
+        while errors < sent:
+            event = await recv_json(ws, validate)
+            assert event["type"] == "error"
+            errors += 1
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "conversation.item.create",
+                    "item": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": "hi"}],
+                    },
+                }
+            )
+        )
+        assert (await recv_json(ws, validate))["type"] == "conversation.item.added"
+
+
+async def test_transcription_intent_with_server_vad_over_socket(server, validate):
+    from voicelab import samples
+
+    audio = samples.load("en_weather")  # two phrases 0.6 s apart: two turns
+    pcm = (np.clip(np.concatenate([audio.y, np.zeros(SR, np.float32)]), -1, 1) * 32767).astype(np.int16)
+    ws = await raw_connect(server, query="intent=transcription")
+    async with ws:
+        assert (await recv_json(ws, validate))["session"]["type"] == "transcription"
+        for i in range(0, pcm.size, 4800):
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": b64(pcm[i : i + 4800])}))
+        completed = []
+        while len(completed) < 2:
+            event = await recv_json(ws, validate, timeout=30)
+            assert not event["type"].startswith("response.")
+            if event["type"] == "conversation.item.input_audio_transcription.completed":
+                completed.append(event)
+        assert [e["transcript"] for e in completed] == ["what is two plus two"] * 2
+        assert all(e["usage"]["type"] == "tokens" for e in completed)  # default model gpt-4o-transcribe

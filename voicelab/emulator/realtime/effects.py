@@ -1,0 +1,74 @@
+"""Effects: work the sans-I/O core asks the I/O layer to do, whose results it feeds back into the core.
+
+The core never calls an engine or sleeps. It returns these objects among its server events; ``route.py`` runs
+them (in threads for the blocking speech engines) and calls the matching ``RealtimeCore`` method with the
+result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Close", "Effect", "GenerateReply", "StopResponse", "Synthesize", "Transcribe"]
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    """Transcribe a committed user audio item; answer with ``transcription_ready`` / ``transcription_failed``.
+
+    ``visible`` is False when only the emulator's "brain" needs the words (no input transcription configured):
+    then the result goes to ``note_heard`` and no event is sent.
+    """
+
+    item_id: str
+    pcm: np.ndarray = field(repr=False)  # 24 kHz int16
+    model: str | None = None
+    language: str | None = None
+    prompt: str | None = None
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class GenerateReply:
+    """Ask the responder for a reply; answer with ``reply_ready(response_id, text, tool_calls)``.
+
+    ``unheard`` lists ``(item_id, pcm)`` of input audio whose words the responder needs first (transcribe them
+    and call ``note_heard``), then build the messages with ``RealtimeCore.messages_for(response_id)``.
+    """
+
+    response_id: str
+    instructions: str | None
+    tools: list[dict[str, Any]]
+    tool_choice: Any
+    unheard: tuple[tuple[str, np.ndarray], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Synthesize:
+    """Speak ``text``; feed each 24 kHz piece to ``audio_ready`` and end with ``synthesis_finished``."""
+
+    response_id: str
+    text: str
+    voice: str
+    speed: float
+
+
+@dataclass(frozen=True)
+class StopResponse:
+    """Stop any work still running for this response (it was cancelled or hit its token limit)."""
+
+    response_id: str
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the WebSocket with this code and reason after sending the events before it."""
+
+    code: int = 1000
+    reason: str = ""
+
+
+Effect = Transcribe | GenerateReply | Synthesize | StopResponse | Close
