@@ -1,0 +1,114 @@
+"""Session configuration from keyword arguments, and tool definitions from Python functions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+
+from voicelab.errors import ParameterError
+from voicelab.realtime.config import function_tool, session_config
+
+
+def test_defaults_are_pcm_24k_and_server_vad():
+    cfg = session_config()
+    assert cfg["type"] == "realtime"
+    assert (
+        cfg["audio"]["input"]["format"]
+        == cfg["audio"]["output"]["format"]
+        == {"type": "audio/pcm", "rate": 24000}
+    )
+    assert cfg["audio"]["input"]["turn_detection"] == {"type": "server_vad"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, path, value",
+    [
+        (
+            {"vad": "semantic_vad", "eagerness": "high"},
+            ("audio", "input", "turn_detection"),
+            {"type": "semantic_vad", "eagerness": "high"},
+        ),
+        (
+            {"threshold": 0.6, "prefix_padding_ms": 200},
+            ("audio", "input", "turn_detection"),
+            {"type": "server_vad", "threshold": 0.6, "prefix_padding_ms": 200},
+        ),
+        ({"vad": None}, ("audio", "input", "turn_detection"), None),
+        ({"transcription": "whisper-1"}, ("audio", "input", "transcription"), {"model": "whisper-1"}),
+        ({"speed": 1.2}, ("audio", "output", "speed"), 1.2),
+        ({"output_modalities": ["text"]}, ("output_modalities",), ["text"]),
+        ({"noise_reduction": "near_field"}, ("audio", "input", "noise_reduction"), {"type": "near_field"}),
+    ],
+    ids=["semantic", "server-params", "manual", "transcription", "speed", "text-only", "noise"],
+)
+def test_keywords_land_in_the_ga_shape(kwargs, path, value):
+    cfg = session_config(**kwargs)
+    for key in path:
+        cfg = cfg[key]
+    assert cfg == value
+
+
+def test_dict_and_keywords_merge():
+    cfg = session_config({"instructions": "A", "audio": {"output": {"voice": "ash"}}}, instructions="B")
+    assert cfg["instructions"] == "B" and cfg["audio"]["output"]["voice"] == "ash"
+
+
+def test_partial_only_has_what_was_given():
+    assert session_config(partial=True, voice="ash") == {
+        "type": "realtime",
+        "audio": {"output": {"voice": "ash"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"voice": "robot"}, "voice"),
+        ({"speed": 3.0}, "speed"),
+        ({"vad": "push_to_talk"}, "vad"),
+        ({"vad": None, "threshold": 0.5}, "threshold"),
+        ({"vad": "semantic_vad", "threshold": 0.5}, "threshold"),
+        ({"output_modalities": ["video"]}, "output_modalities"),
+    ],
+    ids=["voice", "speed", "vad-type", "params-without-vad", "wrong-vad-param", "modalities"],
+)
+def test_bad_values_name_the_parameter(kwargs, param):
+    with pytest.raises(ParameterError) as info:
+        session_config(**kwargs)
+    assert info.value.param == param
+
+
+def lookup(city: str, days: int = 1, unit: Literal["C", "F"] = "C", tags: list[str] | None = None) -> dict:
+    """Forecast for a city.
+
+    Parameters
+    ----------
+    city : str
+        City name.
+    days : int
+        How many days ahead.
+    """
+    return {}
+
+
+def test_function_tool_from_signature_and_docstring():
+    tool = function_tool(lookup)
+    assert (
+        tool["type"] == "function"
+        and tool["name"] == "lookup"
+        and tool["description"] == "Forecast for a city."
+    )
+    props = tool["parameters"]["properties"]
+    assert props["city"] == {"type": "string", "description": "City name."}
+    assert props["days"] == {"type": "integer", "description": "How many days ahead."}
+    assert props["unit"] == {"type": "string", "enum": ["C", "F"]}
+    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert tool["parameters"]["required"] == ["city"]
+
+
+def test_function_tool_rejects_unmappable_annotations():
+    def f(x: complex) -> None: ...
+
+    with pytest.raises(ParameterError, match="x"):
+        function_tool(f)

@@ -1,0 +1,1199 @@
+"""``RealtimeSession``: a Realtime API conversation you can hold in a notebook.
+
+The session moves bytes; :class:`~voicelab.realtime.core.RealtimeCore` decides. One reader task iterates the
+official SDK's connection (``AsyncOpenAI.realtime.connect``), feeds every server event to the core as a
+plain dict,
+and carries out what the core says: send client events, stop playback and truncate on barge-in, run function
+calls (async ones as tasks, sync ones in a thread, so neither blocks the conversation), re-apply the
+config after a
+reconnect and replay the audio held while the socket was down.
+
+Reconnects: a dropped socket (close codes the SDK deems recoverable: 1006, 1011, …) is reconnected by the
+SDK's
+own machinery (``max_retries``, ``initial_delay``, ``max_delay``, ``on_reconnecting``), configured from
+:class:`~voicelab.realtime.core.ReconnectPolicy` (3 tries, 1/2/4 s). What the SDK does not retry — a refused
+handshake (HTTP 429) or a session that expired (``session_expired``, close 1000) — the session retries
+itself with
+the same policy, minting a fresh ephemeral key first when it uses them. Never after :meth:`close`. Every
+attempt
+is a ``voicelab.reconnecting`` record in :attr:`RealtimeSession.log`.
+
+Examples
+--------
+>>> async with RealtimeSession(instructions="Be brief.", voice="verse") as session:  # doctest: +SKIP
+...     turn = await session.ask("What's the weather in Paris?")
+...     print(session.transcript_text(), session.cost.total)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import inspect
+import itertools
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicelab import audio as vaudio
+from voicelab.errors import ConnectionLostError, ParameterError, RealtimeError, ServerEventError
+from voicelab.realtime.config import function_tool, session_config
+from voicelab.realtime.core import FunctionCall, Phase, RealtimeCore, ReconnectPolicy, Turn
+from voicelab.realtime.costs import ConversationCost
+from voicelab.realtime.recording import RecordingWriter, strip_audio
+from voicelab.realtime.tokens import DEFAULT_MODEL, DEFAULT_SECONDS, KeyProvider, amint, secret_session
+
+__all__ = ["AudioQueue", "OutputAudio", "RealtimeSession", "SessionNote"]
+
+log = logging.getLogger(__name__)
+
+RATE = 24_000
+DEFAULT_POLICY = ReconnectPolicy()  # 3 tries, 1 / 2 / 4 s
+_EXPIRY_CODES = {"session_expired"}
+_AUTH_CODES = {"invalid_api_key"}
+_PERMANENT_CODES = {"beta_api_shape_disabled"}  # retrying the same request cannot help
+
+
+@dataclass(frozen=True)
+class OutputAudio:
+    """One chunk of assistant audio: 24 kHz mono PCM16 bytes with the rate and the item they belong to."""
+
+    pcm16: bytes
+    sr: int
+    item_id: str
+    response_id: str | None
+
+    @property
+    def audio(self) -> vaudio.Audio:
+        return vaudio.Audio(vaudio.from_pcm16(self.pcm16), self.sr)
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm16) / 2 / self.sr * 1000.0
+
+
+@dataclass(frozen=True)
+class SessionNote:
+    """A client-side event of the session (``type`` starts with ``voicelab.``): reconnects, barge-ins, …"""
+
+    type: str
+    data: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class AudioQueue:
+    """Output audio waiting to be played: ``await get()``, ``get_nowait()``, ``clear()`` (barge-in).
+
+    Bounded: when nobody plays the audio, the oldest chunks are dropped beyond ``max_chunks``.
+    """
+
+    def __init__(self, max_chunks: int = 5000) -> None:
+        self._items: deque[OutputAudio] = deque(maxlen=max_chunks)
+        self._event = asyncio.Event()
+
+    def put(self, chunk: OutputAudio) -> None:
+        self._items.append(chunk)
+        self._event.set()
+
+    def get_nowait(self) -> OutputAudio | None:
+        return self._items.popleft() if self._items else None
+
+    async def get(self) -> OutputAudio:
+        while not self._items:
+            self._event.clear()
+            await self._event.wait()
+        return self._items.popleft()
+
+    def clear(self) -> int:
+        n = len(self._items)
+        self._items.clear()
+        return n
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _as_float_audio(y: Any, sr: int | None) -> tuple[np.ndarray, int]:
+    if isinstance(y, vaudio.Audio):
+        return y.y, y.sr
+    if isinstance(y, tuple) and len(y) == 2:
+        y, sr = y
+    if isinstance(y, (bytes, bytearray, memoryview)):
+        return vaudio.from_pcm16(bytes(y)), sr or RATE
+    arr = np.asarray(y)
+    if sr is None:
+        raise ParameterError(
+            "sr",
+            expected="the sample rate of the samples",
+            got="None",
+            fix="pass sr=48000 (or whatever rate the audio was recorded at)",
+        )
+    if arr.dtype == np.int16:
+        arr = vaudio.from_pcm16(arr)
+    elif arr.dtype.kind == "i":
+        raise ParameterError(
+            "y",
+            expected="float samples in [-1, 1] or int16 PCM",
+            got=f"dtype {arr.dtype}",
+            fix="convert with y.astype(np.int16) or divide by the full scale",
+        )
+    return arr.astype(np.float32, copy=False), int(sr)
+
+
+class RealtimeSession:
+    """A conversation with the Realtime API (OpenAI, or the embedded emulator) over the official SDK.
+
+    Parameters
+    ----------
+    session : dict, optional
+        A GA ``session`` object; keyword arguments (``instructions``, ``voice``, ``vad``, ``threshold``,
+        ``silence_duration_ms``, ``eagerness``, ``transcription``, ``tools``, ``tool_choice``,
+        ``output_modalities``, ``speed``, …; see :func:`voicelab.realtime.config.session_config`) are
+        merged over
+        it. Python functions in ``tools`` are registered for dispatch too.
+    client : openai.AsyncOpenAI, optional
+        Default :func:`voicelab.backend.async_client` (OpenAI with a key, else the embedded emulator).
+    model : str
+        Realtime model (``?model=`` of the connection).
+    ephemeral : bool
+        Connect with short-lived ``ek_`` keys minted through ``client`` (a fresh one after expiry)
+        instead of the
+        client's own key.
+    key_seconds : int
+        Lifetime of each ephemeral key.
+    reconnect : ReconnectPolicy or None
+        Tries and backoff (3 tries, 1/2/4 s); ``None`` never reconnects.
+    on_disconnect : {"replay", "drop"}
+        What happens to audio appended while disconnected (always noted in the log).
+    extra_query : dict, optional
+        Extra query parameters of the connection URL (e.g. the emulator's ``fault_drop_after``).
+    reconnect_query : dict or callable, optional
+        Query parameters for reconnects (default: ``extra_query``); a callable gets the attempt number.
+    chunk_ms : int
+        Size of the ``input_audio_buffer.append`` chunks (20–40 ms).
+    connect_timeout : float
+        Seconds to wait for the session to be configured.
+
+    Examples
+    --------
+    >>> async with RealtimeSession(instructions="Be brief.", tools=[get_weather]) as s:  # doctest: +SKIP
+    ...     await s.say(voicelab.audio.read("question.wav"))
+    ...     s.cost
+    """
+
+    def __init__(
+        self,
+        session: dict[str, Any] | None = None,
+        *,
+        client: Any = None,
+        model: str = DEFAULT_MODEL,
+        ephemeral: bool = False,
+        key_seconds: int = DEFAULT_SECONDS,
+        reconnect: ReconnectPolicy | None = DEFAULT_POLICY,
+        on_disconnect: str = "replay",
+        extra_query: dict[str, Any] | None = None,
+        reconnect_query: dict[str, Any] | Callable[[int], dict[str, Any]] | None = None,
+        chunk_ms: int = 20,
+        connect_timeout: float = 30.0,
+        **config: Any,
+    ) -> None:
+        if not 10 <= chunk_ms <= 100:
+            raise ParameterError(
+                "chunk_ms", expected="a chunk size in [10, 100] ms (20–40 is usual)", got=repr(chunk_ms)
+            )
+        tools = config.pop("tools", None)
+        self._tools: dict[str, Callable[..., Any]] = {}
+        tool_defs: list[dict[str, Any] | Callable[..., Any]] | None = None
+        if tools is not None:
+            tool_defs = []
+            for tool in tools:
+                if callable(tool):
+                    definition = function_tool(tool)
+                    self._tools[definition["name"]] = tool
+                    tool_defs.append(definition)
+                elif isinstance(tool, dict):
+                    tool_defs.append(tool)
+                else:
+                    raise ParameterError("tools", expected="functions or tool dicts", got=type(tool).__name__)
+        self.config = session_config(session, tools=tool_defs, **config)
+        self.model = model
+        self.core = RealtimeCore(self.config, on_disconnect=on_disconnect)
+        self.reconnect = reconnect
+        self.chunk_ms = chunk_ms
+        self.connect_timeout = connect_timeout
+        self.extra_query = dict(extra_query or {})
+        self.reconnect_query = reconnect_query
+        self.ephemeral = ephemeral
+        self.key_seconds = key_seconds
+        self._client = client
+        self._keys: KeyProvider | None = None
+        self._manager: Any = None
+        self._conn: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
+        self._ready = asyncio.Event()
+        self._tick = asyncio.Event()
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._t0 = time.monotonic()
+        self._ids = itertools.count(1)
+        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._subscribers: list[asyncio.Queue[Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._calls_running = 0
+        self._sdk_attempts = 0
+        self._outer_attempts = 0
+        self._last_error_code: str | None = None
+        self._turn_mark = 0
+        self._item_audio: dict[str, bytearray] = {}
+        self._muted: set[str | None] = set()  # cancelled responses: their late audio is not played
+        self.audio = AudioQueue()
+        self.log: list[dict[str, Any]] = []
+        self.errors: list[ServerEventError] = []
+        self.recorder: RecordingWriter | None = None
+        self.keys_minted = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def now(self) -> float:
+        """Seconds since the session object was made (the clock of the log, turns and timeline)."""
+        return time.monotonic() - self._t0
+
+    async def __aenter__(self) -> RealtimeSession:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(self) -> RealtimeSession:
+        """Open the connection and wait until the config is applied (``session.updated``)."""
+        if self._reader is not None:
+            return self
+        base = self._client
+        if base is None:
+            from voicelab.backend import async_client
+
+            base = async_client()
+            self._client = base
+        if self.ephemeral:
+            voice = ((self.config.get("audio") or {}).get("output") or {}).get("voice")
+            key_session = secret_session(model=self.model, voice=voice)
+
+            async def _mint() -> Any:
+                self.keys_minted += 1
+                secret = await amint(base, session=key_session, seconds=self.key_seconds)
+                self._note({"type": "voicelab.key_minted", "expires_at": secret.expires_at})
+                return secret
+
+            self._keys = KeyProvider(_mint)
+            self._conn_client = base.copy(api_key=self._keys)
+        else:
+            self._conn_client = base
+        self._reader = asyncio.create_task(self._run(), name="voicelab-realtime-reader")
+        ready = asyncio.create_task(self._ready.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, self._reader}, timeout=self.connect_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+        if ready not in done:  # (ready may be cleared again by a drop right after; it was set)
+            failure = self._failure
+            await self.close()
+            if failure is not None:
+                raise failure
+            raise ConnectionLostError(
+                f"the Realtime session was not configured within {self.connect_timeout} s"
+            )
+        return self
+
+    async def close(self) -> None:
+        """Close on purpose: no reconnect after this. Pending tool calls are cancelled."""
+        if self._closing:
+            return
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self.core.phase is not Phase.CLOSED:
+            for note in self.core.closed(t=self.now(), intentional=True):
+                self._note(note)
+        if self.recorder is not None:
+            self.recorder.close(**self._summary())
+        self._wake()
+
+    @property
+    def phase(self) -> Phase:
+        return self.core.phase
+
+    def __repr__(self) -> str:
+        return (
+            f"RealtimeSession(model={self.model!r}, phase={self.core.phase.value}, "
+            f"turns={len(self.core.turns)}, items={len(self.core.items)}, reconnects={self.core.reconnects})"
+        )
+
+    # ------------------------------------------------------------------ connection loop
+    def _query(self, attempt: int) -> dict[str, Any]:
+        if attempt == 0 or self.reconnect_query is None:
+            return dict(self.extra_query)
+        if callable(self.reconnect_query):
+            return dict(self.reconnect_query(attempt))
+        return dict(self.reconnect_query)
+
+    async def _open(self, attempt: int) -> None:
+        self.core.connecting(t=self.now())
+        policy = self.reconnect
+        kwargs: dict[str, Any] = {}
+        if policy is not None and policy.max_attempts > 0:
+            kwargs = {
+                "on_reconnecting": self._on_reconnecting,
+                "max_retries": policy.max_attempts,
+                "initial_delay": policy.initial_delay,
+                "max_delay": policy.max_delay,
+            }
+        self._manager = self._conn_client.realtime.connect(
+            model=self.model, extra_query=self._query(attempt), **kwargs
+        )
+        self._conn = await self._manager.enter()
+        self._note({"type": "voicelab.connected", "attempt": attempt})
+
+    def _on_reconnecting(self, event: Any) -> dict[str, Any] | None:
+        """The SDK's hook before each of its reconnect tries (sync, in the reader task)."""
+        if self._closing:
+            return {"abort": True}
+        t = self.now()
+        if self.core.phase is not Phase.RECONNECTING:
+            for note in self.core.disconnected(t=t, code=event.close_code):
+                self._note(note)
+            self._after_disconnect()
+        self._sdk_attempts += 1
+        self._note(
+            self.core.reconnect_attempt(
+                event.attempt, delay=event.delay, t=t, code=event.close_code, max_attempts=event.max_attempts
+            )
+            | {"by": "sdk"}
+        )
+        if self._keys is not None and (
+            event.attempt > 1 or self._last_error_code in _EXPIRY_CODES | _AUTH_CODES
+        ):
+            self._keys.invalidate()
+        return {"extra_query": self._query(event.attempt)}
+
+    def _after_disconnect(self) -> None:
+        self._ready.clear()
+
+    def _close_code(self) -> int | None:
+        ws = getattr(self._conn, "_connection", None)
+        return getattr(ws, "close_code", None)
+
+    async def _run(self) -> None:
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+        attempt = 0
+        while not self._closing:
+            if self._conn is None:
+                try:
+                    await self._open(attempt)
+                except (InvalidStatus, OSError, TimeoutError, ConnectionClosed) as exc:
+                    status = getattr(getattr(exc, "response", None), "status_code", None)
+                    self._note(
+                        {
+                            "type": "voicelab.connect_failed",
+                            "attempt": attempt,
+                            "status": status,
+                            "error": type(exc).__name__,
+                        }
+                    )
+                    if status in (401, 403) and self._keys is not None:
+                        self._keys.invalidate()
+                    permanent = status in (400, 401, 403, 404) and self._keys is None
+                    if not await self._backoff(
+                        permanent, reason=f"connect failed ({status or type(exc).__name__})"
+                    ):
+                        return
+                    attempt = self._outer_attempts
+                    continue
+                except Exception as exc:
+                    self._give_up(RealtimeError(f"could not connect: {type(exc).__name__}: {exc}"))
+                    return
+            try:
+                async for event in self._conn:
+                    try:
+                        await self._handle(event)
+                    except Exception as exc:  # a bug handling one event must not end the conversation
+                        log.exception("handling %s failed", getattr(event, "type", "?"))
+                        self._note({"type": "voicelab.client_error", "event": getattr(event, "type", None),
+                                    "error": f"{type(exc).__name__}: {exc}"})
+                reason = f"closed by the server (code {self._close_code()})"
+            except ConnectionClosed as exc:
+                reason = f"connection lost (code {exc.rcvd.code if exc.rcvd else 1006})"
+            except Exception as exc:  # includes the SDK's WebSocketConnectionClosedError (unsent messages)
+                unsent = getattr(exc, "unsent_messages", None)
+                if unsent:
+                    self._note({"type": "voicelab.unsent", "events": len(unsent)})
+                    for raw in unsent:
+                        with contextlib.suppress(ValueError, TypeError):
+                            self.core.hold(json.loads(raw), t=self.now())
+                reason = f"connection lost ({type(exc).__name__})"
+            if self._closing:
+                return
+            code = self._close_code()
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+            if self.core.phase is not Phase.RECONNECTING:
+                for note in self.core.disconnected(t=self.now(), code=code, reason=reason):
+                    self._note(note)
+                self._after_disconnect()
+            sdk_exhausted = self._sdk_attempts > 0
+            permanent = self._last_error_code in _PERMANENT_CODES or (
+                self._last_error_code in _AUTH_CODES and self._keys is None
+            )
+            if self._last_error_code in _EXPIRY_CODES and self._keys is not None:
+                self._keys.invalidate()
+            if sdk_exhausted:
+                self._give_up(
+                    ConnectionLostError(f"{reason}; {self._sdk_attempts} reconnect attempts failed")
+                )
+                return
+            if not await self._backoff(permanent, reason=reason):
+                return
+            attempt = self._outer_attempts
+
+    async def _backoff(self, permanent: bool, *, reason: str) -> bool:
+        """Wait before the next try of the session's own reconnect; False (and give up) when out of tries."""
+        policy = self.reconnect
+        if permanent or policy is None or self._outer_attempts >= policy.max_attempts or self._closing:
+            self._give_up(
+                ConnectionLostError(
+                    reason
+                    if permanent or policy is None
+                    else f"{reason}; {self._outer_attempts} reconnect attempts failed"
+                )
+            )
+            return False
+        self._outer_attempts += 1
+        delay = policy.delay(self._outer_attempts)
+        self._note(
+            self.core.reconnect_attempt(
+                self._outer_attempts, delay=delay, t=self.now(), max_attempts=policy.max_attempts
+            )
+            | {"by": "session"}
+        )
+        await asyncio.sleep(delay)
+        return not self._closing
+
+    def _give_up(self, error: BaseException) -> None:
+        self._failure = error
+        for note in self.core.closed(t=self.now(), intentional=False, reason=str(error)):
+            self._note(note)
+        log.warning("realtime session ended: %s", error)
+        self._wake()
+
+    # ------------------------------------------------------------------ receiving
+    async def _handle(self, event: Any) -> None:
+        data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
+        t = self.now()
+        kind = data.get("type", "")
+        reaction = self.core.receive(data, t=t)
+        extra: dict[str, Any] = {}
+        if kind in ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped"):
+            at = self.core.vad_time(data)
+            extra["at"] = round(at, 4) if at is not None else None
+        elif kind == "response.output_audio.delta":
+            pcm = base64.b64decode(data.get("delta") or "")
+            item_id = data.get("item_id", "")
+            self._item_audio.setdefault(item_id, bytearray()).extend(pcm)
+            chunk = OutputAudio(pcm, RATE, item_id, data.get("response_id"))
+            if not self.core.playback_stopped(item_id) and chunk.response_id not in self._muted:
+                self.audio.put(chunk)
+            extra["audio_ms"] = round(chunk.duration_ms, 3)
+            if self.recorder is not None:
+                extra["offset_ms"] = round(self.recorder.output(pcm), 3)
+        elif kind == "error":
+            self._last_error_code = (data.get("error") or {}).get("code")
+        self._record("server", data, t, **extra)
+        if kind == "response.output_audio.done":
+            self._note_playback(data.get("item_id", ""))
+        if reaction.ready:
+            self._ready.set()
+            self._outer_attempts = 0
+            self._sdk_attempts = 0
+            self._last_error_code = None
+        for note in reaction.notes:
+            self._note(note)
+        if reaction.barge_in is not None:
+            dropped = self.audio.clear()
+            self._note_playback(reaction.barge_in.item_id)
+            self._note(
+                {
+                    "type": "voicelab.stop_playback",
+                    "item_id": reaction.barge_in.item_id,
+                    "audio_end_ms": reaction.barge_in.audio_end_ms,
+                    "queued_chunks_dropped": dropped,
+                }
+            )
+        if reaction.send:
+            await self._send_events(reaction.send)
+        for call in reaction.calls:
+            self._spawn(self._run_call(call))
+        if reaction.error is not None:
+            self.errors.append(ServerEventError(data))
+            log.info("server error event: %s", reaction.error.get("code"))
+        if kind == "response.done":
+            self._note_turn(data)
+        self._dispatch(kind, event)
+        self._wake()
+
+    def _note_playback(self, item_id: str) -> None:
+        span = self.core.playback_span(item_id)
+        if span is not None:
+            self._note(
+                {
+                    "type": "voicelab.response_audio",
+                    "item_id": item_id,
+                    "start": round(span[0], 4),
+                    "end": round(span[1], 4),
+                }
+            )
+
+    def _note_turn(self, data: dict[str, Any]) -> None:
+        rid = (data.get("response") or {}).get("id")
+        turn = next((tu for tu in reversed(self.core.turns) if tu.response and tu.response.id == rid), None)
+        if turn is None or turn.response is None:
+            return
+        r = turn.response
+        for item_id in r.item_ids:  # items whose output_audio.done never came (cancelled)
+            if self.core.items.get(item_id) and self.core.items[item_id].audio_received_ms:
+                self._note_playback(item_id)
+        usage = r.usage or {}
+        self._note(
+            {
+                "type": "voicelab.turn",
+                "index": turn.index,
+                "kind": turn.kind,
+                "response_id": rid,
+                "status": r.state.value,
+                "start": round(turn.start_t, 4),
+                "first_audio": None if r.first_audio_t is None else round(r.first_audio_t, 4),
+                "first_text": None if r.first_text_t is None else round(r.first_text_t, 4),
+                "done": None if r.done_t is None else round(r.done_t, 4),
+                "time_to_first_audio": None
+                if turn.time_to_first_audio is None
+                else round(turn.time_to_first_audio, 4),
+                "total_time": None if turn.total_time is None else round(turn.total_time, 4),
+                "input_tokens": usage.get("input_tokens"),
+                "output_tokens": usage.get("output_tokens"),
+            }
+        )
+
+    def _dispatch(self, kind: str, event: Any) -> None:
+        for handler in self._handlers.get(kind, []) + self._handlers.get("*", []):
+            try:
+                result = handler(event)
+                if inspect.isawaitable(result):
+                    self._spawn(_await(result))
+            except Exception:
+                log.exception("event handler for %s failed", kind)
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    def _wake(self) -> None:
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------------ log and recording
+    def _record(self, direction: str, event: dict[str, Any], t: float, **extra: Any) -> None:
+        slim, _ = strip_audio(event)
+        record = {"t": round(t, 6), "dir": direction, "type": event.get("type"), **extra, "event": slim}
+        self.log.append(record)
+        if self.recorder is not None:
+            self.recorder.log(slim, t=t, direction=direction, **extra)
+
+    def _note(self, note: dict[str, Any]) -> None:
+        t = self.now()
+        fields = {k: v for k, v in note.items() if k != "type"}
+        record = {"t": round(t, 6), "dir": "local", "type": note["type"], **fields}
+        self.log.append(record)
+        if self.recorder is not None:
+            self.recorder.log(note, t=t, direction="local", **fields)
+        self._dispatch(note["type"], SessionNote(note["type"], fields))
+        self._wake()
+
+    def record(self, folder: str | os.PathLike[str]) -> RecordingWriter:
+        """Record from now on: ``input.wav``, ``output.wav``, ``events.jsonl``, ``meta.json`` in ``folder``.
+
+        Files are valid after every write (see :mod:`voicelab.realtime.recording`); load them with
+        :func:`voicelab.realtime.replay`.
+        """
+        if self.recorder is not None:
+            self.recorder.close(**self._summary())
+        self.recorder = RecordingWriter(
+            Path(folder), meta={"model": self.model, "session_t0": self.now(), "config": self.config}
+        )
+        return self.recorder
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "turns": len(self.core.turns),
+            "reconnects": self.core.reconnects,
+            "audio_sent_ms": round(self.core.audio_sent_ms, 1),
+            "audio_replayed_ms": round(self.core.audio_replayed_ms, 1),
+            "audio_dropped_ms": round(self.core.audio_dropped_ms, 1),
+            "usage": self.core.usage.as_response_usage(),
+        }
+
+    # ------------------------------------------------------------------ sending
+    def _check_open(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._closing or self.core.phase is Phase.CLOSED:
+            raise ParameterError(
+                "session", expected="an open session", got="a closed one", fix="open a new RealtimeSession"
+            )
+        if self._reader is None:
+            raise ParameterError(
+                "session",
+                expected="a connected session",
+                got="one not connected yet",
+                fix="use `async with RealtimeSession(...) as session:` or `await session.connect()`",
+            )
+
+    async def _send_events(self, events: Iterable[dict[str, Any]]) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        async with self._send_lock:
+            for event in events:
+                event.setdefault("event_id", f"evt_vl_{next(self._ids)}")
+                conn = self._conn
+                if conn is None or self.core.phase is Phase.RECONNECTING:
+                    self.core.hold(event, t=self.now())
+                    continue
+                try:
+                    await conn.send_raw(json.dumps(event))
+                except (ConnectionClosed, OSError, RuntimeError) as exc:
+                    log.debug("send failed (%s); holding the event", type(exc).__name__)
+                    self.core.hold(event, t=self.now())
+                    continue
+                except Exception as exc:
+                    if getattr(exc, "unsent_messages", None) is None:
+                        raise
+                    self.core.hold(event, t=self.now())
+                    continue
+                extra: dict[str, Any] = {}
+                if event["type"] == "input_audio_buffer.append":
+                    extra["audio_ms"] = round(len(event["audio"]) * 3 / 4 / 48, 3)
+                self._record("client", event, self.now(), **extra)
+
+    async def send(self, event: dict[str, Any]) -> str:
+        """Send any client event (routed through the core: held while reconnecting). Returns its event_id."""
+        self._check_open()
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise ParameterError("event", expected="a client event dict with a 'type'", got=repr(event)[:60])
+        event = dict(event)
+        event.setdefault("event_id", f"evt_vl_{next(self._ids)}")
+        await self._send_events(self.core.send(event, t=self.now()))
+        return event["event_id"]
+
+    async def update(
+        self, session: dict[str, Any] | None = None, *, timeout: float = 15.0, **config: Any
+    ) -> dict[str, Any]:
+        """Change the session (plain keyword arguments or a GA dict) and wait for ``session.updated``.
+
+        The change is kept and re-applied after a reconnect. Returns the effective session. A server ``error``
+        answering the update raises :class:`~voicelab.errors.ServerEventError`.
+        """
+        self._check_open()
+        tools = config.pop("tools", None)
+        if tools is not None:
+            defs = []
+            for tool in tools:
+                if callable(tool):
+                    definition = function_tool(tool)
+                    self._tools[definition["name"]] = tool
+                    defs.append(definition)
+                else:
+                    defs.append(tool)
+            config["tools"] = defs
+        partial = session_config(session, partial=True, **config)
+        event = self.core.update_config(partial)
+        mark = len(self.log)
+        event_id = await self.send(event)
+        record = await self._wait_record(
+            lambda r: r["type"] == "session.updated" or _answers(r, event_id), since=mark, timeout=timeout
+        )
+        self._raise_if_error(record)
+        return self.core.session
+
+    def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+        """Register a Python function for function calls (decorator). Declare it to the model with
+        ``tools=[fn]`` at start or ``await session.update(tools=[...])``."""
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self._tools[name or f.__name__] = f
+            return f
+
+        return register(fn) if fn is not None else register
+
+    async def send_audio(
+        self,
+        y: Any,
+        sr: int | None = None,
+        *,
+        pace: bool = False,
+        commit: bool = False,
+        respond: bool = False,
+        silence_ms: float = 0.0,
+    ) -> float:
+        """Append audio: any rate and dtype, resampled to 24 kHz PCM16 and sent in ``chunk_ms`` chunks.
+
+        Parameters
+        ----------
+        y : ndarray, Audio, (y, sr) or bytes
+            Float samples in [-1, 1] or int16 PCM; stereo is down-mixed. Bytes are 24 kHz PCM16.
+        sr : int
+            Rate of ``y`` (not needed for an Audio).
+        pace : bool
+            Send in real time (like a microphone) instead of as fast as possible.
+        commit, respond : bool
+            Commit the buffer / request a response afterwards (for sessions without turn detection).
+        silence_ms : float
+            Silence appended after the audio (lets server VAD see the end of the speech).
+
+        Returns
+        -------
+        float
+            Milliseconds of audio handed to the session.
+        """
+        self._check_open()
+        samples, rate = _as_float_audio(y, sr)
+        samples = vaudio.to_mono(vaudio.validate(samples))
+        if rate != RATE:
+            samples = vaudio.resample(samples, rate, RATE)
+        if silence_ms:
+            samples = np.concatenate([samples, np.zeros(int(RATE * silence_ms / 1000), np.float32)])
+        self._turn_mark = len(self.core.turns)
+        pcm = vaudio.to_pcm16(samples).tobytes()
+        sent = await self._append_pcm(pcm, pace=pace)
+        if commit:
+            await self.commit()
+        if respond:
+            await self.respond()
+        return sent
+
+    async def _append_pcm(self, pcm: bytes, *, pace: bool) -> float:
+        step = RATE * self.chunk_ms // 1000 * 2
+        start = time.monotonic()
+        sent_ms = 0.0
+        for i in range(0, len(pcm), step):
+            chunk = pcm[i : i + step]
+            if pace:
+                wait = start + sent_ms / 1000.0 - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._check_open()
+            if self.recorder is not None:
+                self.recorder.input(chunk)
+            events = self.core.append_audio(chunk, t=self.now())
+            if events:
+                await self._send_events(events)
+            elif not pace:
+                await asyncio.sleep(0)
+            sent_ms += len(chunk) / 2 / RATE * 1000.0
+        return sent_ms
+
+    async def send_file(self, path: str | os.PathLike[str], **kwargs: Any) -> float:
+        """Append the audio of a file (any format :func:`voicelab.audio.read` reads); options as
+        send_audio."""
+        audio = vaudio.read(Path(path))
+        return await self.send_audio(audio, **kwargs)
+
+    async def stream(self, source: AsyncIterable[Any], *, sr: int | None = None) -> float:
+        """Append audio from a live source (an async iterable of Audio chunks, (y, sr) pairs, or arrays
+        at ``sr``)
+        until it ends. Resampled on the fly with a streaming resampler. Returns ms sent."""
+        self._check_open()
+        resampler: vaudio.ResampleStream | None = None
+        pending = b""
+        step = RATE * self.chunk_ms // 1000 * 2
+        total = 0.0
+        self._turn_mark = len(self.core.turns)
+        async for piece in source:
+            samples, rate = _as_float_audio(piece, sr)
+            samples = vaudio.to_mono(vaudio.validate(samples))
+            if rate != RATE:
+                if resampler is None or resampler.sr != rate:
+                    resampler = vaudio.ResampleStream(rate, RATE)
+                samples = resampler.process(samples)
+            if samples.size == 0:
+                continue
+            pending += vaudio.to_pcm16(samples).tobytes()
+            whole = len(pending) // step * step
+            if whole:
+                total += await self._append_pcm(pending[:whole], pace=False)
+                pending = pending[whole:]
+        if resampler is not None:
+            tail = resampler.flush()
+            if tail.size:
+                pending += vaudio.to_pcm16(tail).tobytes()
+        if pending:
+            total += await self._append_pcm(pending, pace=False)
+        return total
+
+    def attach(self, source: AsyncIterable[Any], *, sr: int | None = None) -> asyncio.Task[float]:
+        """Stream a live source in the background (e.g. the Recorder widget); returns the task."""
+        return self._spawn(self.stream(source, sr=sr))
+
+    async def commit(self) -> str:
+        """Commit the input audio buffer (needed when turn detection is off)."""
+        return await self.send({"type": "input_audio_buffer.commit"})
+
+    async def clear_input(self) -> str:
+        return await self.send({"type": "input_audio_buffer.clear"})
+
+    async def send_text(self, text: str, *, respond: bool = True, role: str = "user") -> str:
+        """Add a typed message to the conversation, and ask for a response (unless ``respond=False``)."""
+        if not isinstance(text, str) or not text.strip():
+            raise ParameterError("text", expected="a non-empty string", got=repr(text)[:40])
+        if role not in ("user", "system"):
+            raise ParameterError("role", expected="'user' or 'system'", got=repr(role))
+        self._turn_mark = len(self.core.turns)
+        event_id = await self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": role, "content": [{"type": "input_text", "text": text}]},
+            }
+        )
+        if respond:
+            await self.respond()
+        return event_id
+
+    async def respond(self, **response: Any) -> str:
+        """Request a response (``response.create``; keyword arguments go into its ``response`` object)."""
+        event: dict[str, Any] = {"type": "response.create"}
+        if response:
+            event["response"] = response
+        return await self.send(event)
+
+    async def cancel(self) -> str | None:
+        """Cancel the active response and drop its queued and late audio (nothing to do when none is active).
+
+        To also cut the assistant's item where playback stopped, use :meth:`interrupt`.
+        """
+        self._check_open()
+        if self.core.active_response is None:
+            return None
+        self._muted.add(self.core.active_response.id)
+        self.audio.clear()
+        return await self.send({"type": "response.cancel"})
+
+    async def interrupt(self, played_ms: float | None = None) -> Any:
+        """Barge in by hand (push-to-talk): cancel, stop playback, truncate at the ms played (clamped)."""
+        self._check_open()
+        events, barge = self.core.barge_in(t=self.now(), played_ms=played_ms)
+        self.audio.clear()
+        if barge is not None:
+            self._note_playback(barge.item_id)
+            self._note(
+                {
+                    "type": "voicelab.barge_in",
+                    "item_id": barge.item_id,
+                    "audio_end_ms": barge.audio_end_ms,
+                    "played_ms": round(barge.played_ms, 1),
+                    "received_ms": round(barge.received_ms, 1),
+                    "response_id": barge.cancelled_response,
+                    "by": "client",
+                }
+            )
+            self._note(
+                {
+                    "type": "voicelab.stop_playback",
+                    "item_id": barge.item_id,
+                    "audio_end_ms": barge.audio_end_ms,
+                }
+            )
+        for event in events:
+            await self.send(event)
+        return barge
+
+    def report_played(self, item_id: str, played_ms: float) -> None:
+        """A player reports how much of an item it has really played (used for truncation)."""
+        self.core.report_played(item_id, played_ms)
+
+    # ------------------------------------------------------------------ handlers and iteration
+    def on(self, event_type: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Call ``handler(event)`` for each event of that type (``"*"``: all). Async handlers run as tasks.
+
+        Server events come as the SDK's typed models; the session's own (``voicelab.barge_in``,
+        ``voicelab.reconnecting``, ``voicelab.stop_playback``, …) as :class:`SessionNote`. Usable as
+        decorator.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers.setdefault(event_type, []).append(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def on_stop_playback(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Call ``handler(note)`` when playback must stop (barge-in); ``note.item_id``,
+        ``note.audio_end_ms``."""
+        return self.on("voicelab.stop_playback", handler)
+
+    async def events(self, *, local: bool = False) -> AsyncIterator[Any]:
+        """Typed server events from now on (and the session's own notes with ``local=True``), until closed."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                if queue.empty() and (self._closing or self._failure is not None):
+                    return
+                getter = asyncio.ensure_future(queue.get())
+                tick = asyncio.ensure_future(self._tick.wait())
+                try:
+                    await asyncio.wait({getter, tick}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    tick.cancel()
+                    if not getter.done():
+                        getter.cancel()
+                if getter.done() and not getter.cancelled():
+                    event = getter.result()
+                    if local or not isinstance(event, SessionNote):
+                        yield event
+        finally:
+            self._subscribers.remove(queue)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self.events()
+
+    async def _wait_record(
+        self, predicate: Callable[[dict[str, Any]], bool], *, since: int, timeout: float
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        index = since
+        while True:
+            while index < len(self.log):
+                record = self.log[index]
+                index += 1
+                if predicate(record):
+                    return record
+            if self._failure is not None:
+                raise self._failure
+            if self._closing:
+                raise ParameterError("session", expected="an open session", got="a closed one")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching event within {timeout} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick.wait(), remaining)
+
+    async def wait_for(
+        self, event_type: str, *, timeout: float = 30.0, since: int | None = None
+    ) -> dict[str, Any]:
+        """The next event of that type (server or ``voicelab.*``) logged after ``since`` (default: now).
+
+        Returns its log record (``t``, ``type``, ``event``; base64 audio left out).
+        """
+        return await self._wait_record(
+            lambda r: r["type"] == event_type,
+            since=len(self.log) if since is None else since,
+            timeout=timeout,
+        )
+
+    def _raise_if_error(self, record: dict[str, Any]) -> None:
+        if record["type"] == "error":
+            raise ServerEventError(record["event"])
+
+    def _settled(self, mark: int) -> bool:
+        core = self.core
+        turns = core.turns[mark:]
+        return (
+            bool(turns)
+            and core.active_response is None
+            and not core._pending_calls
+            and not core._follow_up_wanted
+            and self._calls_running == 0
+            and all(tu.response is not None and tu.response.done_t is not None for tu in turns)
+            and core.phase is Phase.READY
+        )
+
+    async def wait_turn(self, *, timeout: float = 60.0, since: int | None = None) -> Turn:
+        """Wait until the conversation settles after the last input (response done, tool calls answered and
+        followed up) and return the last turn."""
+        mark = self._turn_mark if since is None else since
+        deadline = time.monotonic() + timeout
+        while not self._settled(mark):
+            if self._failure is not None:
+                raise self._failure
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the turn did not finish within {timeout} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick.wait(), remaining)
+        return self.core.turns[-1]
+
+    async def ask(self, text: str, *, timeout: float = 60.0) -> Turn:
+        """Send a typed message, wait for the answer (and any tool round trips); return the last turn."""
+        mark = len(self.core.turns)
+        await self.send_text(text)
+        return await self.wait_turn(timeout=timeout, since=mark)
+
+    async def say(
+        self,
+        y: Any,
+        sr: int | None = None,
+        *,
+        pace: bool = True,
+        silence_ms: float = 800.0,
+        timeout: float = 60.0,
+    ) -> Turn:
+        """Speak ``y`` into the session (real time by default), let VAD end the turn (or commit and request a
+        response when turn detection is off), wait for the answer; return the last turn."""
+        mark = len(self.core.turns)
+        manual = ((self.core.config.get("audio") or {}).get("input") or {}).get(
+            "turn_detection", "server"
+        ) is None
+        await self.send_audio(
+            y, sr, pace=pace, silence_ms=0.0 if manual else silence_ms, commit=manual, respond=manual
+        )
+        return await self.wait_turn(timeout=timeout, since=mark)
+
+    # ------------------------------------------------------------------ function calls
+    async def _run_call(self, call: FunctionCall) -> None:
+        self._calls_running += 1
+        started = self.now()
+        ok = True
+        try:
+            try:
+                fn = self._tools.get(call.name)
+                if fn is None:
+                    raise ParameterError(
+                        "name",
+                        expected=f"a registered tool ({', '.join(self._tools) or 'none'})",
+                        got=repr(call.name),
+                        fix="register it with tools=[fn] or @session.tool",
+                    )
+                args = call.parsed_arguments()
+                if inspect.iscoroutinefunction(fn):
+                    result = await fn(**args)
+                else:
+                    result = await asyncio.to_thread(fn, **args)
+                    if inspect.isawaitable(result):
+                        result = await result
+                output = result if isinstance(result, str) else json.dumps(result, default=str)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                ok = False
+                output = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+            self._note(
+                {
+                    "type": "voicelab.function_call",
+                    "name": call.name,
+                    "call_id": call.call_id,
+                    "arguments": call.arguments,
+                    "ok": ok,
+                    "seconds": round(self.now() - started, 4),
+                    "output": output[:500],
+                }
+            )
+            if not self._closing and self.core.phase is not Phase.CLOSED:
+                await self._send_events(self.core.function_result(call, output, t=self.now()))
+        finally:
+            self._calls_running -= 1
+            self._wake()
+
+    # ------------------------------------------------------------------ views
+    @property
+    def items(self) -> dict[str, Any]:
+        return self.core.items
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.core.turns
+
+    @property
+    def usage(self) -> Any:
+        return self.core.usage
+
+    def transcript(self) -> list[tuple[str, str]]:
+        """(role, words) per message item, in conversation order."""
+        return self.core.transcript()
+
+    def transcript_text(self) -> str:
+        return "\n".join(f"{role}: {words}" for role, words in self.transcript())
+
+    def output_audio(self, item_id: str | None = None) -> vaudio.Audio | None:
+        """The assistant audio received for one item (default: the last item with audio)."""
+        if item_id is None:
+            if not self._item_audio:
+                return None
+            item_id = list(self._item_audio)[-1]
+        pcm = self._item_audio.get(item_id)
+        if not pcm:
+            return None
+        return vaudio.Audio(vaudio.from_pcm16(bytes(pcm)), RATE)
+
+    @property
+    def cost(self) -> ConversationCost:
+        """Running cost so far, priced with :mod:`voicelab.pricing`: ``realtime`` and ``transcription``
+        parts."""
+        model = self.core.session.get("model") or self.model
+        usages: dict[str, tuple[dict[str, Any], str]] = {
+            "realtime": (self.core.usage.as_response_usage(), model)
+        }
+        transcription = (
+            ((self.core.session.get("audio") or {}).get("input") or {}).get("transcription")
+            or ((self.config.get("audio") or {}).get("input") or {}).get("transcription")
+            or {}
+        )
+        if transcription.get("model"):
+            usages["transcription"] = (self.core.usage.as_transcription_usage(), transcription["model"])
+        return ConversationCost.from_usages(usages)
+
+    def timeline_data(self) -> Any:
+        from voicelab.realtime.timeline import TimelineData
+
+        return TimelineData.from_records(self.log)
+
+
+def _answers(record: dict[str, Any], event_id: str) -> bool:
+    return (
+        record["type"] == "error"
+        and ((record.get("event") or {}).get("error") or {}).get("event_id") == event_id
+    )
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    try:
+        return await awaitable
+    except Exception:
+        log.exception("async event handler failed")
+        return None
