@@ -169,3 +169,44 @@ async def test_standalone_backend_reports_upstream_errors_without_the_key(emulat
 def test_emulator_app_serves_the_token_path():
     app = create_app(EmulatorSettings())
     assert TOKEN_PATH in app.openapi()["paths"]
+
+
+@pytest.mark.parametrize("client_host", ["203.0.113.5", "192.168.1.20", "::ffff:8.8.8.8"])
+async def test_endpoint_refuses_clients_on_other_machines(client_host):
+    """The endpoint has no login: a server bound beyond loopback must not hand keys to the network."""
+    app = create_app(EmulatorSettings(api_key=API_KEY))
+    transport = httpx.ASGITransport(app, client=(client_host, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+        reply = await http.post(TOKEN_PATH, json={"voice": "verse"})
+    assert reply.status_code == 403
+    body = reply.json()
+    assert body["success"] is False and "allow-remote-tokens" in body["error"] and "token" not in body
+    assert API_KEY not in reply.text
+
+
+@pytest.mark.parametrize("client_host", ["127.0.0.1", "127.8.9.10", "::1"])
+async def test_endpoint_serves_loopback_clients(client_host):
+    app = create_app(EmulatorSettings(api_key=API_KEY))
+    transport = httpx.ASGITransport(app, client=(client_host, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+        reply = await http.post(TOKEN_PATH, json={})
+    assert reply.status_code == 200 and reply.json()["token"].startswith("ek_")
+
+
+async def test_remote_clients_are_served_when_the_server_allows_them():
+    app = create_app(EmulatorSettings(token_endpoint_remote=True))
+    transport = httpx.ASGITransport(app, client=("203.0.113.5", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+        reply = await http.post(TOKEN_PATH, json={})
+    assert reply.status_code == 200 and reply.json()["success"] is True
+
+
+def test_serve_flag_allows_remote_tokens():
+    import argparse
+
+    from voicelab.emulator.cli import add_arguments, settings_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert settings_from_args(parser.parse_args([])).token_endpoint_remote is False
+    assert settings_from_args(parser.parse_args(["--allow-remote-tokens"])).token_endpoint_remote is True

@@ -76,6 +76,7 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
+    from voicelab.realtime.tokens import token_router
 
     settings = settings or EmulatorSettings()
     app = FastAPI(
@@ -92,7 +93,7 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
-    app.include_router(__import__("voicelab.realtime.tokens", fromlist=["token_router"]).token_router())
+    app.include_router(token_router())  # seed 001's POST /api/openai/realtime/session, for browser pages
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

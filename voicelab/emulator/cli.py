@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms", type=int, default=0, help="extra delay before every /v1 HTTP response"
     )
     parser.add_argument(
+        "--allow-remote-tokens",
+        dest="token_endpoint_remote",
+        action="store_true",
+        help="let other machines mint ephemeral keys at /api/openai/realtime/session (put a login in front!)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
 
@@ -95,6 +101,7 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         fault_rate=args.fault_rate,
         fault_status=args.fault_status,
         latency_ms=args.latency_ms,
+        token_endpoint_remote=args.token_endpoint_remote,
     )
 
 

@@ -50,6 +50,9 @@ class EmulatorSettings:
         (an OpenAI-shaped ``server_error``), from a seeded generator.
     latency_ms : int
         Extra delay added before every ``/v1`` HTTP response.
+    token_endpoint_remote : bool
+        Let clients on other machines mint ephemeral keys at ``/api/openai/realtime/session``. Off by default:
+        that endpoint has no login of its own (as in seed 001's backend), so only this machine may use it.
     """
 
     host: str = "127.0.0.1"
@@ -69,6 +72,7 @@ class EmulatorSettings:
     fault_status: int = 500
     fault_seed: int = 0
     latency_ms: int = 0
+    token_endpoint_remote: bool = False
 
     def __post_init__(self) -> None:
         if self.responder not in RESPONDERS:

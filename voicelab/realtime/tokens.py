@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import os
 import time
@@ -254,7 +255,23 @@ def _live_key_configured() -> bool:
     return bool(os.environ.get("OPENAI_API_KEY")) and os.environ.get("VOICELAB_BACKEND", "") != "local"
 
 
-def token_router(client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: str = TOKEN_PATH) -> APIRouter:
+def _from_this_machine(request: Request) -> bool:
+    """Whether the request came over loopback (127.0.0.0/8 or ::1)."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _remote_allowed(request: Request, allow_remote: bool) -> bool:
+    settings = getattr(request.app.state, "settings", None)
+    return allow_remote or bool(getattr(settings, "token_endpoint_remote", False))
+
+
+def token_router(
+    client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: str = TOKEN_PATH, allow_remote: bool = False
+) -> APIRouter:
     """The FastAPI router of ``POST /api/openai/realtime/session``.
 
     Parameters
@@ -265,6 +282,10 @@ def token_router(client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: st
         :func:`voicelab.backend.async_client` (the real key comes from the server's environment).
     seconds : int
         Lifetime of each key (default 600).
+    allow_remote : bool
+        The endpoint has no login of its own (like seed 001's backend), so by default it answers only clients
+        on this machine (loopback) with a key and everyone else with 403. Put your app's login in front of it
+        before you pass ``allow_remote=True`` (``voicelab serve --allow-remote-tokens``).
 
     Examples
     --------
@@ -290,6 +311,16 @@ def token_router(client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: st
     async def create_session(request: Request) -> JSONResponse:
         import openai
 
+        if not (_from_this_machine(request) or _remote_allowed(request, allow_remote)):
+            log.warning("refused an ephemeral key to a client that is not on this machine")
+            return JSONResponse(
+                {
+                    "success": False,
+                    "error": "this endpoint mints keys only for clients on this machine; put a login in "
+                    "front of it and enable allow_remote (voicelab serve --allow-remote-tokens)",
+                },
+                status_code=403,
+            )
         try:
             body = await _parse_body(request)
             session = secret_session(model=body.get("model"), voice=body.get("voice"))
@@ -314,7 +345,9 @@ def token_router(client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: st
     return router
 
 
-def create_token_app(client: Any = None, *, seconds: int = DEFAULT_SECONDS) -> FastAPI:
+def create_token_app(
+    client: Any = None, *, seconds: int = DEFAULT_SECONDS, allow_remote: bool = False
+) -> FastAPI:
     """A standalone FastAPI app serving only the token endpoint (run it with uvicorn next to your page).
 
     Examples
@@ -324,5 +357,5 @@ def create_token_app(client: Any = None, *, seconds: int = DEFAULT_SECONDS) -> F
     True
     """
     app = FastAPI(title="voicelab realtime token backend", docs_url=None, redoc_url=None)
-    app.include_router(token_router(client, seconds=seconds))
+    app.include_router(token_router(client, seconds=seconds, allow_remote=allow_remote))
     return app
