@@ -79,4 +79,15 @@ def test_busy_port_is_a_backend_error():
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(BackendError, match="cannot listen"):
-            EmbeddedServer(EmulatorSettings(port=port)).start()
+            EmbeddedServer(EmulatorSettings(), port=port).start()
+
+
+def test_embedded_server_picks_a_free_port_whatever_the_settings_say():
+    """settings.port is `voicelab serve`'s; an embedded server must not grab 8000 and collide."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with EmbeddedServer(EmulatorSettings(port=busy)) as running:
+            assert running.port not in (busy, 0)
+            assert openai.OpenAI(base_url=running.base_url, api_key="k").models.list().data

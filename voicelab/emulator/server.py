@@ -47,13 +47,17 @@ class EmbeddedServer:
     Parameters
     ----------
     settings : EmulatorSettings, optional
-        ``host`` is honoured; ``port`` 0 (the default here) means "pick a free port".
+        ``host`` is honoured; ``settings.port`` is not (it is ``voicelab serve``'s port).
     app : ASGI app, optional
         Defaults to ``create_app(settings)``.
+    port : int
+        Port to listen on; 0 (the default) picks a free one, so embedded servers never collide with
+        ``voicelab serve`` or with each other.
     """
 
-    def __init__(self, settings: EmulatorSettings | None = None, *, app: Any = None) -> None:
+    def __init__(self, settings: EmulatorSettings | None = None, *, app: Any = None, port: int = 0) -> None:
         self.settings = settings or EmulatorSettings(port=0)
+        self._requested_port = port
         self._app = app
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -90,10 +94,10 @@ class EmbeddedServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.settings.host, self.settings.port))
+            sock.bind((self.settings.host, self._requested_port))
         except OSError as exc:
             sock.close()
-            raise BackendError(f"cannot listen on {self.settings.host}:{self.settings.port}: {exc}") from exc
+            raise BackendError(f"cannot listen on {self.settings.host}:{self._requested_port}: {exc}") from exc
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(uvicorn_config(app, self.settings))
