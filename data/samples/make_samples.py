@@ -1,0 +1,31 @@
+"""Rebuild the labelled speech set in this directory: clean FLACs + manifest.json.
+
+Usage::
+
+    .venv/bin/python data/samples/make_samples.py [OUT_DIR]
+
+The utterances are defined in ``voicelab.samples.SPECS``. English: Piper with a seeded ONNX session, so the
+audio is reproducible bit for bit with the same onnxruntime build. Japanese: eSpeak NG, whose wave generator
+keeps a little state between calls, so a rebuild can differ by a few samples; the manifest's segment times lie
+on a 10 ms grid and normally come out identical.
+Noisy variants are not stored: ``voicelab.samples.load`` mixes seeded noise in on load.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from voicelab import samples
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else Path(__file__).resolve().parent
+    path = samples.build(out)
+    total = sum(f.stat().st_size for f in out.glob("*.flac"))
+    print(f"wrote {path} ({len(samples.SPECS)} utterances, {total / 1e6:.2f} MB of FLAC)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
