@@ -20,24 +20,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from voicelab.errors import ParameterError
+from voicelab.voices import SPEECH_VOICES
 
 __all__ = ["VOICES", "function_tool", "session_config"]
 
-VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "fable",
-    "onyx",
-    "nova",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
+VOICES = SPEECH_VOICES
 _VAD_TYPES = ("server_vad", "semantic_vad")
 _SERVER_VAD_KEYS = ("threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")
 _COMMON_VAD_KEYS = ("create_response", "interrupt_response")

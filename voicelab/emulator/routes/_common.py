@@ -12,6 +12,7 @@ import numpy as np
 
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.settings import EmulatorSettings
+from voicelab.voices import SPEECH_VOICES
 
 __all__ = [
     "CHAT_MODELS",
@@ -30,21 +31,7 @@ __all__ = [
     "text_tokens",
 ]
 
-VOICE_NAMES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "fable",
-    "onyx",
-    "nova",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
+VOICE_NAMES = SPEECH_VOICES
 SPEECH_MODELS = (
     "gpt-4o-mini-tts",
     "gpt-4o-mini-tts-2025-12-15",

@@ -30,6 +30,7 @@ from voicelab.emulator.routes._common import (
 )
 from voicelab.emulator.routes._encoding import CONTENT_TYPES, StreamEncoder
 from voicelab.errors import EngineError, ParameterError
+from voicelab.voices import SPEECH_VOICES
 
 __all__ = ["SpeechRequest", "VoiceID", "router", "synthesize_pieces"]
 
@@ -39,21 +40,7 @@ _LEGACY_MODELS = ("tts-1", "tts-1-hd")
 
 # As in OpenAI's spec, ``model`` and ``voice`` are "a known name, or any string" (dated snapshots pass).
 SpeechModel = Literal["gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "tts-1", "tts-1-hd"]
-VoiceName = Literal[
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "fable",
-    "onyx",
-    "nova",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-]
+VoiceName = Literal[SPEECH_VOICES]  # type: ignore[valid-type]
 
 
 class VoiceID(BaseModel):
