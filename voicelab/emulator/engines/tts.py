@@ -316,7 +316,9 @@ def _load_piper(seed: int | None = None) -> Any:
 
     files = piper_voice_files()
     if seed is not None:
-        # onnxruntime seeds the random kernels (VITS noise) when the session is created
+        # onnxruntime seeds the random kernels (the VITS noise) when the session is created. Every kernel
+        # gets the same seed, so their noise is correlated; some seeds give slightly worse speech (see
+        # docs/engines.md). Kept as is: the committed sample set was built this way.
         onnxruntime.set_seed(int(seed))
     return PiperVoice.load(files.model, config_path=files.config)
 
