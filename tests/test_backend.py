@@ -78,10 +78,12 @@ def test_local_backend_starts_one_emulator_per_process(no_key):
         info = voicelab.backend_info()
         assert repr(info) == "local emulator (offline engines: Whisper base, Piper joe, eSpeak NG)"
         assert info.base_url == str(first.base_url).rstrip("/")
-        assert sum(t.name.startswith("voicelab-emulator:") for t in threading.enumerate()) == 1
+        # other tests' servers may run in this process too: count only the backend's own
+        thread_name = f"voicelab-emulator:{first.base_url.port}"
+        assert sum(t.name == thread_name for t in threading.enumerate()) == 1
     finally:
         backend.stop_embedded_server()
-    assert not any(t.name.startswith("voicelab-emulator:") for t in threading.enumerate())
+    assert not any(t.name == thread_name for t in threading.enumerate())
 
 
 async def test_async_client_talks_to_the_emulator(no_key):

@@ -8,7 +8,28 @@ import pytest
 
 import voicelab
 
-PUBLIC_MODULES = ["voicelab.audio", "voicelab.errors", "voicelab.plots", "voicelab.pricing", "voicelab.vad", "voicelab.vad.server_vad", "voicelab.vad.evaluation"]
+PUBLIC_MODULES = [
+    "voicelab.audio",
+    "voicelab.errors",
+    "voicelab.plots",
+    "voicelab.voices",
+    "voicelab.backend",
+    "voicelab.samples",
+    "voicelab.pricing",
+    "voicelab.vad",
+    "voicelab.vad.server_vad",
+    "voicelab.vad.evaluation",
+    "voicelab.realtime",
+    "voicelab.realtime.core",
+    "voicelab.realtime.session",
+    "voicelab.realtime.tokens",
+    "voicelab.widgets",
+    "voicelab.emulator.app",
+    "voicelab.emulator.engines.tts",
+    "voicelab.emulator.engines.stt",
+    "voicelab.emulator.realtime.core",
+    "voicelab.emulator.responder",
+]
 
 
 def test_top_level_names_resolve():

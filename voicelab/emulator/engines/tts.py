@@ -6,8 +6,11 @@ Voices
     The 13 OpenAI voice names map to :class:`VoiceSpec` renderings (:data:`VOICES`). With Piper each voice
     shifts pitch (and formants) by a number of semitones: the 22.05 kHz output is re-labelled as
     ``22050·2^(st/12)`` Hz and resampled to 24 kHz, while Piper's ``length_scale`` is multiplied by the same
-    factor so the tempo stays put. Voices also differ in Piper's ``noise_scale`` / ``noise_w`` (how varied
-    the intonation and phoneme durations are) and a small tempo bias. With eSpeak NG each voice picks a voice
+    factor so the tempo stays put, and a small tempo bias. By default Piper runs without its sampling noise
+    (``noise_scale = noise_w = 0``), so the same text and voice always give the same audio — the emulator is
+    deterministic and Whisper hears it the same way every time. With ``seed=`` the voice's own
+    ``noise_scale`` / ``noise_w`` (how varied the intonation and phoneme durations are) are used, seeded.
+    With eSpeak NG each voice picks a voice
     variant (``+m1`` … ``+f5``) and pitch/range settings.
 Speed
     ``speed`` (0.25–4.0). Piper: below 1 it divides Piper's ``length_scale`` (natural slow speech; 0.5 gives
@@ -347,8 +350,11 @@ def _piper_sentences(text: str, spec: VoiceSpec, speed: float, tweak: _Tweak,
     # frame, so the rest is done by a pitch-preserving time stretch (exact durations)
     slower, stretch = min(tempo, 1.0), max(tempo, 1.0)
     length_scale = voice.config.length_scale * factor / (slower * spec.tempo)
-    config = SynthesisConfig(length_scale=length_scale, noise_scale=spec.noise_scale,
-                             noise_w_scale=spec.noise_w, normalize_audio=False)
+    # unseeded: no sampling noise at all, so the output is the same on every call (deterministic emulator);
+    # seeded: the voice's own noise, reproducible through onnxruntime's seed
+    noise_scale, noise_w = (spec.noise_scale, spec.noise_w) if seed is not None else (0.0, 0.0)
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=noise_scale,
+                             noise_w_scale=noise_w, normalize_audio=False)
     labelled_sr = round(native_sr * factor)
     for phonemes in voice.phonemize(text):
         if not phonemes:
@@ -438,9 +444,10 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     instructions : str, optional
         Keywords from :data:`INSTRUCTION_KEYWORDS` change tempo, pitch or level; the rest is ignored.
     seed : int, optional
-        Make Piper's output reproducible (bit-exact with the same onnxruntime build): the text is spoken by a
-        fresh ONNX session created after ``onnxruntime.set_seed(seed)`` (about 0.5 s extra). ``None`` uses
-        the shared session, whose VITS noise differs from call to call. eSpeak NG ignores it (its wave
+        ``None`` (the default): Piper without sampling noise — the same audio on every call, the flattest
+        intonation. An int: the voice's VITS noise (livelier intonation and rhythm), reproducible: the text is
+        spoken by a fresh ONNX session created after ``onnxruntime.set_seed(seed)`` (about 0.5 s extra).
+        eSpeak NG ignores it (its wave
         generator keeps some state, so its output may vary by a few milliseconds from call to call).
 
     Yields
