@@ -151,6 +151,7 @@ async def test_standalone_backend_mints_through_the_sdk_and_the_token_opens_a_re
     async with browser, browser.realtime.connect(model="gpt-realtime") as conn:
         created = await conn.recv()
         assert created.type == "session.created" and created.session.model == "gpt-realtime"
+        assert created.session.audio.output.voice == "ash"  # the session bound to the key applies
     await real.close()
 
 

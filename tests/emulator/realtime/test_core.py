@@ -11,6 +11,8 @@ import pytest
 from voicelab.emulator.realtime import codecs
 from voicelab.emulator.realtime.core import RealtimeCore
 from voicelab.emulator.realtime.effects import GenerateReply, StopResponse, Synthesize, Transcribe
+from voicelab.emulator.realtime.session import normalize_session
+from voicelab.emulator.realtime.validation import EventError
 
 SR = 24000
 VOICE_TURN = [
@@ -599,17 +601,6 @@ def test_transcription_intent_session(make_driver, signals):
 
 
 def test_ephemeral_session_config_is_applied():
-    core = RealtimeCore(
-        session={
-            "type": "realtime",
-            "instructions": "From the key.",
-            "audio": {"output": {"voice": "verse", "speed": 9}},
-        },
-        vad_factory=None,
-    )
-    created = core.start()[0]["session"]
-    # a bad value makes the whole key config ignored (validated like session.update)
-    assert created["instructions"] != "From the key."
     good = RealtimeCore(
         session={
             "type": "realtime",
@@ -621,6 +612,42 @@ def test_ephemeral_session_config_is_applied():
         vad_factory=None,
     ).start()[0]["session"]
     assert good["instructions"] == "From the key." and good["audio"]["output"]["voice"] == "verse"
+    assert good["id"] != "sess_x" and good["expires_at"] != 5  # server-set fields are the connection's own
+
+
+@pytest.mark.parametrize(
+    "kind, config",
+    [
+        ("realtime", {"type": "realtime", "audio": {"output": {"voice": "ash"}}, "instructions": "Meow."}),
+        ("realtime", {"type": "realtime", "audio": {"input": {"turn_detection": None}}}),
+        (
+            "transcription",
+            {"type": "transcription", "audio": {"input": {"transcription": {"model": "whisper-1"}}}},
+        ),
+    ],
+    ids=["voice-instructions", "manual-turns", "transcription"],
+)
+def test_a_minted_session_is_applied_whole(kind, config):
+    """What client_secrets stores (an effective session, nulls included) is the connection's session."""
+    stored = normalize_session(config, session_id="sess_key", expires_at=123)
+    assert stored["include"] is None  # the response shape the REST route stores with the key
+    intent = "transcription" if kind == "transcription" else "conversation"
+    core = RealtimeCore(session=stored, intent=intent, vad_factory=None)
+    created = core.start()[0]["session"]
+    strip = ("id", "expires_at")
+    assert {k: v for k, v in created.items() if k not in strip} == {
+        k: v for k, v in stored.items() if k not in strip
+    }
+
+
+def test_a_bad_key_session_raises_instead_of_being_ignored():
+    with pytest.raises(EventError) as info:
+        RealtimeCore(
+            session={"type": "realtime", "instructions": "From the key.", "audio": {"output": {"speed": 9}}},
+            vad_factory=None,
+        )
+    assert info.value.type == "server_error" and info.value.param == "session.audio.output.speed"
+    assert "ephemeral key" in info.value.message
 
 
 def test_expire_sends_session_expired_then_close(make_driver):

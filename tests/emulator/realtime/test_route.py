@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 
@@ -25,7 +26,11 @@ API_KEY = "sk-realtime-test"
 SR = 24000
 
 
+SYNTHESIZED: list[tuple[str, str]] = []  # (text, voice) of every fake TTS call, to check the voice used
+
+
 def fake_synthesize(text, *, voice, speed):
+    SYNTHESIZED.append((text, voice))
     n = int(0.05 * SR * max(len(text.split()), 1))
     return (0.3 * np.sin(np.arange(n) / SR * 2 * np.pi * 200)).astype(np.float32), SR
 
@@ -307,6 +312,62 @@ async def test_ephemeral_key_session_and_expiry(server, validate):
         assert (await recv_json(ws, validate))["error"]["code"] == "invalid_api_key"
 
 
+async def test_sdk_minted_key_session_is_the_session_and_speaks_with_its_voice(server, validate):
+    async with sdk(server) as client:  # closed after use: its HTTP connection pool holds sockets
+        secret = await client.realtime.client_secrets.create(
+            session={
+                "type": "realtime",
+                "instructions": "You are a pirate. Say arr.",
+                "audio": {
+                    "output": {"voice": "ash"},
+                    "input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": 800}},
+                },
+            }
+        )
+    assert secret.value.startswith("ek_")
+    async with sdk(server, key=secret.value).realtime.connect(model="gpt-realtime") as conn:
+        created = await next_event(conn, validate)
+        assert created["type"] == "session.created"
+        session = created["session"]
+        assert session["audio"]["output"]["voice"] == "ash"
+        assert session["instructions"] == "You are a pirate. Say arr."
+        assert session["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 800
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "Hello ship."}],
+            }
+        )
+        await conn.response.create()
+        events = await events_until(conn, validate, "response.done")
+    assert events[-1]["response"]["status"] == "completed"
+    assert (
+        next(e for e in events if e["type"] == "response.created")["response"]["audio"]["output"]["voice"]
+        == "ash"
+    )
+    answer = next(e for e in events if e["type"] == "response.output_audio_transcript.done")["transcript"]
+    spoken = [(text, voice) for text, voice in SYNTHESIZED if text in answer]
+    assert spoken and all(voice == "ash" for _, voice in spoken)  # the engine was asked for the key's voice
+
+
+async def test_key_with_a_session_the_core_refuses_is_a_loud_server_error(server, validate, caplog):
+    # cannot happen through POST /v1/realtime/client_secrets (it validates with the same code); if a bug ever
+    # stores such a session, the connection must not quietly fall back to the defaults
+    key = server._app.state.keys.mint({"type": "realtime", "audio": {"output": {"speed": 9}}}, seconds=60)
+    with caplog.at_level("ERROR", logger="voicelab.emulator.realtime.route"):
+        ws = await raw_connect(server, key=key.value)
+        async with ws:
+            error = await recv_json(ws, validate)
+            assert error["error"]["type"] == "server_error"
+            assert error["error"]["param"] == "session.audio.output.speed"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd.code == 1011
+    assert any("ephemeral key" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    assert key.value not in caplog.text
+
+
 # ---------------------------------------------------------------------------------------------- faults
 async def test_fault_429_on_connect(server):
     with pytest.raises(websockets.InvalidStatus) as refused:
@@ -385,6 +446,111 @@ async def test_pacing_sends_audio_in_real_time(server, validate):
         elapsed = time.monotonic() - first
         last_chunk = 0.1
         assert elapsed >= audio_seconds - last_chunk - 0.05
+
+
+STORY_PART = "Part {} of the story tells how the old cat met the dog. "
+STORY = "".join(STORY_PART.format(i) for i in range(1, 21))
+STORY_SECONDS = 20 * fake_synthesize(STORY_PART.format(1).strip(), voice="alloy", speed=1.0)[0].size / SR
+
+
+class StoryResponder:
+    """Always answers with a long story (13 s with the fake TTS), to be interrupted."""
+
+    async def respond(self, messages, *, instructions=None, tools=None, tool_choice="auto"):
+        from voicelab.emulator.responder import Reply
+
+        return Reply(text=STORY)
+
+
+@pytest.fixture(scope="module")
+def story_server():
+    srv = start_server(
+        Engines(synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=default_vad_factory)
+    )
+    srv._app.state.responder = StoryResponder()
+    yield srv
+    srv.stop()
+
+
+def delta_seconds(events: list[dict], response_id: str) -> float:
+    """Seconds of output audio (24 kHz PCM16) received for one response in ``events``."""
+    return sum(
+        len(base64.b64decode(e["delta"])) / 2 / SR
+        for e in events
+        if e["type"] == "response.output_audio.delta" and e["response_id"] == response_id
+    )
+
+
+async def test_paced_answer_is_interrupted_while_it_plays(story_server, validate):
+    """With pacing on, the user's speech is heard while the answer streams (barge-in), not after it.
+
+    The answer is 13 s of audio sent at playback speed; 0.5 s into a spoken sample streamed like a
+    microphone (100 ms chunks in real time) the VAD hears speech. Measured on the audio timeline,
+    speech_started must come after only a small part of the answer's audio, and the answer must end there:
+    response.done ``cancelled``, no delta after speech_started, its usage and transcript being what the
+    client actually received.
+    """
+
+    from voicelab import samples
+
+    voice = samples.load("en_weather")  # speech from 0.5 s
+    pcm = (np.clip(voice.y, -1, 1) * 32767).astype(np.int16)
+    ws = await raw_connect(story_server, query="model=gpt-realtime&pacing=on")
+    async with ws:
+        await recv_json(ws, validate)
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "conversation.item.create",
+                    "item": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": "Tell me a long story."}],
+                    },
+                }
+            )
+        )
+        await ws.send(json.dumps({"type": "response.create"}))
+        events = [await recv_json(ws, validate, timeout=30)]
+        while events[-1]["type"] != "response.output_audio.delta":
+            events.append(await recv_json(ws, validate, timeout=30))
+        answer_id = events[-1]["response_id"]
+
+        async def microphone() -> None:
+            for i in range(0, pcm.size, 2400):
+                await ws.send(
+                    json.dumps({"type": "input_audio_buffer.append", "audio": b64(pcm[i : i + 2400])})
+                )
+                await asyncio.sleep(0.1)
+
+        talking = asyncio.create_task(microphone())
+        try:
+            while not (events[-1]["type"] == "response.done" and events[-1]["response"]["id"] == answer_id):
+                events.append(await recv_json(ws, validate, timeout=30))
+        finally:
+            talking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await talking
+    types = [e["type"] for e in events]
+    assert "input_audio_buffer.speech_started" in types, "the answer ended before the user was heard"
+    started = types.index("input_audio_buffer.speech_started")
+    heard_after = delta_seconds(events[:started], answer_id)
+    assert heard_after < 0.3 * STORY_SECONDS, f"speech_started after {heard_after:.1f} s of {STORY_SECONDS} s"
+    late = [e["type"] for e in events[started:] if e.get("response_id") == answer_id]
+    assert not [t for t in late if t.endswith(".delta")], late  # no audio or transcript after the barge-in
+    done = events[-1]["response"]
+    assert done["status"] == "cancelled" and done["status_details"]["reason"] == "turn_detected"
+    received = delta_seconds(events, answer_id)
+    assert received == pytest.approx(heard_after)
+    assert done["usage"]["output_token_details"]["audio_tokens"] == int(np.ceil(received * 1000 / 50))
+    transcript = "".join(
+        e["delta"]
+        for e in events
+        if e["type"] == "response.output_audio_transcript.delta" and e["response_id"] == answer_id
+    )
+    done_transcript = next(e for e in events if e["type"] == "response.output_audio_transcript.done")
+    assert done_transcript["transcript"] == transcript and STORY.startswith(transcript)
+    assert len(transcript) < len(STORY) / 2
 
 
 # ---------------------------------------------------------------------------------------------- robustness

@@ -9,6 +9,8 @@ import openai
 import pytest
 from openai.types.realtime import ClientSecretCreateResponse
 
+from voicelab.emulator.realtime.core import RealtimeCore
+
 
 def strict(obj) -> ClientSecretCreateResponse:
     return ClientSecretCreateResponse.model_validate(
@@ -73,6 +75,34 @@ async def test_transcription_session(sdk):
     strict(secret)
     assert secret.session.type == "transcription"
     assert secret.session.audio.input.transcription.model == "gpt-4o-transcribe"
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {
+            "type": "realtime",
+            "instructions": "Speak like a pirate.",
+            "audio": {"output": {"voice": "ash"}, "input": {"turn_detection": None}},
+        },
+        {"type": "transcription", "audio": {"input": {"transcription": {"model": "whisper-1"}}}},
+    ],
+    ids=["realtime", "transcription"],
+)
+async def test_stored_session_is_the_one_a_realtime_connection_starts_with(sdk, rest_app, session):
+    """The Realtime side accepts the stored session whole (it once ignored it over ``include: null``)."""
+    secret = await sdk.realtime.client_secrets.create(session=session)
+    stored = rest_app.state.keys.lookup(secret.value).session
+    intent = "transcription" if session["type"] == "transcription" else "conversation"
+    created = RealtimeCore(session=stored, intent=intent, vad_factory=None).start()[0]["session"]
+    own = ("id", "expires_at")  # the connection's own
+    assert {k: v for k, v in created.items() if k not in own} == {
+        k: v for k, v in stored.items() if k not in own
+    }
+    returned = json.loads(secret.session.model_dump_json(exclude_unset=True))
+    assert {k: v for k, v in returned.items() if k not in own} == {
+        k: v for k, v in stored.items() if k not in own
+    }
 
 
 @pytest.mark.parametrize(

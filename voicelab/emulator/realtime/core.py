@@ -41,8 +41,8 @@ from . import codecs
 from .conversation import SR, Item, Response, ResponseState, field_of, first_tokens, split_words, text_chunks
 from .effects import Close, Effect, GenerateReply, StopResponse, Synthesize, Transcribe
 from .ids import IdFactory
-from .schemas import CLIENT_EVENT, REALTIME_SESSION, TRANSCRIPTION_SESSION
-from .session import apply_update, default_session, validate_session
+from .schemas import CLIENT_EVENT
+from .session import apply_update, default_session, session_request, validate_session
 from .usage import (
     RateLimiter,
     UsageMeter,
@@ -54,10 +54,33 @@ from .usage import (
 )
 from .validation import EventError
 
-__all__ = ["ConnectionState", "Output", "RealtimeCore", "ResponseState", "TurnDetector"]
+__all__ = ["ConnectionState", "Output", "RealtimeCore", "ResponseState", "TurnDetector", "speech_pieces"]
 
 MIN_COMMIT_MS = 100
 Output = dict[str, Any] | Effect
+
+
+def speech_pieces(pcm: np.ndarray, text: str, chunk_samples: int) -> list[tuple[np.ndarray, str]]:
+    """Cut synthesised audio into chunks of ``chunk_samples``, each with the words spoken in it.
+
+    The words are spread evenly over the chunks (word ``j`` goes with chunk ``floor(j * chunks / words)``).
+    ``audio_ready`` sends one ``response.output_audio.delta`` per chunk; the I/O layer uses the same cut to
+    feed paced audio to the core one chunk at a time.
+
+    Examples
+    --------
+    >>> pieces = speech_pieces(np.zeros(250, np.int16), "one two three", 100)
+    >>> [(chunk.size, words) for chunk, words in pieces]
+    [(100, 'one '), (100, 'two '), (50, 'three')]
+    """
+    step = max(int(chunk_samples), 1)
+    chunks = [pcm[i : i + step] for i in range(0, pcm.size, step)] or [pcm[:0]]
+    words = split_words(text)
+    owner = [j * len(chunks) // len(words) for j in range(len(words))] if words else []
+    return [
+        (chunk, "".join(w for w, o in zip(words, owner, strict=True) if o == index))
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 class TurnDetector(Protocol):
@@ -93,7 +116,10 @@ class RealtimeCore:
         ``vad_factory(turn_detection_dict) -> TurnDetector``; ``None`` disables VAD entirely (manual turns
         only).
     session : dict, optional
-        A session config to apply at start (from an ephemeral key); invalid fields are ignored.
+        A session config to apply at start (from an ephemeral key): an effective session as
+        ``POST /v1/realtime/client_secrets`` stores it, or a ``session.update``-style body. Raises
+        :class:`EventError` (type ``server_error``) if it is invalid — it never silently falls back to the
+        defaults.
     audio_chunk_ms : int
         Duration of each ``response.output_audio.delta``.
     """
@@ -116,16 +142,19 @@ class RealtimeCore:
             self.kind, session_id=self.ids.new("sess"), model=model, expires_at=int(now) + session_seconds
         )
         if session:
+            # The key's session was validated when it was minted (same normaliser, session.py), so a failure
+            # here is a bug upstream: raise, never open a session that silently ignores the key's config.
             try:
-                known = (REALTIME_SESSION if self.kind == "realtime" else TRANSCRIPTION_SESSION).fields
-                # response-only fields (id, object, expires_at, client_secret…) are dropped, values are
-                # checked
-                initial = validate_session(
-                    {**{k: v for k, v in session.items() if k in known}, "type": self.kind}
-                )
+                initial = validate_session(session_request({"type": self.kind, **session}))
                 self.session = apply_update(self.session, initial, voice_locked=False)
-            except EventError:
-                pass
+            except EventError as exc:
+                raise EventError(
+                    exc.code,
+                    f"The ephemeral key's session config is invalid ({exc.message}); it should have been "
+                    "refused when the key was minted.",
+                    exc.param,
+                    type="server_error",
+                ) from exc
         self.state = ConnectionState.NEW
         self.conversation_id = self.ids.new("conv")
         self.items: list[Item] = []
@@ -926,13 +955,7 @@ class RealtimeCore:
                 limit_hit = True
                 room_ms = max(response.max_tokens - response.text_tokens - count_text_tokens(text), 0) * 50
                 pcm = pcm[: max(room_ms * SR // 1000 - response.audio_samples, 0)]
-        step = max(self.audio_chunk_ms * SR // 1000, 1)
-        chunks = [pcm[i : i + step] for i in range(0, pcm.size, step)] or [pcm[:0]]
-        words = split_words(text)
-        # spread the words evenly over the chunks: word j is sent with chunk floor(j * chunks / words)
-        owner = [j * len(chunks) // len(words) for j in range(len(words))] if words else []
-        for index, chunk in enumerate(chunks):
-            piece = "".join(w for w, o in zip(words, owner, strict=True) if o == index)
+        for chunk, piece in speech_pieces(pcm, text, self.audio_chunk_ms * SR // 1000):
             if piece:
                 out.extend(self._text_deltas(response, piece))
             if chunk.size:

@@ -4,6 +4,13 @@ The socket loop only moves bytes: text frames go to ``core.handle_text``; the co
 (queued to the sender task, in order) and effects, which :class:`Connection` runs — the responder on the event
 loop, the blocking speech engines in threads (``asyncio.to_thread``) — feeding their results back to the core.
 
+Receiving and sending are concurrent: the receiver keeps feeding client events to the core while answers
+stream. Real-time pacing of output audio (``EmulatorSettings.realtime_pacing``, ``?pacing=on``) happens where
+the audio is fed to the core, one chunk per chunk of playback time, never in the outgoing queue. So the queue
+holds no backlog of audio: ``input_audio_buffer.speech_started`` goes out as soon as the VAD hears the user,
+and a barge-in cancel ends the answer at the audio actually sent (``response.done`` ``cancelled``, and no
+delta of that response after it).
+
 Authentication: ``Authorization: Bearer <key|ek_…>``, or for browsers the subprotocols
 ``["realtime", "openai-insecure-api-key.<key>"]`` (the server answers with ``realtime``). An ephemeral key's
 session config is applied at start and the session is closed with OpenAI's ``session_expired`` error at its
@@ -31,9 +38,10 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
 
-from .core import SR, RealtimeCore
+from .core import SR, RealtimeCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
+from .validation import EventError
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -186,13 +194,18 @@ async def realtime(websocket: WebSocket) -> None:
     engines = _state(app, "realtime_engines") or Engines.default(
         vad_detector=getattr(settings, "realtime_vad_detector", "silero")
     )
-    core = RealtimeCore(
-        model=model,
-        intent=intent if key_session.get("type") != "transcription" else "transcription",
-        now=now,
-        vad_factory=engines.vad_factory,
-        session=key_session,
-    )
+    if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
+        intent = "transcription" if key_session["type"] == "transcription" else "conversation"
+    try:
+        core = RealtimeCore(
+            model=model, intent=intent, now=now, vad_factory=engines.vad_factory, session=key_session
+        )
+    except EventError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
+        log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)
+        await _refuse(
+            websocket, subprotocol, exc.code, exc.message, exc.param, 1011, error_type="server_error"
+        )
+        return
     await websocket.accept(subprotocol=subprotocol)
     deadline = core.session["expires_at"]
     expiry_message = "Your session hit the maximum duration of 60 minutes."
@@ -212,7 +225,14 @@ async def realtime(websocket: WebSocket) -> None:
 
 
 async def _refuse(
-    websocket: WebSocket, subprotocol: str | None, code: str, message: str, param: str | None, close_code: int
+    websocket: WebSocket,
+    subprotocol: str | None,
+    code: str,
+    message: str,
+    param: str | None,
+    close_code: int,
+    *,
+    error_type: str = "invalid_request_error",
 ) -> None:
     """Accept, send one OpenAI-shaped error event, close — what OpenAI does with a bad connection."""
     from .ids import IdFactory
@@ -222,7 +242,7 @@ async def _refuse(
         "type": "error",
         "event_id": IdFactory().new("event"),
         "error": {
-            "type": "invalid_request_error",
+            "type": error_type,
             "code": code,
             "message": message,
             "param": param,
@@ -251,7 +271,6 @@ class Connection:
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
     sent: int = 0
     closed: bool = False
-    audio_rates: dict[str, int] = field(default_factory=dict)  # output bytes per second, by response
     core_thread: bool = (
         True  # False runs the core inline on the event loop (measured: far worse p99 under load)
     )
@@ -331,11 +350,6 @@ class Connection:
         """Queue events (with their JSON text); start or stop the work the effects ask for."""
         for output, text in outputs:
             if isinstance(output, dict):
-                if output["type"] == "response.created":
-                    fmt = output["response"]["audio"]["output"]["format"]
-                    self.audio_rates[output["response"]["id"]] = (
-                        2 * SR if fmt["type"] == "audio/pcm" else 8000
-                    )
                 self.outbox.put_nowait((output, text))
             elif isinstance(output, Close):
                 self.outbox.put_nowait((output, None))
@@ -360,8 +374,6 @@ class Connection:
         task.add_done_callback(group.discard)
 
     async def _send_loop(self) -> None:
-        pace_start: dict[str, float] = {}
-        pace_sent: dict[str, float] = {}
         websocket = self.websocket
         while True:
             queued = await self.outbox.get()
@@ -376,15 +388,6 @@ class Connection:
             if self.faults.latency_ms or self.faults.jitter_ms:
                 await asyncio.sleep(
                     (self.faults.latency_ms + self._rng.uniform(0, self.faults.jitter_ms)) / 1000
-                )
-            if self.faults.pacing and event["type"] == "response.output_audio.delta":
-                rid = event["response_id"]
-                start = pace_start.setdefault(rid, time.monotonic())
-                wait = start + pace_sent.get(rid, 0.0) - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                pace_sent[rid] = pace_sent.get(rid, 0.0) + len(event["delta"]) * 3 / 4 / self.audio_rates.get(
-                    rid, 2 * SR
                 )
             if websocket.client_state is not WebSocketState.CONNECTED:
                 return
@@ -455,23 +458,68 @@ class Connection:
         self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
 
     async def _speak(self, effect: Synthesize) -> None:
+        """Synthesise sentence by sentence (the next one while the current one plays) and feed the audio to
+        the core: whole sentences without pacing; with pacing, one ``audio_chunk_ms`` chunk at a time at
+        playback speed, so the core only ever says what the client has been sent by now. Nothing is queued
+        ahead, so input events (``speech_started``) go out at once, and a cancel (barge-in, truncate,
+        ``response.cancel``) stops the audio where it is: no delta of that response follows its
+        ``response.done``, and its usage and item audio are what was actually sent."""
+        sentences = _SENTENCE.findall(effect.text) or [effect.text]
+        pacer = _Pacer() if self.faults.pacing else None
+        chunk_samples = self.core.audio_chunk_ms * SR // 1000
+        upcoming: asyncio.Task[np.ndarray] | None = None
         try:
-            for sentence in _SENTENCE.findall(effect.text) or [effect.text]:
-                if sentence.strip():
-                    y, sr = await asyncio.to_thread(
-                        self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
-                    )
-                    pcm = _to_pcm24k(y, sr)
-                else:
-                    pcm = np.zeros(0, np.int16)
-                self.core_call("audio_ready", effect.response_id, pcm, sentence)
+            upcoming = asyncio.ensure_future(self._synthesize(sentences[0], effect))
+            for index, sentence in enumerate(sentences):
+                current, upcoming = upcoming, None
+                assert current is not None
+                pcm = await current
+                if index + 1 < len(sentences):  # the next sentence is synthesised while this one plays
+                    upcoming = asyncio.ensure_future(self._synthesize(sentences[index + 1], effect))
+                if pacer is None:
+                    self.core_call("audio_ready", effect.response_id, pcm, sentence)
+                    continue
+                for chunk, words in speech_pieces(pcm, sentence, chunk_samples):
+                    await pacer.wait(chunk.size / SR)
+                    self.core_call("audio_ready", effect.response_id, chunk, words)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("speech synthesis failed: %s", type(exc).__name__)
             self.core_call("response_failed", effect.response_id, f"Speech synthesis failed: {exc}")
             return
+        finally:
+            if upcoming is not None:  # cancelled, failed or stopped early: the next sentence is not needed
+                upcoming.cancel()
+                if upcoming.done() and not upcoming.cancelled():
+                    upcoming.exception()  # retrieved: a failure of audio nobody will play is not an error
         self.core_call("synthesis_finished", effect.response_id)
+
+    async def _synthesize(self, sentence: str, effect: Synthesize) -> np.ndarray:
+        if not sentence.strip():
+            return np.zeros(0, np.int16)
+        y, sr = await asyncio.to_thread(
+            self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
+        )
+        return _to_pcm24k(y, sr)
+
+
+class _Pacer:
+    """Playback-speed clock for output audio: the first chunk goes at once, each next one when the client has
+    played the ones before it. If synthesis falls behind, the clock restarts from now (the client's player
+    restarts after an underrun) instead of bursting to catch up."""
+
+    def __init__(self) -> None:
+        self._due: float | None = None
+
+    async def wait(self, seconds: float) -> None:
+        """Wait until a chunk of ``seconds`` may be sent, and book its playback time."""
+        now = time.monotonic()
+        if self._due is None or self._due <= now:
+            self._due = now
+        else:
+            await asyncio.sleep(self._due - now)
+        self._due += seconds
 
 
 def _to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:

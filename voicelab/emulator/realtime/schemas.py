@@ -7,6 +7,8 @@ are ``unknown_parameter`` errors, ranges are OpenAI's documented ones (speed 0.2
 
 from __future__ import annotations
 
+from voicelab.voices import REALTIME_VOICES
+
 from .validation import AnyValue, Bool, Enum, Int, List, Nullable, Number, Object, OneOf, Str, Tagged
 
 __all__ = [
@@ -18,7 +20,7 @@ __all__ = [
     "VOICES",
 ]
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+VOICES = REALTIME_VOICES
 """Voices the Realtime API accepts."""
 
 

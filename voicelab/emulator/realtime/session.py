@@ -1,5 +1,10 @@
 """The effective session configuration: GA defaults, and how ``session.update`` changes it.
 
+This module is the one place a session config is normalised: the Realtime WebSocket (``session.created``,
+``session.update``) and ``POST /v1/realtime/client_secrets`` (the session an ``ek_`` key carries) both use
+:func:`normalize_session` / :func:`apply_update`, and :func:`session_request` turns a stored effective session
+back into a ``session.update`` body, so a key's session is applied exactly as it was validated at mint time.
+
 Only fields sent are changed. ``turn_detection``, ``format``, ``transcription``, ``noise_reduction``,
 ``tools`` and ``tool_choice`` are replaced whole (a new ``turn_detection`` gets OpenAI's defaults for the
 fields it omits).
@@ -10,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .schemas import SESSION
+from .schemas import REALTIME_SESSION, SESSION, TRANSCRIPTION_SESSION
 from .validation import EventError
 
 __all__ = [
@@ -18,6 +23,8 @@ __all__ = [
     "apply_update",
     "default_session",
     "fill_turn_detection",
+    "normalize_session",
+    "session_request",
     "validate_session",
 ]
 
@@ -107,6 +114,64 @@ def validate_session(raw: Any, path: str = "session") -> dict[str, Any]:
     return SESSION(raw, path)
 
 
+def normalize_session(
+    raw: Any, *, session_id: str, model: str | None = None, expires_at: int = 0, path: str = "session"
+) -> dict[str, Any]:
+    """The effective session for a client's session config: validated, with OpenAI's defaults for what it
+    omits. Raises :class:`EventError` (naming the parameter) if the config is wrong.
+
+    Examples
+    --------
+    >>> s = normalize_session({"type": "realtime", "audio": {"output": {"voice": "ash"}}}, session_id="s")
+    >>> s["audio"]["output"]["voice"], s["audio"]["output"]["speed"], s["include"]
+    ('ash', 1.0, None)
+    >>> try:
+    ...     normalize_session({"type": "realtime", "audio": {"output": {"speed": 9}}}, session_id="s")
+    ... except EventError as exc:
+    ...     print(exc.code, exc.param)
+    decimal_above_max_value session.audio.output.speed
+    """
+    checked = SESSION(raw, path)
+    base = default_session(
+        checked["type"], session_id=session_id, model=checked.get("model", model), expires_at=expires_at
+    )
+    return apply_update(base, checked, voice_locked=False)
+
+
+# fields of an effective session the client cannot send (set by the server)
+_SERVER_FIELDS = ("id", "object", "expires_at", "client_secret")
+
+
+def session_request(session: dict[str, Any]) -> dict[str, Any]:
+    """An effective session (as in ``session.created`` or a client secret) as a ``session.update`` body that
+    :func:`validate_session` accepts and :func:`apply_update` turns back into the same config.
+
+    Server-set fields are dropped, and the few ``null`` values the response shows where a request has no
+    ``null`` (``include``, a transcription's ``language``/``prompt``) are left out — they mean "not set".
+    Meaningful nulls stay: ``turn_detection: null`` (manual turns), ``transcription: null`` (off).
+
+    Examples
+    --------
+    >>> s = default_session("realtime", session_id="sess_1", model="gpt-realtime", expires_at=0)
+    >>> body = session_request(s)
+    >>> "include" in body, "id" in body, body["audio"]["output"]["voice"]
+    (False, False, 'alloy')
+    >>> apply_update(s, validate_session(body), voice_locked=False) == s
+    True
+    """
+    kind = session.get("type", "realtime")
+    known = (TRANSCRIPTION_SESSION if kind == "transcription" else REALTIME_SESSION).fields
+    body = {k: copy.deepcopy(v) for k, v in session.items() if k in known and k not in _SERVER_FIELDS}
+    body["type"] = kind
+    if body.get("include") is None:
+        body.pop("include", None)
+    audio_input = (body.get("audio") or {}).get("input") or {}
+    transcription = audio_input.get("transcription")
+    if isinstance(transcription, dict):
+        audio_input["transcription"] = {k: v for k, v in transcription.items() if v is not None}
+    return body
+
+
 def _normalize_format(fmt: dict[str, Any]) -> dict[str, Any]:
     kind = fmt.get("type", "audio/pcm")
     return dict(PCM) if kind == "audio/pcm" else {"type": kind}
@@ -147,6 +212,9 @@ def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locke
                 value = _normalize_format(value)
             elif key == "turn_detection":
                 value = fill_turn_detection(value, transcription=transcription_kind)
+            elif key == "transcription" and value is not None:
+                # reported whole, as in the default session: an unset language is null, an unset prompt ""
+                value = {"language": None, "prompt": "", **value}
             elif key == "voice" and voice_locked and value != new["audio"]["output"]["voice"]:
                 raise EventError(
                     "cannot_update_voice",

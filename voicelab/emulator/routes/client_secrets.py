@@ -1,30 +1,26 @@
 """``POST /v1/realtime/client_secrets``: mint ``ek_…`` keys carrying a realtime or transcription session
 config.
 
-The effective session (defaults + what was sent) is validated against the SDK's GA types, stored with the
-key in
+The session sent is validated against the SDK's GA types, normalised by the same code the Realtime WebSocket
+uses (:mod:`voicelab.emulator.realtime.session`: OpenAI's defaults for what it omits), stored with the key in
 ``app.state.keys`` (the Realtime route applies it when a client connects with that key) and returned.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from voicelab.emulator.errors import OpenAIHTTPError, validation_error
+from voicelab.emulator.realtime import session as realtime_session
+from voicelab.emulator.realtime.validation import EventError
 from voicelab.emulator.routes._common import REALTIME_MODELS, VOICE_NAMES, check_model, new_id
 
 __all__ = ["ClientSecretRequest", "ExpiresAfter", "default_session", "router"]
 
 router = APIRouter(tags=["realtime"])
-
-DEFAULT_INSTRUCTIONS = (
-    "You are a helpful, concise voice assistant. (Served by voicelab's offline emulator: replies come from "
-    "its scripted responder.)"
-)
 
 
 class ExpiresAfter(BaseModel):
@@ -43,82 +39,18 @@ class ClientSecretRequest(BaseModel):
     session: dict[str, Any] | None = None
 
 
-def _server_vad() -> dict[str, Any]:
-    return {
-        "type": "server_vad",
-        "threshold": 0.5,
-        "prefix_padding_ms": 300,
-        "silence_duration_ms": 500,
-        "idle_timeout_ms": None,
-        "create_response": True,
-        "interrupt_response": True,
-    }
-
-
 def default_session(kind: str = "realtime") -> dict[str, Any]:
-    """The effective session config before any update, as OpenAI reports it (GA shape).
+    """The effective session config before any update, as OpenAI reports it (GA shape) — the same one a
+    Realtime connection starts with (:func:`voicelab.emulator.realtime.session.default_session`).
 
     Examples
     --------
     >>> default_session()["audio"]["output"]["voice"], default_session("transcription")["type"]
     ('alloy', 'transcription')
     """
-    pcm = {"type": "audio/pcm", "rate": 24000}
-    if kind == "transcription":
-        return {
-            "type": "transcription",
-            "object": "realtime.transcription_session",
-            "id": new_id("sess"),
-            "audio": {
-                "input": {
-                    "format": dict(pcm),
-                    "noise_reduction": None,
-                    "transcription": {"model": "gpt-4o-mini-transcribe", "language": None, "prompt": ""},
-                    "turn_detection": _server_vad(),
-                }
-            },
-            "include": None,
-        }
-    return {
-        "type": "realtime",
-        "object": "realtime.session",
-        "id": new_id("sess"),
-        "model": "gpt-realtime",
-        "output_modalities": ["audio"],
-        "instructions": DEFAULT_INSTRUCTIONS,
-        "audio": {
-            "input": {
-                "format": dict(pcm),
-                "noise_reduction": None,
-                "transcription": None,
-                "turn_detection": _server_vad(),
-            },
-            "output": {"format": dict(pcm), "voice": "alloy", "speed": 1.0},
-        },
-        "tools": [],
-        "tool_choice": "auto",
-        "max_output_tokens": "inf",
-        "tracing": None,
-        "truncation": "auto",
-        "prompt": None,
-        "include": None,
-    }
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in update.items():
-        if (
-            isinstance(value, dict)
-            and isinstance(merged.get(key), dict)
-            and key not in ("format", "turn_detection")
-        ):
-            merged[key] = _merge(merged[key], value)
-        elif key == "turn_detection" and isinstance(value, dict) and value.get("type") == "server_vad":
-            merged[key] = {**_server_vad(), **value}
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+    return realtime_session.default_session(
+        kind, session_id=new_id("sess"), model="gpt-realtime" if kind == "realtime" else None, expires_at=0
+    )
 
 
 def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +106,12 @@ def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
                 param="session.audio.output.speed",
                 code="decimal_above_max_value" if float(speed) > 1.5 else "decimal_below_min_value",
             )
-    return _merge(default_session(kind), request)
+    try:
+        # the one session normaliser the Realtime connection also uses, so the key's session is applied there
+        # exactly as validated here
+        return realtime_session.normalize_session(request, session_id=new_id("sess"))
+    except EventError as exc:
+        raise OpenAIHTTPError(400, exc.message, param=exc.param, code=exc.code) from exc
 
 
 @router.post("/realtime/client_secrets")
