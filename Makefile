@@ -28,6 +28,8 @@ lab: $(STAMP)
 	$(BIN)/voicelab lab --notebook-dir notebooks --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	$(BIN)/ruff check voicelab tests benchmarks
+	$(BIN)/mypy voicelab
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
 

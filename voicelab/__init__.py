@@ -47,7 +47,14 @@ _LAZY_ATTRIBUTES = {
 _LAZY_MODULES = {"audio", "errors", "plots", "pricing", "realtime", "samples", "vad", "widgets"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from voicelab import audio, errors, plots, pricing, realtime, samples, vad, widgets
+    import voicelab.audio as audio
+    import voicelab.errors as errors
+    import voicelab.plots as plots
+    import voicelab.pricing as pricing
+    import voicelab.realtime as realtime
+    import voicelab.samples as samples
+    import voicelab.vad as vad
+    import voicelab.widgets as widgets
     from voicelab.audio import Audio
     from voicelab.backend import async_client, backend_info, client
 

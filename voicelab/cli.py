@@ -22,7 +22,9 @@ _SUBCOMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voicelab", description="A Jupyter workbench for OpenAI's audio APIs.")
+    parser = argparse.ArgumentParser(
+        prog="voicelab", description="A Jupyter workbench for OpenAI's audio APIs."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,cost}")
     for name, (module_name, help_text) in _SUBCOMMANDS.items():
         module = importlib.import_module(module_name)

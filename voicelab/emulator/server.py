@@ -97,7 +97,8 @@ class EmbeddedServer:
             sock.bind((self.settings.host, self._requested_port))
         except OSError as exc:
             sock.close()
-            raise BackendError(f"cannot listen on {self.settings.host}:{self._requested_port}: {exc}") from exc
+            where = f"{self.settings.host}:{self._requested_port}"
+            raise BackendError(f"cannot listen on {where}: {exc}") from exc
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(uvicorn_config(app, self.settings))
