@@ -30,7 +30,7 @@ from scipy import signal as sps
 
 CHROMIUM = Path(os.environ.get("VOICELAB_CHROMIUM", "/usr/bin/chromium"))  # Debian chromium
 MIC_RATE = 48_000
-E2E_REAL_KEY = "sk-e2e-REAL-KEY-stays-in-the-kernel-42"
+E2E_REAL_KEY = "sk-fake-e2e-key-42"
 MIC_SAMPLE = "en_weather"
 MIC_TRAILING_SILENCE_S = 3.0
 BASE_ARGS = [

@@ -161,7 +161,7 @@ def test_reprs_are_stable():
 
 
 # ---------------------------------------------------------------------- browser-direct mode
-REAL_KEY = "sk-test-REAL-KEY-never-in-the-browser-0123456789"
+REAL_KEY = "sk-fake-test-key-0123"
 
 
 @pytest.fixture(scope="module")
