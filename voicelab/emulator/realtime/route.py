@@ -25,7 +25,9 @@ import json
 import logging
 import random
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -51,6 +53,22 @@ router = APIRouter()
 BETA_CLOSE_CODE = 4000
 _SUBPROTOCOL_KEY = "openai-insecure-api-key."
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
+
+# The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
+# time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
+# for the GIL as a hundred runnable threads.
+_CORE_WORKERS = 2
+_core_pool: ThreadPoolExecutor | None = None
+_core_pool_lock = threading.Lock()
+
+
+def _core_executor() -> ThreadPoolExecutor:
+    """The process-wide pool for core calls, created on first use."""
+    global _core_pool
+    with _core_pool_lock:
+        if _core_pool is None:
+            _core_pool = ThreadPoolExecutor(max_workers=_CORE_WORKERS, thread_name_prefix="realtime-core")
+        return _core_pool
 
 
 @dataclass
@@ -276,14 +294,13 @@ class Connection:
     )
 
     async def run(self, expires_in: float, expiry_message: str) -> None:
-        # Every call into the core runs on this connection's own worker thread, one at a time and in order:
-        # the event loop only moves bytes, and the native parts of the work (Silero VAD, resampling) of
-        # different connections run in parallel on several cores.
-        self._executor: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-core")
-            if self.core_thread
-            else None
-        )
+        # Every call into the core runs on the shared core pool, this connection's calls one at a time and in
+        # order (the next is submitted when the previous has finished and its outputs are dispatched): the
+        # event loop only moves bytes, and the native parts of the work (Silero VAD, resampling) of different
+        # connections run in parallel on several cores.
+        self._pending: deque[tuple[Callable[[], Any], asyncio.Future, bool]] = deque()
+        self._core_busy = False
+        self._core_stopped = not self.core_thread
         self._loop = asyncio.get_running_loop()
         self._rng = random.Random(self.faults.seed)
         sender = asyncio.create_task(self._send_loop())
@@ -309,32 +326,75 @@ class Connection:
             self.outbox.put_nowait(_CLOSE)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(sender, 5)
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
+            self._stop_core_calls()
 
-    # ------------------------------------------------------------------ the core, on its worker thread
+    # ------------------------------------------------------------------ the core, on the shared pool
     def core_call(self, method: str, *args: Any) -> asyncio.Future:
-        """Run ``core.<method>(*args)`` on the worker; its outputs are dispatched in call order, even when the
+        """Run ``core.<method>(*args)`` on the pool; its outputs are dispatched in call order, even when the
         caller is cancelled meanwhile (nothing the core said is lost)."""
 
         def work() -> list[tuple[Any, str | None]]:
             outputs = getattr(self.core, method)(*args)
             return [(o, json.dumps(o)) if isinstance(o, dict) else (o, None) for o in outputs]
 
-        if self._executor is None:
+        if not self.core_thread:
             future = self._loop.create_future()
             future.set_result(work())
             self._dispatch_done(future)
             return future
-        future = self._loop.run_in_executor(self._executor, work)
-        future.add_done_callback(self._dispatch_done)
-        return future
+        return self._submit(work, dispatch=True)
 
     async def core_value(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A core query (``messages_for``, ``note_heard``) on the worker, in order with the other calls."""
-        if self._executor is None:
+        """A core query (``messages_for``, ``note_heard``) on the pool, in order with the other calls."""
+        if not self.core_thread:
             return fn(*args)
-        return await asyncio.shield(self._loop.run_in_executor(self._executor, fn, *args))
+        return await asyncio.shield(self._submit(lambda: fn(*args), dispatch=False))
+
+    def _submit(self, work: Callable[[], Any], *, dispatch: bool) -> asyncio.Future:
+        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result."""
+        caller = self._loop.create_future()
+        if self._core_stopped:  # the connection is over: as a shut-down executor, run nothing more
+            caller.cancel()
+            return caller
+        self._pending.append((work, caller, dispatch))
+        if not self._core_busy:
+            self._submit_next()
+        return caller
+
+    def _submit_next(self) -> None:
+        if self._core_stopped or not self._pending:
+            self._core_busy = False
+            return
+        work, caller, dispatch = self._pending.popleft()
+        self._core_busy = True
+        running = self._loop.run_in_executor(_core_executor(), work)
+        running.add_done_callback(lambda done: self._core_finished(done, caller, dispatch))
+
+    def _core_finished(self, running: asyncio.Future, caller: asyncio.Future, dispatch: bool) -> None:
+        """On the loop, in call order: dispatch the outputs (whatever became of the caller), answer the
+        caller, then start this connection's next call."""
+        try:
+            if dispatch:
+                self._dispatch_done(running)
+            if caller.done():
+                return
+            if running.cancelled():
+                caller.cancel()
+            elif (error := running.exception()) is not None:
+                caller.set_exception(error)
+                if dispatch:
+                    caller.exception()  # logged by _dispatch_done already
+            else:
+                caller.set_result(running.result())
+        finally:
+            self._submit_next()
+
+    def _stop_core_calls(self) -> None:
+        """The connection is closed: calls not started yet are cancelled (the running one still finishes)."""
+        self._core_stopped = True
+        while self._pending:
+            _, caller, _ = self._pending.popleft()
+            caller.cancel()
 
     def _dispatch_done(self, future: asyncio.Future) -> None:
         if future.cancelled():
