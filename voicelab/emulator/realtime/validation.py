@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "AnyValue",
@@ -123,6 +123,29 @@ class Bool:
         return value
 
 
+_N = TypeVar("_N", int, float)
+
+
+def _in_range(value: _N, path: str, kind: str, minimum: float | None, maximum: float | None) -> _N:
+    """``value`` if it lies in ``[minimum, maximum]``, else OpenAI's ``{kind}_below_min_value`` or
+    ``{kind}_above_max_value`` error (``kind`` is "integer" or "decimal")."""
+    if minimum is not None and value < minimum:
+        raise EventError(
+            f"{kind}_below_min_value",
+            f"Invalid '{path}': {kind} below minimum value. Expected a value >= {minimum}, "
+            f"but got {value} instead.",
+            path,
+        )
+    if maximum is not None and value > maximum:
+        raise EventError(
+            f"{kind}_above_max_value",
+            f"Invalid '{path}': {kind} above maximum value. Expected a value <= {maximum}, "
+            f"but got {value} instead.",
+            path,
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Int:
     """An integer within ``[minimum, maximum]`` (a float with an integral value is accepted and converted)."""
@@ -135,21 +158,7 @@ class Int:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise _type_error(path, "an integer", value)
-        if self.minimum is not None and value < self.minimum:
-            raise EventError(
-                "integer_below_min_value",
-                f"Invalid '{path}': integer below minimum value. Expected a value >= {self.minimum}, "
-                f"but got {value} instead.",
-                path,
-            )
-        if self.maximum is not None and value > self.maximum:
-            raise EventError(
-                "integer_above_max_value",
-                f"Invalid '{path}': integer above maximum value. Expected a value <= {self.maximum}, "
-                f"but got {value} instead.",
-                path,
-            )
-        return value
+        return _in_range(value, path, "integer", self.minimum, self.maximum)
 
 
 @dataclass(frozen=True)
@@ -167,21 +176,7 @@ class Number:
                 "invalid_value", f"Invalid '{path}': expected a finite number, but got {value}.", path
             )
         value = float(value)
-        if self.minimum is not None and value < self.minimum:
-            raise EventError(
-                "decimal_below_min_value",
-                f"Invalid '{path}': decimal below minimum value. Expected a value >= {self.minimum}, "
-                f"but got {value} instead.",
-                path,
-            )
-        if self.maximum is not None and value > self.maximum:
-            raise EventError(
-                "decimal_above_max_value",
-                f"Invalid '{path}': decimal above maximum value. Expected a value <= {self.maximum}, "
-                f"but got {value} instead.",
-                path,
-            )
-        return value
+        return _in_range(value, path, "decimal", self.minimum, self.maximum)
 
 
 @dataclass(frozen=True)
