@@ -56,7 +56,7 @@ def _timed(work: Callable[[], object]) -> tuple[float, object]:
 
 def main() -> int:
     from voicelab import samples
-    from voicelab.emulator.engines import stt, tts
+    from voicelab.engines import stt, tts
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")

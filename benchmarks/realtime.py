@@ -94,7 +94,7 @@ class ServerProcess:
 
 # ------------------------------------------------------------------------------------------------- audio
 def _speech(text: str) -> np.ndarray:
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     y = tts.synthesize(text, voice="alloy").y.astype(np.float32)
     return (np.clip(y, -1, 1) * 32767).astype(np.int16)
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         server.stop()
-    from voicelab.emulator.engines import stt, tts
+    from voicelab.engines import stt, tts
 
     stt.transcribe(utterances[0].astype(np.float32) / 32768, SR)  # load
     started = time.perf_counter()

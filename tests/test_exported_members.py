@@ -25,8 +25,8 @@ PUBLIC_MODULES = [
     "voicelab.realtime.tokens",
     "voicelab.widgets",
     "voicelab.emulator.app",
-    "voicelab.emulator.engines.tts",
-    "voicelab.emulator.engines.stt",
+    "voicelab.engines.tts",
+    "voicelab.engines.stt",
     "voicelab.emulator.realtime.core",
     "voicelab.emulator.responder",
 ]

@@ -110,7 +110,7 @@ def test_committed_manifest_is_valid_json_with_the_documented_fields():
 
 @pytest.mark.slow
 def test_clean_english_sample_says_its_text():
-    from voicelab.emulator.engines import stt
+    from voicelab.engines import stt
 
     y, sr = samples.load("en_order")
     heard = re.findall(r"[a-z']+", stt.transcribe(y, sr, language="en").text.lower())

@@ -9,7 +9,7 @@ power).
 The clean audio (24 kHz mono 16-bit FLAC) and ``manifest.json`` live in ``data/samples/`` in the repository
 and are rebuilt by ``python data/samples/make_samples.py``. Outside a checkout (an installed wheel) the set is
 built on first use into ``<voicelab cache>/samples``
-(see :func:`voicelab.emulator.engines.models.cache_root`).
+(see :func:`voicelab.engines.models.cache_root`).
 ``$VOICELAB_SAMPLES_DIR`` points elsewhere.
 
 Examples
@@ -121,7 +121,7 @@ class SampleInfo:
     engine : str
         ``"piper"`` or ``"espeak"``.
     voice : str
-        The OpenAI voice name used with :func:`voicelab.emulator.engines.tts.synthesize`.
+        The OpenAI voice name used with :func:`voicelab.engines.tts.synthesize`.
     phrases : tuple of str
         The phrase spoken in each segment.
     """
@@ -176,7 +176,7 @@ def samples_dir() -> Path:
         return Path(explicit).expanduser()
     if (_REPO_DIR / _MANIFEST).is_file():
         return _REPO_DIR
-    from voicelab.emulator.engines.models import cache_root
+    from voicelab.engines.models import cache_root
 
     cached = cache_root() / "samples"
     with _build_lock:
@@ -353,7 +353,7 @@ def _trim(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _phrases_audio(spec: _Spec) -> list[np.ndarray]:
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     if spec.language == "en":
         # one seeded Piper session per utterance, one piece per sentence (= phrase)

@@ -83,7 +83,7 @@ def still_serves(sdk):
 @pytest.fixture(scope="session")
 def spoken_sentence():
     """A Piper-synthesised English sentence (24 kHz) and its text, made once per test session."""
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     text = "The quick brown fox jumps over the lazy dog."
     audio = tts.synthesize(text, voice="alloy")

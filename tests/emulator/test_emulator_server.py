@@ -42,7 +42,7 @@ def test_sdk_over_the_socket_with_auth(server):
 
 @pytest.mark.slow
 def test_speech_body_streams_before_synthesis_ends(server):
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     tts.synthesize("Warm up.")  # load Piper first (same process): the test is about streaming, not loading
     client = openai.OpenAI(base_url=server.base_url, api_key="loopback-key", max_retries=0)

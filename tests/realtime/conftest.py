@@ -59,7 +59,7 @@ def speech():
     """'What is the weather in Paris?' spoken by the offline TTS, as 16 kHz int16 (the session must
     convert)."""
     from voicelab import audio
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     spoken = tts.synthesize("What is the weather in Paris?", voice="alloy")
     y16 = audio.resample(spoken.y, spoken.sr, 16_000)

@@ -15,7 +15,7 @@ SR = 24000
 @pytest.fixture(scope="session")
 def utterance() -> np.ndarray:
     """About 2 s of synthetic English speech at 24 kHz (Piper, via the emulator's TTS engine)."""
-    from voicelab.emulator.engines.tts import synthesize
+    from voicelab.engines.tts import synthesize
 
     y, sr = synthesize("Hello there, how are you today?", seed=5)  # seeded: the same audio every run
     assert sr == SR

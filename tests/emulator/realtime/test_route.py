@@ -90,7 +90,7 @@ def b64(pcm: np.ndarray) -> str:
 
 
 def speech(text: str) -> np.ndarray:
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     audio = tts.synthesize(text, voice="alloy")
     y = np.concatenate(

@@ -50,7 +50,7 @@ async def test_text_reply_and_usage(sdk):
 
 @pytest.mark.slow
 async def test_audio_in_and_out(sdk):
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     question = tts.synthesize("What is twelve times seven?", voice="alloy")
     wav = audio.encode(question.y, question.sr, "wav")

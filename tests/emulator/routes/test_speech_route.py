@@ -191,7 +191,7 @@ async def test_missing_and_unknown_fields(http, still_serves, body, code, param)
 async def test_engine_failures_become_openai_errors(
     sdk, still_serves, monkeypatch, error, status, param, kind
 ):
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     def failing(*args, **kwargs):
         raise error

@@ -156,7 +156,7 @@ async def test_logprobs_with_gpt4o(sdk, containers):
 
 @pytest.mark.slow
 async def test_translation_gives_english(sdk):
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     spanish = tts.synthesize("Hola. Me llamo María. Me gusta mucho la música.", voice="nova")
     data = audio.encode(spanish.y, spanish.sr, "wav")

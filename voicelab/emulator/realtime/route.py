@@ -94,14 +94,14 @@ class Engines:
 
 
 def _synthesize(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     audio = tts.synthesize(text, voice=voice if voice in tts.VOICES else "alloy", speed=speed)
     return audio.y, audio.sr
 
 
 def _transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: str | None = None) -> str:
-    from voicelab.emulator.engines import stt
+    from voicelab.engines import stt
 
     return stt.transcribe(y, sr, language=language, prompt=prompt).text.strip()
 

@@ -119,7 +119,7 @@ def synthesize_pieces(
     text: str, *, voice: str, speed: float = 1.0, instructions: str | None = None
 ) -> Iterator[Any]:
     """The TTS engine's 24 kHz pieces, sentence by sentence (loaded lazily on first use)."""
-    from voicelab.emulator.engines import tts
+    from voicelab.engines import tts
 
     return iter(tts.synthesize_stream(text, voice=voice, speed=speed, instructions=instructions))
 

@@ -50,7 +50,7 @@ async def transcribe(
     word_timestamps: bool,
 ) -> Any:
     """Run the STT engine in a worker thread (it loads Whisper once, lazily)."""
-    from voicelab.emulator.engines import stt
+    from voicelab.engines import stt
 
     try:
         return await run_in_threadpool(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicelab.emulator.engines.stretch import time_stretch
+from voicelab.engines.stretch import time_stretch
 from voicelab.errors import ParameterError
 
 SR = 24_000

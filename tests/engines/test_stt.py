@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voicelab.audio import resample
-from voicelab.emulator.engines import stt, tts
+from voicelab.engines import stt, tts
 from voicelab.errors import ParameterError
 
 pytestmark = pytest.mark.slow
