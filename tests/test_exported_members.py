@@ -28,6 +28,12 @@ PUBLIC_MODULES = [
     "voicelab.engines.tts",
     "voicelab.engines.stt",
     "voicelab.emulator.realtime.core",
+    "voicelab.emulator.realtime.core.dispatcher",
+    "voicelab.emulator.realtime.core.input_buffer",
+    "voicelab.emulator.realtime.core.conversation",
+    "voicelab.emulator.realtime.core.responses",
+    "voicelab.emulator.realtime.core.transcription",
+    "voicelab.emulator.realtime.core.items",
     "voicelab.emulator.responder",
 ]
 

@@ -16,7 +16,7 @@ import pytest
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import Field, TypeAdapter
 
-from voicelab.emulator.realtime.core import RealtimeCore
+from voicelab.emulator.realtime.core import ServerCore
 from voicelab.emulator.realtime.effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from voicelab.vad.detectors import DetectorStream
 from voicelab.vad.server_vad import ServerVAD, ServerVADParams
@@ -89,7 +89,7 @@ def scripted_reply(messages: list[dict[str, Any]], effect: GenerateReply) -> tup
 
 
 class Driver:
-    """Drives a :class:`RealtimeCore` synchronously, running effects with fakes and validating every event.
+    """Drives a :class:`ServerCore` synchronously, running effects with fakes and validating every event.
 
     With ``auto=False`` effects queue in ``pending`` and run one at a time with :meth:`step` — to cancel or
     interrupt in the middle of a response.
@@ -97,7 +97,7 @@ class Driver:
 
     def __init__(
         self,
-        core: RealtimeCore,
+        core: ServerCore,
         *,
         auto: bool = True,
         heard: str = "hello there",
@@ -182,7 +182,7 @@ def make_driver() -> Callable[..., Driver]:
         intent: str = "conversation",
         **kwargs: Any,
     ) -> Driver:
-        core = RealtimeCore(
+        core = ServerCore(
             model="gpt-realtime",
             intent=intent,
             now=1_700_000_000,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voicelab.emulator.realtime import codecs
-from voicelab.emulator.realtime.core import RealtimeCore
+from voicelab.emulator.realtime.core import ServerCore
 from voicelab.emulator.realtime.effects import GenerateReply, StopResponse, Synthesize, Transcribe
 from voicelab.emulator.realtime.session import normalize_session
 from voicelab.emulator.realtime.validation import EventError
@@ -601,7 +601,7 @@ def test_transcription_intent_session(make_driver, signals):
 
 
 def test_ephemeral_session_config_is_applied():
-    good = RealtimeCore(
+    good = ServerCore(
         session={
             "type": "realtime",
             "instructions": "From the key.",
@@ -632,7 +632,7 @@ def test_a_minted_session_is_applied_whole(kind, config):
     stored = normalize_session(config, session_id="sess_key", expires_at=123)
     assert stored["include"] is None  # the response shape the REST route stores with the key
     intent = "transcription" if kind == "transcription" else "conversation"
-    core = RealtimeCore(session=stored, intent=intent, vad_factory=None)
+    core = ServerCore(session=stored, intent=intent, vad_factory=None)
     created = core.start()[0]["session"]
     strip = ("id", "expires_at")
     assert {k: v for k, v in created.items() if k not in strip} == {
@@ -642,7 +642,7 @@ def test_a_minted_session_is_applied_whole(kind, config):
 
 def test_a_bad_key_session_raises_instead_of_being_ignored():
     with pytest.raises(EventError) as info:
-        RealtimeCore(
+        ServerCore(
             session={"type": "realtime", "instructions": "From the key.", "audio": {"output": {"speed": 9}}},
             vad_factory=None,
         )
@@ -695,7 +695,7 @@ def test_silero_turns_match_labelled_speech(name):
     info = next(i for i in samples.manifest() if i.name == name)
     audio = samples.load(name)
     pcm = (np.clip(np.concatenate([audio.y, np.zeros(SR, np.float32)]), -1, 1) * 32767).astype(np.int16)
-    core = RealtimeCore(vad_factory=default_vad_factory, seed=1)
+    core = ServerCore(vad_factory=default_vad_factory, seed=1)
     core.start()
     core.handle(
         {
@@ -736,7 +736,7 @@ def test_truncate_while_speaking_ends_the_response_first(make_driver, signals):
     driver.step()
     rid = driver.pending[0].response_id
     driver.run(driver.core.audio_ready(rid, signals["tone"](0.5), "You said: "))
-    item_id = driver.core.responses[rid].item.id
+    item_id = driver.core.responses.by_id[rid].item.id
     too_far = driver.send(
         {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": 600}
     )[0]

@@ -9,7 +9,7 @@ import openai
 import pytest
 from openai.types.realtime import ClientSecretCreateResponse
 
-from voicelab.emulator.realtime.core import RealtimeCore
+from voicelab.emulator.realtime.core import ServerCore
 
 
 def strict(obj) -> ClientSecretCreateResponse:
@@ -94,7 +94,7 @@ async def test_stored_session_is_the_one_a_realtime_connection_starts_with(sdk, 
     secret = await sdk.realtime.client_secrets.create(session=session)
     stored = rest_app.state.keys.lookup(secret.value).session
     intent = "transcription" if session["type"] == "transcription" else "conversation"
-    created = RealtimeCore(session=stored, intent=intent, vad_factory=None).start()[0]["session"]
+    created = ServerCore(session=stored, intent=intent, vad_factory=None).start()[0]["session"]
     own = ("id", "expires_at")  # the connection's own
     assert {k: v for k, v in created.items() if k not in own} == {
         k: v for k, v in stored.items() if k not in own

@@ -1,7 +1,7 @@
 """Effects: work the sans-I/O core asks the I/O layer to do, whose results it feeds back into the core.
 
 The core never calls an engine or sleeps. It returns these objects among its server events; ``route.py`` runs
-them (in threads for the blocking speech engines) and calls the matching ``RealtimeCore`` method with the
+them (in threads for the blocking speech engines) and calls the matching ``ServerCore`` method with the
 result.
 """
 
@@ -36,7 +36,7 @@ class GenerateReply:
     """Ask the responder for a reply; answer with ``reply_ready(response_id, text, tool_calls)``.
 
     ``unheard`` lists ``(item_id, pcm)`` of input audio whose words the responder needs first (transcribe them
-    and call ``note_heard``), then build the messages with ``RealtimeCore.messages_for(response_id)``.
+    and call ``note_heard``), then build the messages with ``ServerCore.messages_for(response_id)``.
     """
 
     response_id: str

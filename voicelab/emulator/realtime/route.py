@@ -1,4 +1,4 @@
-"""``GET /v1/realtime`` WebSocket: authentication, faults, and the I/O loop around :class:`RealtimeCore`.
+"""``GET /v1/realtime`` WebSocket: authentication, faults, and the I/O loop around :class:`ServerCore`.
 
 The socket loop only moves bytes: text frames go to ``core.handle_text``; the core's outputs are server events
 (queued to the sender task, in order) and effects, which :class:`Connection` runs — the responder on the event
@@ -40,7 +40,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
 
-from .core import SR, RealtimeCore, speech_pieces
+from .core import SR, ServerCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
 from .validation import EventError
@@ -215,7 +215,7 @@ async def realtime(websocket: WebSocket) -> None:
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
         intent = "transcription" if key_session["type"] == "transcription" else "conversation"
     try:
-        core = RealtimeCore(
+        core = ServerCore(
             model=model, intent=intent, now=now, vad_factory=engines.vad_factory, session=key_session
         )
     except EventError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
@@ -280,7 +280,7 @@ class Connection:
     """The I/O side of one connection: a receiver, a sender and the effect tasks."""
 
     websocket: WebSocket
-    core: RealtimeCore
+    core: ServerCore
     responder: Any
     engines: Engines
     faults: FaultConfig

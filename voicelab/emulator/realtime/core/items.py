@@ -1,27 +1,35 @@
-"""Conversation items and responses as the connection core keeps them, and small text helpers.
+"""Conversation items and responses as the server core keeps them.
 
-An :class:`Item` is the wire item (``data``, exactly what events carry) plus what only the server keeps: its
-audio samples (24 kHz int16), the words heard in user audio (for the responder) and a version that changes
-with its content (for cached-token accounting). A :class:`Response` is one response in flight.
+A :class:`ServerItem` is the wire item (``data``, exactly what events carry) plus what only the server keeps:
+its audio samples (24 kHz int16), the words heard in user audio (for the responder) and a version that changes
+with its content (for cached-token accounting). A :class:`ServerResponse` is one response in flight, with its
+:class:`ServerResponseState`. (The client keeps its own, different view of items and responses in
+``voicelab.realtime``; the ``Server`` prefix keeps the two apart.)
+
+Examples
+--------
+>>> item = ServerItem({"id": "item_1", "type": "message", "role": "user", "content": []},
+...                   audio=np.zeros(2400, np.int16))
+>>> item.id, item.audio_ms
+('item_1', 100.0)
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .usage import InputSegment, assistant_audio_tokens, count_text_tokens, user_audio_tokens
+from ..usage import InputSegment, assistant_audio_tokens, count_text_tokens, user_audio_tokens
 
-__all__ = ["SR", "Item", "Response", "ResponseState", "first_tokens", "split_words", "text_chunks"]
+__all__ = ["SR", "ServerItem", "ServerResponse", "ServerResponseState"]
 
 SR = 24_000
 
 
-class ResponseState(enum.Enum):
+class ServerResponseState(enum.Enum):
     """Lifecycle of one response."""
 
     WAITING = "waiting"  # response.created sent, the reply is being written
@@ -30,7 +38,7 @@ class ResponseState(enum.Enum):
 
 
 @dataclass
-class Item:
+class ServerItem:
     """A conversation item plus what the server keeps about it (audio samples, what the brain heard)."""
 
     data: dict[str, Any]
@@ -69,7 +77,7 @@ class Item:
 
 
 @dataclass
-class Response:
+class ServerResponse:
     """One response in flight."""
 
     id: str
@@ -79,62 +87,15 @@ class Response:
     voice: str
     speed: float
     output_format: dict[str, Any]
-    input_items: list[Item]
+    input_items: list[ServerItem]
     segments: list[InputSegment]
     max_tokens: int | None
-    state: ResponseState = ResponseState.WAITING
-    item: Item | None = None  # the assistant message being streamed
+    state: ServerResponseState = ServerResponseState.WAITING
+    item: ServerItem | None = None  # the assistant message being streamed
     output_index: int = 0
     transcript: str = ""
     audio_parts: list[np.ndarray] = field(default_factory=list)
     audio_samples: int = 0
     text_tokens: int = 0
-    output_items: list[Item] = field(default_factory=list)
+    output_items: list[ServerItem] = field(default_factory=list)
     trigger: str = "client"
-
-
-def split_words(text: str) -> list[str]:
-    """Split into word-sized deltas that concatenate back to ``text``.
-
-    Examples
-    --------
-    >>> split_words("Two plus two is 4.")
-    ['Two ', 'plus ', 'two ', 'is ', '4.']
-    """
-    return re.findall(r"\S+\s*|\s+", text) or ([text] if text else [])
-
-
-def field_of(obj: Any, name: str) -> Any:
-    """``obj[name]`` for a dict, ``obj.name`` otherwise (tool calls come as either).
-
-    Examples
-    --------
-    >>> field_of({"name": "f"}, "name"), field_of(object(), "name")
-    ('f', None)
-    """
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
-def text_chunks(text: str, size: int) -> list[str]:
-    """``text`` in pieces of ``size`` characters (at least one piece).
-
-    Examples
-    --------
-    >>> text_chunks('{"city": "Paris"}', 8)
-    ['{"city":', ' "Paris"', '}']
-    """
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-def first_tokens(text: str, n: int) -> str:
-    """The prefix of ``text`` holding its first ``n`` tokens (as counted by ``count_text_tokens``).
-
-    Examples
-    --------
-    >>> first_tokens("Hello, world! Bye.", 3)
-    'Hello, world'
-    """
-    for count, match in enumerate(re.finditer(r"\w+|[^\w\s]", text), start=1):
-        if count == n:
-            return text[: match.end()]
-    return text

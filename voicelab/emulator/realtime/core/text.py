@@ -1,0 +1,61 @@
+"""Small text helpers of the server core: word deltas, fixed-size chunks, a token-count prefix.
+
+Examples
+--------
+>>> "".join(split_words("Hello there."))
+'Hello there.'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["field_of", "first_tokens", "split_words", "text_chunks"]
+
+
+def split_words(text: str) -> list[str]:
+    """Split into word-sized deltas that concatenate back to ``text``.
+
+    Examples
+    --------
+    >>> split_words("Two plus two is 4.")
+    ['Two ', 'plus ', 'two ', 'is ', '4.']
+    """
+    return re.findall(r"\S+\s*|\s+", text) or ([text] if text else [])
+
+
+def field_of(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a dict, ``obj.name`` otherwise (tool calls come as either).
+
+    Examples
+    --------
+    >>> field_of({"name": "f"}, "name"), field_of(object(), "name")
+    ('f', None)
+    """
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def text_chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of ``size`` characters (at least one piece).
+
+    Examples
+    --------
+    >>> text_chunks('{"city": "Paris"}', 8)
+    ['{"city":', ' "Paris"', '}']
+    """
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def first_tokens(text: str, n: int) -> str:
+    """The prefix of ``text`` holding its first ``n`` tokens (as counted by ``count_text_tokens``).
+
+    Examples
+    --------
+    >>> first_tokens("Hello, world! Bye.", 3)
+    'Hello, world'
+    """
+    for count, match in enumerate(re.finditer(r"\w+|[^\w\s]", text), start=1):
+        if count == n:
+            return text[: match.end()]
+    return text
