@@ -35,6 +35,12 @@ PUBLIC_MODULES = [
     "voicelab.emulator.realtime.core.transcription",
     "voicelab.emulator.realtime.core.items",
     "voicelab.emulator.responder",
+    "voicelab.emulator.responder.scripted",
+    "voicelab.emulator.responder.upstream",
+    "voicelab.emulator.responder.rules",
+    "voicelab.emulator.responder.builtins",
+    "voicelab.emulator.responder.arguments",
+    "voicelab.emulator.responder.tools",
 ]
 
 

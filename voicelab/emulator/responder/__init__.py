@@ -1,0 +1,74 @@
+"""What the emulator's "model" says: scripted rules (default, deterministic) or any chat-completions server.
+
+Shared by chat completions and the Realtime emulator. A responder takes chat-completions-style messages and
+returns a :class:`Reply`: text, or tool calls whose ``arguments`` are JSON valid against the tool's schema.
+
+=================  ===========================================================================
+``reply``          :class:`Reply`, :class:`ToolCall`, the :class:`Responder` protocol
+``scripted``       :class:`ScriptedResponder` (the default; deterministic)
+``upstream``       :class:`OpenAICompatibleResponder` (llama.cpp, Ollama, vLLM, OpenAI)
+``rules``          :class:`Rule`, :func:`load_rules` and the bundled ``responder_rules.toml``
+``builtins``       self-description, time and date, :func:`~.builtins.arithmetic`
+``arguments``      :func:`fill_arguments`: a tool's JSON schema → arguments from the user's words
+``tools``          :func:`normalize_tools` and word matching of requests to tools
+``spoken_numbers`` "twelve" → "12"
+=================  ===========================================================================
+
+Examples
+--------
+>>> import asyncio
+>>> responder = ScriptedResponder()
+>>> asyncio.run(responder.respond([{"role": "user", "content": "What is 12 times 7?"}])).text
+'12 times 7 is 84.'
+>>> tools = [{"type": "function", "name": "get_weather", "description": "Current weather for a city",
+...           "parameters": {"type": "object", "required": ["city"],
+...                          "properties": {"city": {"type": "string"}}}}]
+>>> reply = asyncio.run(responder.respond([{"role": "user", "content": "Weather in Paris?"}], tools=tools))
+>>> reply.tool_calls[0].name, reply.tool_calls[0].arguments
+('get_weather', '{"city": "Paris"}')
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .arguments import fill_arguments
+from .builtins import parse_time
+from .reply import Reply, Responder, ToolCall
+from .rules import DEFAULT_RULES_PATH, Rule, load_rules
+from .scripted import ScriptedResponder
+from .tools import normalize_tools
+from .upstream import OpenAICompatibleResponder
+
+__all__ = [
+    "DEFAULT_RULES_PATH",
+    "OpenAICompatibleResponder",
+    "Reply",
+    "Responder",
+    "Rule",
+    "ScriptedResponder",
+    "ToolCall",
+    "fill_arguments",
+    "load_rules",
+    "make_responder",
+    "normalize_tools",
+]
+
+
+def make_responder(settings: Any) -> ScriptedResponder | OpenAICompatibleResponder:
+    """The responder ``settings.responder`` names (``EmulatorSettings``).
+
+    ``fixed_time`` (or the environment variable ``VOICELAB_FIXED_TIME``, ISO-8601) fixes the scripted clock.
+
+    Examples
+    --------
+    >>> from voicelab.emulator.settings import EmulatorSettings
+    >>> make_responder(EmulatorSettings(fixed_time="2026-01-02T03:04:05Z")).clock().isoformat()
+    '2026-01-02T03:04:05+00:00'
+    """
+    if settings.responder == "openai-compatible":
+        return OpenAICompatibleResponder(settings.llm_base_url, settings.llm_api_key, settings.llm_model)
+    fixed = parse_time(getattr(settings, "fixed_time", None) or os.environ.get("VOICELAB_FIXED_TIME"))
+    clock = (lambda: fixed) if fixed is not None else None
+    return ScriptedResponder(rules_path=getattr(settings, "rules_path", None), clock=clock)

@@ -1,0 +1,182 @@
+"""The deterministic responder: tool results, tool calls, rules, built-ins, then an echo.
+
+The scripted responder answers, in order:
+
+1. after a tool result (last message ``role: "tool"``): a sentence built from the result;
+2. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
+   matches a tool's name or description words;
+3. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
+4. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
+   arithmetic ("what is 12 times 7");
+5. an echo of the user's words.
+
+Examples
+--------
+>>> ScriptedResponder().respond_sync([{"role": "user", "content": "What is 12 times 7?"}]).text
+'12 times 7 is 84.'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from voicelab.errors import ParameterError
+
+from .arguments import fill_arguments
+from .builtins import builtin_answer
+from .reply import Reply, ToolCall, content_text
+from .rules import Rule, load_rules
+from .tools import forced_name, keywords, normalize_tools, tool_score
+
+__all__ = ["ScriptedResponder"]
+
+
+def _call_id(messages: list[dict[str, Any]], name: str, index: int) -> str:
+    seed = json.dumps(
+        [len(messages), content_text(messages[-1].get("content")) if messages else "", name, index]
+    )
+    return "call_" + hashlib.sha1(seed.encode()).hexdigest()[:24]
+
+
+class ScriptedResponder:
+    """Deterministic replies from rules, built-ins, tools and an echo.
+
+    Parameters
+    ----------
+    rules : list of Rule, optional
+        Defaults to :func:`load_rules` of ``rules_path`` (or the bundled table).
+    rules_path : path, optional
+    clock : callable returning an aware datetime, optional
+        What "now" is for the time/date built-ins and date arguments; defaults to UTC now.
+    """
+
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        *,
+        rules_path: str | Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.rules = rules if rules is not None else load_rules(rules_path)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        return f"ScriptedResponder({len(self.rules)} rules)"
+
+    async def respond(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        instructions: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = "auto",
+    ) -> Reply:
+        """Decide the reply to the conversation (see the module docstring for the order)."""
+        return self.respond_sync(messages, instructions=instructions, tools=tools, tool_choice=tool_choice)
+
+    def respond_sync(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        instructions: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = "auto",
+    ) -> Reply:
+        flat = normalize_tools(tools)
+        forced = forced_name(tool_choice)
+        if forced is not None and forced not in {t["name"] for t in flat}:
+            names = ", ".join(t["name"] for t in flat) or "none given"
+            raise ParameterError(
+                "tool_choice",
+                expected=f"the name of one of the tools ({names})",
+                got=repr(forced),
+                fix="name a function listed in tools",
+            )
+        if tool_choice == "required" and not flat:
+            raise ParameterError(
+                "tool_choice",
+                expected="tools to choose from when tool_choice is 'required'",
+                got="no function tools",
+                fix="pass tools=[...] or tool_choice='auto'",
+            )
+        last = messages[-1] if messages else {}
+        if last.get("role") == "tool" and forced is None and tool_choice != "required":
+            return Reply(self._answer_tool_result(messages))
+        user_text = next(
+            (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
+        )
+        call = self._choose_tool(flat, user_text, tool_choice, forced)
+        if call is not None:
+            arguments = fill_arguments(call["parameters"], user_text, clock=self.clock)
+            return Reply(
+                "",
+                [
+                    ToolCall(
+                        _call_id(messages, call["name"], 0),
+                        call["name"],
+                        json.dumps(arguments, ensure_ascii=False),
+                    )
+                ],
+            )
+        return Reply(self._answer_text(user_text))
+
+    def _choose_tool(
+        self, tools: list[dict[str, Any]], text: str, tool_choice: Any, forced: str | None
+    ) -> dict[str, Any] | None:
+        if not tools or tool_choice == "none":
+            return None
+        if forced is not None:
+            return next(t for t in tools if t["name"] == forced)
+        words = keywords(text)
+        scored = [(tool_score(t, words), -i, t) for i, t in enumerate(tools)]
+        best_score, _, best = max(scored, key=lambda s: (s[0], s[1]))
+        if tool_choice == "required":
+            return best
+        return best if best_score >= 2 else None
+
+    def _answer_tool_result(self, messages: list[dict[str, Any]]) -> str:
+        last = messages[-1]
+        name = "the tool"
+        for message in reversed(messages[:-1]):
+            for call in message.get("tool_calls") or []:
+                if call.get("id") == last.get("tool_call_id"):
+                    name = (call.get("function") or {}).get("name") or call.get("name") or name
+        content = content_text(last.get("content")).strip()
+        try:
+            result = json.loads(content)
+        except (json.JSONDecodeError, TypeError):
+            result = content
+        if isinstance(result, dict) and result:
+            facts = ", ".join(f"{str(k).replace('_', ' ')} {_plain(v)}" for k, v in result.items())
+            return f"Here is what {name} returned: {facts}."
+        if isinstance(result, list) and result:
+            return f"Here is what {name} returned: {', '.join(_plain(v) for v in result)}."
+        if result in ("", None, {}, []):
+            return f"{name} returned nothing."
+        return f"Here is what {name} returned: {_plain(result)}."
+
+    def _answer_text(self, text: str) -> str:
+        for rule in self.rules:
+            answer = rule.answer(text)
+            if answer is not None:
+                return answer
+        answer = builtin_answer(text, self.clock)
+        if answer is not None:
+            return answer
+        spoken = text.strip()
+        if not spoken:
+            return "I didn't catch anything. Could you say that again?"
+        return f"You said: {spoken}"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
