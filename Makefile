@@ -30,6 +30,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check voicelab tests benchmarks
 	$(BIN)/mypy voicelab
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
 
@@ -42,6 +43,7 @@ test-notebooks: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check voicelab tests benchmarks
 	$(BIN)/mypy voicelab
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

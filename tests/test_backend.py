@@ -96,3 +96,31 @@ async def test_async_client_talks_to_the_emulator(no_key):
         assert completion.choices[0].message.content == "9 times 9 is 81."
     finally:
         backend.stop_embedded_server()
+
+
+@pytest.mark.parametrize(
+    "env, live",
+    [
+        ({"OPENAI_API_KEY": "sk-test"}, True),
+        ({"OPENAI_API_KEY": "sk-test", "VOICELAB_BACKEND": "local"}, False),
+        ({}, False),
+    ],
+    ids=["real-key", "key-but-local", "no-key"],
+)
+def test_serve_mints_browser_tokens_through_openai_only_with_a_real_key(monkeypatch, env, live):
+    import argparse
+
+    import voicelab.emulator.cli
+
+    for name in ("OPENAI_API_KEY", "VOICELAB_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    seen = {}
+    monkeypatch.setattr(
+        voicelab.emulator.cli, "run", lambda args, token_mint=None: seen.setdefault("m", token_mint)
+    )
+    parser = argparse.ArgumentParser()
+    backend.add_serve_arguments(parser)
+    backend.serve(parser.parse_args(["--port", "0"]))
+    assert (seen["m"] is not None) is live

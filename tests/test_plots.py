@@ -126,8 +126,9 @@ def test_bad_input_raises_parameter_error(ax, case):
     assert info.value.param == param and info.value.fix
 
 
-def test_timeline_is_re_exported_from_the_realtime_package():
-    from voicelab.realtime.timeline import timeline
+def test_timeline_is_re_exported_by_plots_and_the_realtime_package():
+    import voicelab.realtime
+    from voicelab.timeline import timeline
 
-    assert voicelab.plots.timeline is timeline
+    assert voicelab.plots.timeline is timeline and voicelab.realtime.timeline is timeline
     assert "timeline" in voicelab.plots.__all__

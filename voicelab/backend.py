@@ -11,6 +11,11 @@ prints it);
 
 The embedded server stops at interpreter exit.
 
+This module is the composition root: the only one that imports both the client (``voicelab.realtime``) and
+the server (``voicelab.emulator``), and so the one that wires them — the emulator's browser token endpoint
+minting through OpenAI (:func:`token_mint`, :func:`create_token_app`) and ``voicelab serve``
+(:func:`serve`).
+
 Examples
 --------
 >>> import voicelab
@@ -31,12 +36,16 @@ from voicelab.errors import BackendError
 
 __all__ = [
     "BackendInfo",
+    "add_serve_arguments",
     "async_client",
     "backend_info",
     "choose_backend",
     "client",
+    "create_token_app",
     "embedded_server",
+    "serve",
     "stop_embedded_server",
+    "token_mint",
 ]
 
 LOCAL_API_KEY = "voicelab-local"
@@ -164,3 +173,62 @@ def backend_info() -> BackendInfo:
         base = os.environ.get("OPENAI_BASE_URL") or str(openai.OpenAI().base_url)
         return BackendInfo("openai", base)
     return BackendInfo("local", embedded_server().base_url, ENGINES)
+
+
+# ---------------------------------------------------------------------------- wiring client and server
+
+
+def token_mint(client: Any = None) -> Any:
+    """A mint for the browser token endpoint that calls ``POST /v1/realtime/client_secrets`` via the SDK.
+
+    Parameters
+    ----------
+    client : openai.AsyncOpenAI, optional
+        Default :func:`async_client` at each request (OpenAI with a key, else the embedded emulator).
+
+    Returns
+    -------
+    voicelab.emulator.routes.token_backend.TokenMint
+        ``await mint(model, voice, seconds)`` → :class:`voicelab.realtime.tokens.ClientSecret`.
+    """
+    from voicelab.realtime.tokens import amint
+
+    async def mint(model: str | None, voice: str | None, seconds: int) -> Any:
+        minting_client = client if client is not None else async_client()
+        return await amint(minting_client, model=model, voice=voice, seconds=seconds)
+
+    return mint
+
+
+def create_token_app(client: Any = None, *, seconds: int = 600, allow_remote: bool = False) -> Any:
+    """A standalone app serving only ``POST /api/openai/realtime/session``, minting through ``client``.
+
+    Run it with uvicorn next to your web page; the real API key stays in this server's environment.
+
+    Examples
+    --------
+    >>> app = create_token_app()
+    >>> "/api/openai/realtime/session" in app.openapi()["paths"]
+    True
+    """
+    from voicelab.emulator.routes.token_backend import create_token_app as token_app
+
+    return token_app(token_mint(client), seconds=seconds, allow_remote=allow_remote)
+
+
+def add_serve_arguments(parser: Any) -> None:
+    """The options of ``voicelab serve`` (:mod:`voicelab.emulator.cli`)."""
+    from voicelab.emulator.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def serve(args: Any) -> int:
+    """``voicelab serve``: the emulator as a standalone server; returns the exit status.
+
+    With a real key configured (``OPENAI_API_KEY``, and ``VOICELAB_BACKEND`` not ``local``), its browser token
+    endpoint mints real OpenAI keys; otherwise the emulator mints its own.
+    """
+    from voicelab.emulator.cli import run
+
+    return run(args, token_mint=token_mint() if choose_backend() == "openai" else None)

@@ -1,7 +1,7 @@
 """Command line: ``voicelab serve | lab | cost``.
 
-Each subcommand's options and behaviour live beside the code they drive
-(``voicelab.emulator.cli``, ``voicelab.pricing.cli``); this module only dispatches.
+Each subcommand's options and behaviour live beside the code they drive (``voicelab.emulator.cli`` reached
+through the composition root ``voicelab.backend``, ``voicelab.pricing.cli``); this module only dispatches.
 """
 
 from __future__ import annotations
@@ -13,11 +13,26 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-# subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help)
+# subcommand -> (module, its add_arguments(parser) and run(args) -> int functions, one-line help)
 _SUBCOMMANDS = {
-    "serve": ("voicelab.emulator.cli", "run the local emulator of OpenAI's audio and Realtime APIs"),
-    "lab": ("voicelab.lab", "start JupyterLab on the notebooks with the embedded emulator"),
-    "cost": ("voicelab.pricing.cli", "price a usage object or a conversation scenario"),
+    "serve": (
+        "voicelab.backend",
+        "add_serve_arguments",
+        "serve",
+        "run the local emulator of OpenAI's audio and Realtime APIs",
+    ),
+    "lab": (
+        "voicelab.lab",
+        "add_arguments",
+        "run",
+        "start JupyterLab on the notebooks with the embedded emulator",
+    ),
+    "cost": (
+        "voicelab.pricing.cli",
+        "add_arguments",
+        "run",
+        "price a usage object or a conversation scenario",
+    ),
 }
 
 
@@ -26,11 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="voicelab", description="A Jupyter workbench for OpenAI's audio APIs."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,cost}")
-    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+    for name, (module_name, add_arguments, run, help_text) in _SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sub_parser)
-        sub_parser.set_defaults(_run=module.run)
+        getattr(module, add_arguments)(sub_parser)
+        sub_parser.set_defaults(_run=getattr(module, run))
     return parser
 
 

@@ -4,8 +4,8 @@ Same habits as librosa's ``display``: each function takes ``ax=None`` (the curre
 the artist it drew, never calls ``plt.show()``, and puts time in seconds on the x axis. Stereo
 input is down-mixed to mono first.
 
-``timeline`` (a Realtime session's events and audio on one time axis) lives in
-:mod:`voicelab.realtime.timeline` and is re-exported here, loaded on first use.
+``timeline`` (a Realtime session's events and audio on one time axis) lives in :mod:`voicelab.timeline`
+and is re-exported here.
 """
 
 from __future__ import annotations
@@ -17,23 +17,14 @@ from matplotlib import mlab
 
 from voicelab.audio import _check_sr, to_mono
 from voicelab.errors import ParameterError
+from voicelab.timeline import timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.collections import PolyCollection, QuadMesh
     from matplotlib.lines import Line2D
 
-    from voicelab.realtime.timeline import timeline
-
 __all__ = ["spectrogram", "timeline", "waveform"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "timeline":  # lazy: plotting audio should not import the realtime client
-        from voicelab.realtime.timeline import timeline
-
-        return timeline
-    raise AttributeError(f"module 'voicelab.plots' has no attribute {name!r}")
 
 
 def _axes(ax: Axes | None) -> Axes:

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
 from voicelab.emulator.responder import make_responder
+from voicelab.emulator.routes.token_backend import TokenMint, token_router
 from voicelab.emulator.settings import EmulatorSettings
 
 __all__ = ["FaultMiddleware", "create_app"]
@@ -51,13 +52,17 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
+def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMint | None = None) -> FastAPI:
     """Build the emulator app.
 
     Parameters
     ----------
     settings : EmulatorSettings, optional
         Defaults to ``EmulatorSettings()`` (any bearer key, scripted responder).
+    token_mint : TokenMint, optional
+        Who mints the keys of the browser token endpoint (``POST /api/openai/realtime/session``): the
+        composition root passes OpenAI's client secrets when a real key is configured
+        (:func:`voicelab.backend.live_token_mint`); by default the emulator's key store mints.
 
     Returns
     -------
@@ -76,7 +81,6 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
-    from voicelab.realtime.tokens import token_router
 
     settings = settings or EmulatorSettings()
     app = FastAPI(
@@ -93,7 +97,7 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
-    app.include_router(token_router())  # seed 001's POST /api/openai/realtime/session, for browser pages
+    app.include_router(token_router(token_mint))  # seed 001's POST /api/openai/realtime/session for browsers
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -16,6 +16,7 @@ import contextlib
 import os
 import sys
 
+from voicelab.emulator.routes.token_backend import TokenMint
 from voicelab.emulator.settings import RESPONDERS, EmulatorSettings
 from voicelab.errors import VoicelabError
 
@@ -105,8 +106,11 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted (Ctrl-C). Returns the exit status."""
+def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int:
+    """Serve until interrupted (Ctrl-C). Returns the exit status.
+
+    ``token_mint`` mints the browser token endpoint's keys (see :func:`voicelab.emulator.app.create_app`).
+    """
     import uvicorn
 
     from voicelab.emulator.app import create_app
@@ -114,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_from_args(args)
-        app = create_app(settings)
+        app = create_app(settings, token_mint=token_mint)
     except VoicelabError as exc:
         print(f"voicelab serve: {exc}", file=sys.stderr)
         return 2

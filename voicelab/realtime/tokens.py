@@ -1,17 +1,10 @@
-"""Ephemeral Realtime keys (``ek_…``) and the tiny backend that hands them to browsers.
-
-The real API key stays on the server. A browser asks the backend for a short-lived client secret and opens the
-Realtime WebSocket with it (``["realtime", "openai-insecure-api-key.<ek_…>"]`` subprotocols), as seed 001
-shows::
-
-    POST /api/openai/realtime/session  {"model": "gpt-realtime", "voice": "verse"}   (both optional)
-    → 200 {"success": true, "token": "ek_…", "expireTime": "2026-02-02T12:00:00Z"}
-    → 4xx/5xx {"success": false, "error": "voice: expected one of alloy, …; got 'robot'"}
+"""Ephemeral Realtime keys (``ek_…``): mint them through the SDK, and keep a fresh one for reconnects.
 
 :func:`mint` / :func:`amint` call ``POST /v1/realtime/client_secrets`` through the official SDK (default
-lifetime
-600 s). :func:`token_router` is the FastAPI router of the endpoint (``voicelab serve`` includes it; inside the
-emulator with no OpenAI key the emulator mints its own keys), :func:`create_token_app` a standalone app.
+lifetime 600 s); :class:`KeyProvider` hands the current key to an ``AsyncOpenAI`` client and mints again once
+it expired. The browser-facing endpoint that hands keys to a web page (seed 001's
+``POST /api/openai/realtime/session``) is server code: :mod:`voicelab.emulator.routes.token_backend`, built
+for your own app by :func:`voicelab.backend.create_token_app`.
 
 Examples
 --------
@@ -23,37 +16,28 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from voicelab.errors import ParameterError
 
 __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_SECONDS",
-    "TOKEN_PATH",
     "ClientSecret",
     "KeyProvider",
     "amint",
-    "create_token_app",
     "mint",
     "secret_session",
-    "token_router",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SECONDS = 600
 DEFAULT_MODEL = "gpt-realtime"
-TOKEN_PATH = "/api/openai/realtime/session"
 
 
 @dataclass(frozen=True)
@@ -222,140 +206,3 @@ class KeyProvider:
     def __repr__(self) -> str:
         return f"KeyProvider(minted={self.minted})"
 
-
-# ---------------------------------------------------------------------------- backend endpoint
-
-
-async def _parse_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    import json
-
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ParameterError("body", expected="a JSON object", got="text that is not JSON") from None
-    if not isinstance(body, dict):
-        raise ParameterError("body", expected="a JSON object", got=type(body).__name__)
-    unknown = sorted(set(body) - {"model", "voice"})
-    if unknown:
-        raise ParameterError(
-            unknown[0],
-            expected="only 'model' and 'voice' (both optional)",
-            got=f"unknown field {unknown[0]!r}",
-        )
-    for name in ("model", "voice"):
-        if name in body and body[name] is not None and not isinstance(body[name], str):
-            raise ParameterError(name, expected="a string", got=type(body[name]).__name__)
-    return body
-
-
-def _live_key_configured() -> bool:
-    return bool(os.environ.get("OPENAI_API_KEY")) and os.environ.get("VOICELAB_BACKEND", "") != "local"
-
-
-def _from_this_machine(request: Request) -> bool:
-    """Whether the request came over loopback (127.0.0.0/8 or ::1)."""
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _remote_allowed(request: Request, allow_remote: bool) -> bool:
-    settings = getattr(request.app.state, "settings", None)
-    return allow_remote or bool(getattr(settings, "token_endpoint_remote", False))
-
-
-def token_router(
-    client: Any = None, *, seconds: int = DEFAULT_SECONDS, path: str = TOKEN_PATH, allow_remote: bool = False
-) -> APIRouter:
-    """The FastAPI router of ``POST /api/openai/realtime/session``.
-
-    Parameters
-    ----------
-    client : openai.AsyncOpenAI, optional
-        Mints through this client. Without one: inside the emulator app with no OpenAI key configured the
-        emulator's own key store mints (``request.app.state.keys``); otherwise
-        :func:`voicelab.backend.async_client` (the real key comes from the server's environment).
-    seconds : int
-        Lifetime of each key (default 600).
-    allow_remote : bool
-        The endpoint has no login of its own (like seed 001's backend), so by default it answers only clients
-        on this machine (loopback) with a key and everyone else with 403. Put your app's login in front of it
-        before you pass ``allow_remote=True`` (``voicelab serve --allow-remote-tokens``).
-
-    Examples
-    --------
-    >>> from fastapi import FastAPI
-    >>> app = FastAPI()
-    >>> app.include_router(token_router())
-    >>> list(app.openapi()["paths"])
-    ['/api/openai/realtime/session']
-    """
-    _check_seconds(seconds)
-    router = APIRouter()
-
-    async def _mint_for(request: Request, session: dict[str, Any]) -> ClientSecret:
-        if client is not None:
-            return _secret_from(await client.realtime.client_secrets.create(**_request(seconds, session)))
-        keys = getattr(request.app.state, "keys", None)
-        if keys is not None and not _live_key_configured():
-            key = keys.mint(session, seconds)
-            return ClientSecret(key.value, int(key.expires_at), session)
-        return await amint(None, seconds=seconds, session=session)
-
-    @router.post(path, include_in_schema=True, summary="Mint an ephemeral Realtime key for a browser")
-    async def create_session(request: Request) -> JSONResponse:
-        import openai
-
-        if not (_from_this_machine(request) or _remote_allowed(request, allow_remote)):
-            log.warning("refused an ephemeral key to a client that is not on this machine")
-            return JSONResponse(
-                {
-                    "success": False,
-                    "error": "this endpoint mints keys only for clients on this machine; put a login in "
-                    "front of it and enable allow_remote (voicelab serve --allow-remote-tokens)",
-                },
-                status_code=403,
-            )
-        try:
-            body = await _parse_body(request)
-            session = secret_session(model=body.get("model"), voice=body.get("voice"))
-            secret = await _mint_for(request, session)
-        except ParameterError as exc:
-            return JSONResponse({"success": False, "error": str(exc), "param": exc.param}, status_code=400)
-        except openai.APIStatusError as exc:
-            message = exc.message  # OpenAI's messages redact keys; ours never contain one
-            log.warning("client_secrets failed with HTTP %s", exc.status_code)
-            status = exc.status_code if exc.status_code in (400, 429) else 502
-            return JSONResponse({"success": False, "error": message}, status_code=status)
-        except (openai.APIConnectionError, openai.APITimeoutError):
-            log.warning("client_secrets unreachable")
-            return JSONResponse(
-                {"success": False, "error": "the Realtime API could not be reached"}, status_code=502
-            )
-        return JSONResponse(
-            {"success": True, "token": secret.value, "expireTime": secret.expire_time},
-            headers={"Cache-Control": "no-store"},
-        )
-
-    return router
-
-
-def create_token_app(
-    client: Any = None, *, seconds: int = DEFAULT_SECONDS, allow_remote: bool = False
-) -> FastAPI:
-    """A standalone FastAPI app serving only the token endpoint (run it with uvicorn next to your page).
-
-    Examples
-    --------
-    >>> app = create_token_app()
-    >>> "/api/openai/realtime/session" in app.openapi()["paths"]
-    True
-    """
-    app = FastAPI(title="voicelab realtime token backend", docs_url=None, redoc_url=None)
-    app.include_router(token_router(client, seconds=seconds, allow_remote=allow_remote))
-    return app

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from voicelab.errors import ParameterError
-from voicelab.realtime.timeline import TimelineData, timeline
+from voicelab.timeline import TimelineData, timeline
 
 RECORDS = [
     {"t": 0.5, "type": "input_audio_buffer.speech_started", "at": 0.2},
