@@ -88,8 +88,9 @@ def embedded_server() -> Any:
             from voicelab.emulator.server import EmbeddedServer
             from voicelab.emulator.settings import EmulatorSettings
 
-            fixed_time = os.environ.get("VOICELAB_FIXED_TIME")
-            _server = EmbeddedServer(EmulatorSettings(port=0, fixed_time=fixed_time)).start()
+            # the environment's VOICELAB_* settings apply (fixed time, responder, …); the port is free and the
+            # key is open, since this process's clients use LOCAL_API_KEY
+            _server = EmbeddedServer(EmulatorSettings(port=0, api_key=None)).start()
         return _server
 
 

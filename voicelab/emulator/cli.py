@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
+import functools
 import sys
 
 from voicelab.emulator.routes.token_backend import TokenMint
@@ -24,58 +24,49 @@ __all__ = ["add_arguments", "run", "settings_from_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``voicelab serve``."""
-    parser.add_argument(
+    """The options of ``voicelab serve``.
+
+    An option left out is not set here, so :class:`EmulatorSettings` reads it from the environment
+    (``VOICELAB_<NAME>``) or uses its default.
+    """
+    option = functools.partial(parser.add_argument, default=argparse.SUPPRESS)
+    option(
         "--host",
-        default="127.0.0.1",
         help="interface to listen on (default 127.0.0.1; use 0.0.0.0 only on a trusted network)",
     )
-    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    parser.add_argument(
+    option("--port", type=int, help="TCP port (default 8000)")
+    option(
         "--api-key",
-        default=os.environ.get("VOICELAB_API_KEY"),
         help="accept only this bearer key (or ek_ keys minted here); default: any key. "
         "Also read from VOICELAB_API_KEY",
     )
-    parser.add_argument(
+    option(
         "--responder",
         choices=RESPONDERS,
-        default="scripted",
         help="what writes replies: deterministic rules (default) or a chat-completions server",
     )
-    parser.add_argument(
+    option(
         "--llm-base-url",
         help="chat-completions server for --responder openai-compatible, e.g. http://127.0.0.1:8080/v1",
     )
-    parser.add_argument("--llm-model", default="gpt-4o-mini", help="model name sent to --llm-base-url")
-    parser.add_argument(
-        "--llm-api-key",
-        default=os.environ.get("VOICELAB_LLM_API_KEY"),
-        help="bearer key for --llm-base-url (also VOICELAB_LLM_API_KEY)",
-    )
-    parser.add_argument("--rules", dest="rules_path", help="TOML rules table for the scripted responder")
-    parser.add_argument(
-        "--fixed-time", help="ISO-8601 time the scripted responder reports (deterministic runs)"
-    )
-    parser.add_argument(
+    option("--llm-model", help="model name sent to --llm-base-url (default gpt-4o-mini)")
+    option("--llm-api-key", help="bearer key for --llm-base-url (also VOICELAB_LLM_API_KEY)")
+    option("--rules", dest="rules_path", help="TOML rules table for the scripted responder")
+    option("--fixed-time", help="ISO-8601 time the scripted responder reports (deterministic runs)")
+    option(
         "--no-realtime-pacing",
         dest="realtime_pacing",
         action="store_false",
         help="send realtime audio as fast as it is made instead of at playback speed",
     )
-    parser.add_argument(
+    option(
         "--fault-rate",
         type=float,
-        default=0.0,
         help="fraction of /v1 HTTP requests answered with --fault-status (client testing)",
     )
-    parser.add_argument(
-        "--fault-status", type=int, default=500, help="status of injected faults (default 500)"
-    )
-    parser.add_argument(
-        "--latency-ms", type=int, default=0, help="extra delay before every /v1 HTTP response"
-    )
-    parser.add_argument(
+    option("--fault-status", type=int, help="status of injected faults (default 500)")
+    option("--latency-ms", type=int, help="extra delay before every /v1 HTTP response")
+    option(
         "--allow-remote-tokens",
         dest="token_endpoint_remote",
         action="store_true",
@@ -87,23 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
-    """``EmulatorSettings`` from parsed ``voicelab serve`` options."""
-    return EmulatorSettings(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        responder=args.responder,
-        llm_base_url=args.llm_base_url,
-        llm_model=args.llm_model,
-        llm_api_key=args.llm_api_key,
-        rules_path=args.rules_path,
-        fixed_time=args.fixed_time,
-        realtime_pacing=args.realtime_pacing,
-        fault_rate=args.fault_rate,
-        fault_status=args.fault_status,
-        latency_ms=args.latency_ms,
-        token_endpoint_remote=args.token_endpoint_remote,
-    )
+    """``EmulatorSettings`` from parsed ``voicelab serve`` options (the environment fills the rest)."""
+    given = {name: value for name, value in vars(args).items() if name in EmulatorSettings.model_fields}
+    return EmulatorSettings(**given)
 
 
 def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int:

@@ -40,6 +40,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
 
+from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
@@ -140,7 +141,7 @@ def _result_name(result: Any) -> str:
 async def realtime(websocket: WebSocket) -> None:
     """The GA Realtime API over WebSocket (see module docs)."""
     app = websocket.app
-    settings = _state(app, "settings")
+    settings = _state(app, "settings") or EmulatorSettings()
     base = _state(app, "realtime_faults") or FaultConfig.from_settings(settings)
     query = dict(websocket.query_params)
     offered = [
@@ -210,7 +211,7 @@ async def realtime(websocket: WebSocket) -> None:
         model = "gpt-realtime"
     now = time.time()
     engines = _state(app, "realtime_engines") or Engines.default(
-        vad_detector=getattr(settings, "realtime_vad_detector", "silero")
+        vad_detector=settings.realtime_vad_detector
     )
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
         intent = "transcription" if key_session["type"] == "transcription" else "conversation"

@@ -30,8 +30,7 @@ Examples
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .arguments import fill_arguments
 from .builtins import parse_time
@@ -40,6 +39,9 @@ from .rules import DEFAULT_RULES_PATH, Rule, load_rules
 from .scripted import ScriptedResponder
 from .tools import normalize_tools
 from .upstream import OpenAICompatibleResponder
+
+if TYPE_CHECKING:
+    from voicelab.emulator.settings import EmulatorSettings
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -56,10 +58,10 @@ __all__ = [
 ]
 
 
-def make_responder(settings: Any) -> ScriptedResponder | OpenAICompatibleResponder:
+def make_responder(settings: EmulatorSettings) -> ScriptedResponder | OpenAICompatibleResponder:
     """The responder ``settings.responder`` names (``EmulatorSettings``).
 
-    ``fixed_time`` (or the environment variable ``VOICELAB_FIXED_TIME``, ISO-8601) fixes the scripted clock.
+    ``fixed_time`` (ISO-8601; ``VOICELAB_FIXED_TIME`` in the environment sets it) fixes the scripted clock.
 
     Examples
     --------
@@ -67,8 +69,8 @@ def make_responder(settings: Any) -> ScriptedResponder | OpenAICompatibleRespond
     >>> make_responder(EmulatorSettings(fixed_time="2026-01-02T03:04:05Z")).clock().isoformat()
     '2026-01-02T03:04:05+00:00'
     """
-    if settings.responder == "openai-compatible":
+    if settings.responder == "openai-compatible" and settings.llm_base_url:  # the settings require the URL
         return OpenAICompatibleResponder(settings.llm_base_url, settings.llm_api_key, settings.llm_model)
-    fixed = parse_time(getattr(settings, "fixed_time", None) or os.environ.get("VOICELAB_FIXED_TIME"))
+    fixed = parse_time(settings.fixed_time)
     clock = (lambda: fixed) if fixed is not None else None
-    return ScriptedResponder(rules_path=getattr(settings, "rules_path", None), clock=clock)
+    return ScriptedResponder(rules_path=settings.rules_path, clock=clock)
