@@ -1,10 +1,6 @@
-"""G.711 codecs: bit-exact with the ITU reference (CPython's audioop on 3.11), and the three Realtime
-formats."""
+"""G.711 codecs: bit-exact with the ITU reference formulas, and the three Realtime formats."""
 
 from __future__ import annotations
-
-import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -15,28 +11,59 @@ ALL_PCM = np.arange(-32768, 32768, dtype=np.int16)
 ALL_CODES = bytes(range(256))
 
 
-@pytest.fixture(scope="module")
-def audioop():
-    if sys.version_info >= (3, 13):
-        pytest.skip("audioop was removed in Python 3.13")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import audioop as module
-    return module
+# The G.711 formulas written out from the ITU-T reference (g711.c), vectorised: an independent oracle for the
+# codec the emulator uses (audioop / audioop-lts).
+_ULAW_SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
+
+
+def reference_ulaw_encode(pcm):
+    x = pcm.astype(np.int32) >> 2
+    mask = np.where(x < 0, 0x7F, 0xFF)
+    magnitude = np.minimum(np.where(x < 0, -x, x), 8159) + 0x21
+    segment = np.searchsorted(_ULAW_SEGMENT_ENDS, magnitude, side="left")
+    code = np.where(segment >= 8, 0x7F, (segment << 4) | ((magnitude >> (segment + 1)) & 0x0F)) ^ mask
+    return code.astype(np.uint8).tobytes()
+
+
+def reference_ulaw_decode(data):
+    code = ~np.frombuffer(data, dtype=np.uint8).astype(np.int32) & 0xFF
+    exponent, mantissa = (code >> 4) & 0x07, code & 0x0F
+    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
+    return np.where(code & 0x80, -magnitude, magnitude).astype(np.int16)
+
+
+def reference_alaw_encode(pcm):
+    x = pcm.astype(np.int32) >> 3
+    sign = np.where(x >= 0, 0x80, 0x00)
+    magnitude = np.minimum(np.where(x >= 0, x, -x - 1), 0x0FFF)
+    exponent = np.where(magnitude >= 32, np.floor(np.log2(np.maximum(magnitude, 1))).astype(np.int32) - 4, 0)
+    mantissa = np.where(exponent == 0, magnitude >> 1, magnitude >> exponent) & 0x0F
+    return ((sign | (exponent << 4) | mantissa) ^ 0x55).astype(np.uint8).tobytes()
+
+
+def reference_alaw_decode(data):
+    code = np.frombuffer(data, dtype=np.uint8).astype(np.int32) ^ 0x55
+    exponent, mantissa = (code >> 4) & 0x07, code & 0x0F
+    magnitude = np.where(exponent == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << (exponent - 1))
+    return np.where(code & 0x80, magnitude, -magnitude).astype(np.int16)
+
+
+REFERENCE = {
+    "ulaw": (reference_ulaw_encode, reference_ulaw_decode),
+    "alaw": (reference_alaw_encode, reference_alaw_decode),
+}
 
 
 @pytest.mark.parametrize("law", ["ulaw", "alaw"])
-def test_encode_is_bit_exact_with_reference(audioop, law):
+def test_encode_is_bit_exact_with_reference(law):
     ours = getattr(codecs, f"{law}_encode")(ALL_PCM)
-    reference = getattr(audioop, f"lin2{law}")(ALL_PCM.tobytes(), 2)
-    assert ours == reference
+    assert ours == REFERENCE[law][0](ALL_PCM)
 
 
 @pytest.mark.parametrize("law", ["ulaw", "alaw"])
-def test_decode_is_bit_exact_with_reference(audioop, law):
+def test_decode_is_bit_exact_with_reference(law):
     ours = getattr(codecs, f"{law}_decode")(ALL_CODES)
-    reference = np.frombuffer(getattr(audioop, f"{law}2lin")(ALL_CODES, 2), dtype=np.int16)
-    np.testing.assert_array_equal(ours, reference)
+    np.testing.assert_array_equal(ours, REFERENCE[law][1](ALL_CODES))
 
 
 @pytest.mark.parametrize("law", ["ulaw", "alaw"])

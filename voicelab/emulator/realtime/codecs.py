@@ -1,16 +1,27 @@
-"""G.711 μ-law and A-law in vectorised numpy, and the Realtime API's three audio formats.
+"""G.711 μ-law and A-law, and the Realtime API's three audio formats.
 
-``audioop`` is deprecated in 3.11 (a ``DeprecationWarning``, an error under ``filterwarnings = error``) and
-gone in 3.13, so the ITU-T G.711 companding is written out here. The Realtime API's ``audio/pcmu`` and
-``audio/pcma`` carry 8 kHz mono; ``audio/pcm`` is 24 kHz mono little-endian PCM16. :func:`decode_input` turns
-any of them into 24 kHz PCM16 samples, :func:`encode_output` does the reverse for the assistant's audio.
+The ITU-T G.711 companding comes from ``audioop``: the standard library's up to Python 3.12 (imported with
+its deprecation warning silenced), the ``audioop-lts`` package's from 3.13 on (the same C code, kept up by
+its maintainers). The Realtime API's ``audio/pcmu`` and ``audio/pcma`` carry 8 kHz mono;
+``audio/pcm`` is 24 kHz mono little-endian PCM16. :func:`decode_input` turns any of them into 24 kHz PCM16
+samples, :func:`encode_output` does the reverse for the assistant's audio.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 
 from voicelab import audio as vaudio
+
+if sys.version_info >= (3, 13):  # pragma: no cover - the audioop-lts package
+    import audioop
+else:
+    with warnings.catch_warnings():  # "deprecated, removed in 3.13": audioop-lts takes over there
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import audioop
 
 __all__ = [
     "FORMAT_RATES",
@@ -25,10 +36,6 @@ __all__ = [
 
 FORMAT_RATES = {"audio/pcm": 24000, "audio/pcmu": 8000, "audio/pcma": 8000}
 """Sample rate of each Realtime audio format type."""
-
-_BIAS = 0x84
-_ULAW_SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
-
 
 def ulaw_encode(pcm: np.ndarray) -> bytes:
     """Encode PCM16 samples as G.711 μ-law bytes (one byte per sample).
@@ -48,12 +55,7 @@ def ulaw_encode(pcm: np.ndarray) -> bytes:
     >>> ulaw_encode(np.array([0, 32767, -32768], dtype=np.int16)).hex()
     'ff8000'
     """
-    x = np.asarray(pcm, dtype=np.int32) >> 2  # 14-bit, as in the ITU/Sun reference g711.c
-    mask = np.where(x < 0, 0x7F, 0xFF)
-    magnitude = np.minimum(np.where(x < 0, -x, x), 8159) + 0x21
-    segment = np.searchsorted(_ULAW_SEGMENT_ENDS, magnitude, side="left")
-    code = np.where(segment >= 8, 0x7F, (segment << 4) | ((magnitude >> (segment + 1)) & 0x0F)) ^ mask
-    return code.astype(np.uint8).tobytes()
+    return audioop.lin2ulaw(_pcm16_bytes(pcm), 2)
 
 
 def ulaw_decode(data: bytes) -> np.ndarray:
@@ -64,12 +66,7 @@ def ulaw_decode(data: bytes) -> np.ndarray:
     >>> ulaw_decode(bytes([0xFF, 0x80, 0x00])).tolist()
     [0, 32124, -32124]
     """
-    code = ~np.frombuffer(bytes(data), dtype=np.uint8).astype(np.int32) & 0xFF
-    sign = code & 0x80
-    exponent = (code >> 4) & 0x07
-    mantissa = code & 0x0F
-    magnitude = (((mantissa << 3) + _BIAS) << exponent) - _BIAS
-    return np.where(sign != 0, -magnitude, magnitude).astype(np.int16)
+    return np.frombuffer(audioop.ulaw2lin(bytes(data), 2), dtype=np.int16).copy()
 
 
 def alaw_encode(pcm: np.ndarray) -> bytes:
@@ -81,14 +78,7 @@ def alaw_encode(pcm: np.ndarray) -> bytes:
     >>> alaw_encode(np.array([0, 32767, -32768], dtype=np.int16)).hex()
     'd5aa2a'
     """
-    x = np.asarray(pcm, dtype=np.int32) >> 3  # 13-bit
-    sign = np.where(x >= 0, 0x80, 0x00)
-    magnitude = np.where(x >= 0, x, -x - 1)
-    magnitude = np.minimum(magnitude, 0x0FFF)
-    exponent = np.where(magnitude >= 32, np.floor(np.log2(np.maximum(magnitude, 1))).astype(np.int32) - 4, 0)
-    mantissa = np.where(exponent == 0, magnitude >> 1, magnitude >> exponent) & 0x0F
-    code = (sign | (exponent << 4) | mantissa) ^ 0x55
-    return code.astype(np.uint8).tobytes()
+    return audioop.lin2alaw(_pcm16_bytes(pcm), 2)
 
 
 def alaw_decode(data: bytes) -> np.ndarray:
@@ -99,12 +89,12 @@ def alaw_decode(data: bytes) -> np.ndarray:
     >>> alaw_decode(bytes([0xD5, 0xAA, 0x2A])).tolist()
     [8, 32256, -32256]
     """
-    code = np.frombuffer(bytes(data), dtype=np.uint8).astype(np.int32) ^ 0x55
-    sign = code & 0x80
-    exponent = (code >> 4) & 0x07
-    mantissa = code & 0x0F
-    magnitude = np.where(exponent == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << (exponent - 1))
-    return np.where(sign != 0, magnitude, -magnitude).astype(np.int16)
+    return np.frombuffer(audioop.alaw2lin(bytes(data), 2), dtype=np.int16).copy()
+
+
+def _pcm16_bytes(pcm: np.ndarray) -> bytes:
+    """Native-endian int16 bytes, as ``audioop`` reads them."""
+    return np.ascontiguousarray(pcm, dtype=np.int16).tobytes()
 
 
 def format_rate(fmt: dict) -> int:
