@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
@@ -36,6 +35,7 @@ from voicelab.emulator.routes._common import (
     now,
     text_tokens,
 )
+from voicelab.emulator.routes._sse import DONE, Event, event_stream
 from voicelab.emulator.routes.speech import VoiceID, VoiceName, synthesize_pieces
 from voicelab.emulator.routes.transcriptions import transcribe
 from voicelab.errors import ParameterError, ResponderError
@@ -304,7 +304,7 @@ def _chunk(
     *,
     usage: dict[str, Any] | None = None,
     include_usage: bool = False,
-) -> bytes:
+) -> dict[str, Any]:
     event: dict[str, Any] = {
         "id": completion_id,
         "object": "chat.completion.chunk",
@@ -316,11 +316,11 @@ def _chunk(
     }
     if include_usage:
         event["usage"] = usage
-    return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
+    return event
 
 
-def _usage_chunk(completion_id: str, created: int, model: str, usage: dict[str, Any]) -> bytes:
-    event = {
+def _usage_chunk(completion_id: str, created: int, model: str, usage: dict[str, Any]) -> dict[str, Any]:
+    return {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
@@ -330,7 +330,6 @@ def _usage_chunk(completion_id: str, created: int, model: str, usage: dict[str, 
         "choices": [],
         "usage": usage,
     }
-    return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
 
 
 def _sentences(text: str) -> list[str]:
@@ -342,12 +341,12 @@ def _sentences(text: str) -> list[str]:
 
 async def _stream(
     body: ChatRequest, prepared: _Prepared, reply: Any, wants_audio: bool, store: AudioStore
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[Event]:
     completion_id, created, model = new_id("chatcmpl").replace("_", "-", 1), now(), body.model
     include_usage = bool((body.stream_options or {}).get("include_usage"))
     chunk_usage = include_usage  # OpenAI sends "usage": null on every chunk when usage is requested
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return _chunk(completion_id, created, model, delta, finish, usage=None, include_usage=chunk_usage)
 
     yield chunk(
@@ -419,7 +418,7 @@ async def _stream(
                 output_seconds,
             ),
         )
-    yield b"data: [DONE]\n\n"
+    yield DONE
 
 
 @router.post(
@@ -443,11 +442,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         raise OpenAIHTTPError(502, str(exc), type="server_error", code="upstream_error") from exc
     store: AudioStore = request.app.state.audio_store
     if body.stream:
-        return StreamingResponse(
-            _stream(body, prepared, reply, wants_audio, store),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return event_stream(_stream(body, prepared, reply, wants_audio, store))
     message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None, "annotations": []}
     output_seconds = 0.0
     finish = "stop"

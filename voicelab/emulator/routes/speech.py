@@ -10,7 +10,6 @@ so the shape is chosen by ``stream_format`` alone: ``audio`` (default) → the f
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
@@ -29,6 +28,7 @@ from voicelab.emulator.routes._common import (
     text_tokens,
 )
 from voicelab.emulator.routes._encoding import CONTENT_TYPES, StreamEncoder
+from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.errors import EngineError, ParameterError
 from voicelab.voices import SPEECH_VOICES
 
@@ -154,15 +154,11 @@ async def _audio_bytes(pieces: AsyncIterator[Any], encoder: StreamEncoder) -> As
         encoder.close()
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
-
-
 async def _sse_events(
     pieces: AsyncIterator[Any], encoder: StreamEncoder, text: str, instructions: str | None
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[Event]:
     async for data in _audio_bytes(pieces, encoder):
-        yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
+        yield {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")}
     input_tokens = text_tokens(text) + text_tokens(instructions or "")
     output_tokens = audio_tokens_out(encoder.duration)
     usage = {
@@ -170,7 +166,7 @@ async def _sse_events(
         "output_tokens": output_tokens,
         "total_tokens": input_tokens + output_tokens,
     }
-    yield _sse({"type": "speech.audio.done", "usage": usage})
+    yield {"type": "speech.audio.done", "usage": usage}
 
 
 @router.post(
@@ -190,9 +186,5 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
         raise engine_error(exc) from exc
     encoder = StreamEncoder(body.response_format)
     if body.stream_format == "sse":
-        return StreamingResponse(
-            _sse_events(pieces, encoder, body.input, body.instructions),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return event_stream(_sse_events(pieces, encoder, body.input, body.instructions))
     return StreamingResponse(_audio_bytes(pieces, encoder), media_type=CONTENT_TYPES[body.response_format])

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
@@ -29,6 +29,7 @@ from voicelab.emulator.routes._common import (
     engine_error,
     text_tokens,
 )
+from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.errors import EngineError, ParameterError
 
 __all__ = ["router", "transcribe"]
@@ -91,11 +92,7 @@ def _logprobs(transcript: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
-
-
-async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) -> AsyncIterator[bytes]:
+async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) -> AsyncIterator[Event]:
     words = _formats.words_of(transcript)
     pieces = [w.word for w in words] if words else [transcript.text.strip()]
     for index, piece in enumerate(pieces):
@@ -110,7 +107,7 @@ async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) ->
                     "bytes": list(w.word.encode("utf-8")),
                 }
             ]
-        yield _sse(event)
+        yield event
     done: dict[str, Any] = {
         "type": "transcript.text.done",
         "text": transcript.text.strip(),
@@ -118,7 +115,7 @@ async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) ->
     }
     if logprobs:
         done["logprobs"] = _logprobs(transcript)
-    yield _sse(done)
+    yield done
 
 
 def _check_language(language: str | None) -> str | None:
@@ -222,11 +219,7 @@ async def create_transcription(
         word_timestamps=want_words,
     )
     if stream and token_model:
-        return StreamingResponse(
-            _stream_events(transcript, prompt, logprobs),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return event_stream(_stream_events(transcript, prompt, logprobs))
     if response_format in ("text", "srt", "vtt"):
         render = {"text": _formats.text, "srt": _formats.srt, "vtt": _formats.vtt}[response_format]
         return _text_response(render(transcript), response_format)
