@@ -1,4 +1,4 @@
-"""The one SSE framing of the streaming routes: compact UTF-8 JSON per ``data:`` line, a blank line after each."""
+"""The one SSE framing of the streaming routes: compact UTF-8 JSON per ``data:`` line, then a blank line."""
 
 from __future__ import annotations
 
