@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from voicelab.errors import ParameterError
 from voicelab.realtime.core import (
+    ClientCore,
     Phase,
-    RealtimeCore,
     ReconnectPolicy,
     ResponseState,
     UsageTotals,
@@ -29,8 +29,8 @@ def pcm_ms(ms: float) -> bytes:
     return b"\x01\x00" * int(24 * ms)
 
 
-def ready_core(**kwargs) -> RealtimeCore:
-    core = RealtimeCore(CONFIG, **kwargs)
+def ready_core(**kwargs) -> ClientCore:
+    core = ClientCore(CONFIG, **kwargs)
     core.connecting(t=0.0)
     core.receive(ev("session.created", session={"type": "realtime"}), t=0.0)
     core.receive(ev("session.updated", session={"type": "realtime"}), t=0.0)
@@ -86,7 +86,7 @@ def response_done(rid: str = "resp_1", status: str = "completed", output=None, u
 
 
 def test_session_created_sends_config_and_updated_makes_ready():
-    core = RealtimeCore(CONFIG)
+    core = ClientCore(CONFIG)
     core.connecting(t=0.0)
     assert core.phase is Phase.CONNECTING
     r = core.receive(ev("session.created", session={"type": "realtime", "instructions": ""}), t=0.1)
@@ -98,7 +98,7 @@ def test_session_created_sends_config_and_updated_makes_ready():
 
 
 def test_events_sent_before_ready_are_held_then_released_in_order():
-    core = RealtimeCore(CONFIG)
+    core = ClientCore(CONFIG)
     core.connecting(t=0.0)
     assert core.append_audio(pcm_ms(100), t=0.0) == []
     assert core.send(ev("response.create"), t=0.0) == []
@@ -526,7 +526,7 @@ def test_close_reports_held_audio_as_dropped_and_refuses_more():
 
 def test_bad_on_disconnect_value():
     with pytest.raises(ParameterError, match="on_disconnect"):
-        RealtimeCore(on_disconnect="ignore")
+        ClientCore(on_disconnect="ignore")
 
 
 @pytest.mark.parametrize(

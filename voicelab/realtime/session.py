@@ -1,6 +1,6 @@
 """``RealtimeSession``: a Realtime API conversation you can hold in a notebook.
 
-The session moves bytes; :class:`~voicelab.realtime.core.RealtimeCore` decides. One reader task iterates the
+The session moves bytes; :class:`~voicelab.realtime.core.ClientCore` decides. One reader task iterates the
 official SDK's connection (``AsyncOpenAI.realtime.connect``), feeds every server event to the core as a
 plain dict,
 and carries out what the core says: send client events, stop playback and truncate on barge-in, run function
@@ -47,7 +47,7 @@ import numpy as np
 from voicelab import audio as vaudio
 from voicelab.errors import ConnectionLostError, ParameterError, RealtimeError, ServerEventError
 from voicelab.realtime.config import function_tool, session_config
-from voicelab.realtime.core import FunctionCall, Phase, RealtimeCore, ReconnectPolicy, Turn
+from voicelab.realtime.core import ClientCore, FunctionCall, Phase, ReconnectPolicy, Turn
 from voicelab.realtime.costs import ConversationCost
 from voicelab.realtime.recording import RecordingWriter, strip_audio
 from voicelab.realtime.tokens import DEFAULT_MODEL, DEFAULT_SECONDS, KeyProvider, amint, secret_session
@@ -231,7 +231,7 @@ class RealtimeSession:
                     raise ParameterError("tools", expected="functions or tool dicts", got=type(tool).__name__)
         self.config = session_config(session, tools=tool_defs, **config)
         self.model = model
-        self.core = RealtimeCore(self.config, on_disconnect=on_disconnect)
+        self.core = ClientCore(self.config, on_disconnect=on_disconnect)
         self.reconnect = reconnect
         self.chunk_ms = chunk_ms
         self.connect_timeout = connect_timeout
@@ -1037,8 +1037,7 @@ class RealtimeSession:
         return (
             bool(turns)
             and core.active_response is None
-            and not core._pending_calls
-            and not core._follow_up_wanted
+            and not core.tool_round_open
             and self._calls_running == 0
             and all(tu.response is not None and tu.response.done_t is not None for tu in turns)
             and core.phase is Phase.READY
