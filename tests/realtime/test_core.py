@@ -609,3 +609,16 @@ def test_barge_in_during_an_underrun_still_truncates_the_speaking_item():
     r = core.receive(ev("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u"), t=2.0)
     assert [e["type"] for e in r.send] == ["response.cancel", "conversation.item.truncate"]
     assert r.send[1]["audio_end_ms"] == 500 and r.barge_in.item_id == "a1"
+
+
+def test_an_error_while_configuring_is_a_refused_setup_but_not_once_ready():
+    core = ClientCore(CONFIG)
+    core.connecting(t=0.0)
+    core.receive(ev("session.created", session={"type": "realtime"}), t=0.0)
+    refused = {"type": "invalid_request_error", "code": "invalid_value", "param": "session.audio"}
+    r = core.receive(ev("error", error=refused), t=0.1)
+    assert r.setup_failed and r.error == refused and core.phase is Phase.CONFIGURING
+    ready = ready_core()
+    r = ready.receive(ev("error", error=refused), t=0.1)
+    assert r.error == refused and not r.setup_failed
+

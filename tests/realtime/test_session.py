@@ -344,6 +344,27 @@ async def test_server_error_on_update_names_the_parameter_and_session_keeps_work
 
 
 @pytest.mark.parametrize(
+    "session, code, param",
+    [
+        ({"type": "realtime", "max_output_tokens": 99999}, "integer_above_max_value", "max_output_tokens"),
+        ({"type": "realtime", "bogus": 1}, "unknown_parameter", "bogus"),
+    ],
+    ids=["out-of-range", "unknown-key"],
+)
+async def test_a_refused_setup_raises_the_servers_error_at_once(client, session, code, param):
+    # a dict passed through as the session reaches the server unchecked; the server's answer to the set-up
+    # session.update is the error raised, not a time-out (connect_timeout is left at its 30 s)
+    s = RealtimeSession(session, client=client)
+    with pytest.raises(ServerEventError) as info:
+        await s.connect()
+    assert info.value.code == code and param in (info.value.param or "")
+    assert info.value.event["error"]["message"] in str(info.value)
+    assert s.phase is Phase.CLOSED and types(s, "client") == ["session.update"]
+    with pytest.raises(ServerEventError):  # the session stays failed with that error
+        await s.send_text("hello")
+
+
+@pytest.mark.parametrize(
     "call, param",
     [
         (lambda s: s.send_text(""), "text"),

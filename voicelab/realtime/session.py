@@ -63,6 +63,10 @@ _AUTH_CODES = {"invalid_api_key"}
 _PERMANENT_CODES = {"beta_api_shape_disabled"}  # retrying the same request cannot help
 
 
+class _SetupRefused(Exception):
+    """The server answered the set-up ``session.update`` with an error (already recorded as the failure)."""
+
+
 @dataclass(frozen=True)
 class OutputAudio:
     """One chunk of assistant audio: 24 kHz mono PCM16 bytes with the rate and the item they belong to."""
@@ -441,6 +445,10 @@ class RealtimeSession:
                 async for event in self._conn:
                     try:
                         await self._handle(event)
+                    except _SetupRefused:
+                        with contextlib.suppress(Exception):
+                            await self._conn.close()
+                        return
                     except Exception as exc:  # a bug handling one event must not end the conversation
                         log.exception("handling %s failed", getattr(event, "type", "?"))
                         self._note({"type": "voicelab.client_error", "event": getattr(event, "type", None),
@@ -561,6 +569,9 @@ class RealtimeSession:
         if reaction.error is not None:
             self.errors.append(ServerEventError(data))
             log.info("server error event: %s", reaction.error.get("code"))
+        if reaction.setup_failed:  # the server refused the config: raise its error now, never a time-out
+            self._give_up(self.errors[-1])
+            raise _SetupRefused
         if kind == "response.done":
             self._note_turn(data)
         self._dispatch(kind, event)

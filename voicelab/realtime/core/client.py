@@ -71,6 +71,9 @@ class Reaction:
         The session just became ready (first time, or again after a reconnect).
     error : dict or None
         The server's ``error`` object, unless the error is a benign race.
+    setup_failed : bool
+        The server refused the set-up ``session.update`` (``error`` says why): the session cannot become
+        ready with this config, so the I/O layer must stop and raise the error now rather than wait.
     """
 
     send: list[dict[str, Any]] = field(default_factory=list)
@@ -79,6 +82,7 @@ class Reaction:
     notes: list[dict[str, Any]] = field(default_factory=list)
     ready: bool = False
     error: dict[str, Any] | None = None
+    setup_failed: bool = False
 
 
 class ClientCore:
@@ -506,6 +510,9 @@ class ClientCore:
         ):
             self.conversation.active_response = None
         r.error = error
+        # while configuring, the set-up session.update is the only client event on the wire (everything
+        # else is held until session.updated): an error now answers it
+        r.setup_failed = self.phase is Phase.CONFIGURING
 
 
 def _deep_merge(target: dict[str, Any], update: dict[str, Any]) -> None:
