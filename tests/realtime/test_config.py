@@ -1,13 +1,11 @@
-"""Session configuration from keyword arguments, and tool definitions from Python functions."""
+"""Session configuration from keyword arguments."""
 
 from __future__ import annotations
-
-from typing import Literal
 
 import pytest
 
 from voicelab.errors import ParameterError
-from voicelab.realtime.config import function_tool, session_config
+from voicelab.realtime.config import session_config
 
 
 def test_defaults_are_pcm_24k_and_server_vad():
@@ -77,38 +75,3 @@ def test_bad_values_name_the_parameter(kwargs, param):
     with pytest.raises(ParameterError) as info:
         session_config(**kwargs)
     assert info.value.param == param
-
-
-def lookup(city: str, days: int = 1, unit: Literal["C", "F"] = "C", tags: list[str] | None = None) -> dict:
-    """Forecast for a city.
-
-    Parameters
-    ----------
-    city : str
-        City name.
-    days : int
-        How many days ahead.
-    """
-    return {}
-
-
-def test_function_tool_from_signature_and_docstring():
-    tool = function_tool(lookup)
-    assert (
-        tool["type"] == "function"
-        and tool["name"] == "lookup"
-        and tool["description"] == "Forecast for a city."
-    )
-    props = tool["parameters"]["properties"]
-    assert props["city"] == {"type": "string", "description": "City name."}
-    assert props["days"] == {"type": "integer", "description": "How many days ahead."}
-    assert props["unit"] == {"type": "string", "enum": ["C", "F"]}
-    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
-    assert tool["parameters"]["required"] == ["city"]
-
-
-def test_function_tool_rejects_unmappable_annotations():
-    def f(x: complex) -> None: ...
-
-    with pytest.raises(ParameterError, match="x"):
-        function_tool(f)
