@@ -22,55 +22,27 @@ Examples
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from voicelab import audio as vaudio
 from voicelab.errors import ParameterError, ServerEventError
 from voicelab.realtime.audio_queue import RATE, AudioQueue, OutputAudio
 from voicelab.realtime.config import session_config
-from voicelab.realtime.connection import DEFAULT_POLICY, Connection, SetupRefused
+from voicelab.realtime.connection import DEFAULT_POLICY, Connection
 from voicelab.realtime.core import ClientCore, FunctionCall, Phase, ReconnectPolicy, Turn
 from voicelab.realtime.costs import ConversationCost
-from voicelab.realtime.events import SessionEvents, SessionNote, answers, turn_note
+from voicelab.realtime.dispatch import ServerEvents
+from voicelab.realtime.events import SessionEvents, SessionNote, answers
+from voicelab.realtime.input_audio import pcm_blocks, session_pcm
 from voicelab.realtime.recording import RecordingWriter
 from voicelab.realtime.tokens import DEFAULT_MODEL, DEFAULT_SECONDS, KeyProvider, amint, secret_session
 from voicelab.realtime.tools import ToolBox
 
 __all__ = ["AudioQueue", "OutputAudio", "RealtimeSession", "SessionNote"]
-
-
-def _as_float_audio(y: Any, sr: int | None) -> tuple[np.ndarray, int]:
-    if isinstance(y, vaudio.Audio):
-        return y.y, y.sr
-    if isinstance(y, tuple) and len(y) == 2:
-        y, sr = y
-    if isinstance(y, (bytes, bytearray, memoryview)):
-        return vaudio.from_pcm16(bytes(y)), sr or RATE
-    arr = np.asarray(y)
-    if sr is None:
-        raise ParameterError(
-            "sr",
-            expected="the sample rate of the samples",
-            got="None",
-            fix="pass sr=48000 (or whatever rate the audio was recorded at)",
-        )
-    if arr.dtype == np.int16:
-        arr = vaudio.from_pcm16(arr)
-    elif arr.dtype.kind == "i":
-        raise ParameterError(
-            "y",
-            expected="float samples in [-1, 1] or int16 PCM",
-            got=f"dtype {arr.dtype}",
-            fix="convert with y.astype(np.int16) or divide by the full scale",
-        )
-    return arr.astype(np.float32, copy=False), int(sr)
 
 
 class RealtimeSession:
@@ -158,12 +130,11 @@ class RealtimeSession:
             extra_query=extra_query,
             reconnect_query=reconnect_query,
         )
+        self._server_events = ServerEvents(self.core, self.connection, self._events, run_call=self._run_call)
+        self.audio: AudioQueue = self._server_events.audio
+        self.errors: list[ServerEventError] = self._server_events.errors
         self._calls_running = 0
         self._turn_mark = 0
-        self._item_audio: dict[str, bytearray] = {}
-        self._muted: set[str | None] = set()  # cancelled responses: their late audio is not played
-        self.audio = AudioQueue()
-        self.errors: list[ServerEventError] = []
         self.keys_minted = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -217,7 +188,9 @@ class RealtimeSession:
 
             keys = KeyProvider(_mint)
         try:
-            await self.connection.open(base, self._handle, keys=keys, timeout=self.connect_timeout)
+            await self.connection.open(
+                base, self._server_events.handle, keys=keys, timeout=self.connect_timeout
+            )
         except BaseException:
             await self.close()
             raise
@@ -245,82 +218,6 @@ class RealtimeSession:
             f"RealtimeSession(model={self.model!r}, phase={self.core.phase.value}, "
             f"turns={len(self.core.turns)}, items={len(self.core.items)}, reconnects={self.core.reconnects})"
         )
-
-    # ------------------------------------------------------------------ receiving
-    async def _handle(self, event: Any) -> None:
-        data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
-        t = self.now()
-        kind = data.get("type", "")
-        reaction = self.core.receive(data, t=t)
-        extra: dict[str, Any] = {}
-        if kind in ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped"):
-            at = self.core.vad_time(data)
-            extra["at"] = round(at, 4) if at is not None else None
-        elif kind == "response.output_audio.delta":
-            pcm = base64.b64decode(data.get("delta") or "")
-            item_id = data.get("item_id", "")
-            self._item_audio.setdefault(item_id, bytearray()).extend(pcm)
-            chunk = OutputAudio(pcm, RATE, item_id, data.get("response_id"))
-            if not self.core.playback_stopped(item_id) and chunk.response_id not in self._muted:
-                self.audio.put(chunk)
-            extra["audio_ms"] = round(chunk.duration_ms, 3)
-            if self.recorder is not None:
-                extra["offset_ms"] = round(self.recorder.output(pcm), 3)
-        elif kind == "error":
-            self.connection.server_error((data.get("error") or {}).get("code"))
-        self._events.record("server", data, t, **extra)
-        if kind == "response.output_audio.done":
-            self._note_playback(data.get("item_id", ""))
-        if reaction.ready:
-            self.connection.session_ready()
-        for note in reaction.notes:
-            self._events.note(note)
-        if reaction.barge_in is not None:
-            dropped = self.audio.clear()
-            self._note_playback(reaction.barge_in.item_id)
-            self._events.note(
-                {
-                    "type": "voicelab.stop_playback",
-                    "item_id": reaction.barge_in.item_id,
-                    "audio_end_ms": reaction.barge_in.audio_end_ms,
-                    "queued_chunks_dropped": dropped,
-                }
-            )
-        if reaction.send:
-            await self.connection.send(reaction.send)
-        for call in reaction.calls:
-            self._events.spawn(self._run_call(call))
-        if reaction.error is not None:
-            self.errors.append(ServerEventError(data))
-        if reaction.setup_failed:  # the server refused the config: raise its error now, never a time-out
-            self.connection.give_up(self.errors[-1])
-            raise SetupRefused
-        if kind == "response.done":
-            self._note_turn(data)
-        self._events.dispatch(kind, event)
-        self._events.wake()
-
-    def _note_playback(self, item_id: str) -> None:
-        span = self.core.playback_span(item_id)
-        if span is not None:
-            self._events.note(
-                {
-                    "type": "voicelab.response_audio",
-                    "item_id": item_id,
-                    "start": round(span[0], 4),
-                    "end": round(span[1], 4),
-                }
-            )
-
-    def _note_turn(self, data: dict[str, Any]) -> None:
-        rid = (data.get("response") or {}).get("id")
-        turn = next((tu for tu in reversed(self.core.turns) if tu.response and tu.response.id == rid), None)
-        if turn is None or turn.response is None:
-            return
-        for item_id in turn.response.item_ids:  # items whose output_audio.done never came (cancelled)
-            if self.core.items.get(item_id) and self.core.items[item_id].audio_received_ms:
-                self._note_playback(item_id)
-        self._events.note(turn_note(turn, rid))
 
     # ------------------------------------------------------------------ recording
     def record(self, folder: str | os.PathLike[str]) -> RecordingWriter:
@@ -434,14 +331,8 @@ class RealtimeSession:
             Milliseconds of audio handed to the session.
         """
         self._check_open()
-        samples, rate = _as_float_audio(y, sr)
-        samples = vaudio.to_mono(vaudio.validate(samples))
-        if rate != RATE:
-            samples = vaudio.resample(samples, rate, RATE)
-        if silence_ms:
-            samples = np.concatenate([samples, np.zeros(int(RATE * silence_ms / 1000), np.float32)])
+        pcm = session_pcm(y, sr, silence_ms=silence_ms)
         self._turn_mark = len(self.core.turns)
-        pcm = vaudio.to_pcm16(samples).tobytes()
         sent = await self._append_pcm(pcm, pace=pace)
         if commit:
             await self.commit()
@@ -481,31 +372,10 @@ class RealtimeSession:
         at ``sr``)
         until it ends. Resampled on the fly with a streaming resampler. Returns ms sent."""
         self._check_open()
-        resampler: vaudio.ResampleStream | None = None
-        pending = b""
-        step = RATE * self.chunk_ms // 1000 * 2
-        total = 0.0
         self._turn_mark = len(self.core.turns)
-        async for piece in source:
-            samples, rate = _as_float_audio(piece, sr)
-            samples = vaudio.to_mono(vaudio.validate(samples))
-            if rate != RATE:
-                if resampler is None or resampler.sr != rate:
-                    resampler = vaudio.ResampleStream(rate, RATE)
-                samples = resampler.process(samples)
-            if samples.size == 0:
-                continue
-            pending += vaudio.to_pcm16(samples).tobytes()
-            whole = len(pending) // step * step
-            if whole:
-                total += await self._append_pcm(pending[:whole], pace=False)
-                pending = pending[whole:]
-        if resampler is not None:
-            tail = resampler.flush()
-            if tail.size:
-                pending += vaudio.to_pcm16(tail).tobytes()
-        if pending:
-            total += await self._append_pcm(pending, pace=False)
+        total = 0.0
+        async for pcm in pcm_blocks(source, sr, block_bytes=RATE * self.chunk_ms // 1000 * 2):
+            total += await self._append_pcm(pcm, pace=False)
         return total
 
     def attach(self, source: AsyncIterable[Any], *, sr: int | None = None) -> asyncio.Task[float]:
@@ -551,7 +421,7 @@ class RealtimeSession:
         self._check_open()
         if self.core.active_response is None:
             return None
-        self._muted.add(self.core.active_response.id)
+        self._server_events.muted.add(self.core.active_response.id)
         self.audio.clear()
         return await self.send({"type": "response.cancel"})
 
@@ -561,7 +431,7 @@ class RealtimeSession:
         events, barge = self.core.barge_in(t=self.now(), played_ms=played_ms)
         self.audio.clear()
         if barge is not None:
-            self._note_playback(barge.item_id)
+            self._server_events.note_playback(barge.item_id)
             self._events.note(
                 {
                     "type": "voicelab.barge_in",
@@ -744,14 +614,7 @@ class RealtimeSession:
 
     def output_audio(self, item_id: str | None = None) -> vaudio.Audio | None:
         """The assistant audio received for one item (default: the last item with audio)."""
-        if item_id is None:
-            if not self._item_audio:
-                return None
-            item_id = list(self._item_audio)[-1]
-        pcm = self._item_audio.get(item_id)
-        if not pcm:
-            return None
-        return vaudio.Audio(vaudio.from_pcm16(bytes(pcm)), RATE)
+        return self._server_events.output_audio(item_id)
 
     @property
     def cost(self) -> ConversationCost:
