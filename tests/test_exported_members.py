@@ -12,7 +12,7 @@ PUBLIC_MODULES = [
     "voicelab.audio",
     "voicelab.errors",
     "voicelab.plots",
-    "voicelab.voices",
+    "voicelab.protocol.voices",
     "voicelab.backend",
     "voicelab.samples",
     "voicelab.pricing",

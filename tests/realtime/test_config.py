@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.errors import ProtocolError
 from voicelab.realtime.config import session_config
 
 
@@ -62,8 +63,8 @@ def test_partial_only_has_what_was_given():
 @pytest.mark.parametrize(
     "kwargs, param",
     [
-        ({"voice": "robot"}, "voice"),
-        ({"speed": 3.0}, "speed"),
+        ({"voice": "robot"}, "session.audio.output.voice"),
+        ({"speed": 3.0}, "session.audio.output.speed"),
         ({"vad": "push_to_talk"}, "vad"),
         ({"vad": None, "threshold": 0.5}, "threshold"),
         ({"vad": "semantic_vad", "threshold": 0.5}, "threshold"),
@@ -75,3 +76,48 @@ def test_bad_values_name_the_parameter(kwargs, param):
     with pytest.raises(ParameterError) as info:
         session_config(**kwargs)
     assert info.value.param == param
+
+
+@pytest.mark.parametrize(
+    "kwargs, sent",
+    [
+        ({"voice": "nova"}, {"audio": {"output": {"voice": "nova"}}}),  # a speech voice, not a Realtime one
+        ({"speed": 1.6}, {"audio": {"output": {"speed": 1.6}}}),
+        (
+            {"silence_duration_ms": -1},
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": -1}}}},
+        ),
+        ({"session": {"audio": {"output": {"volume": 2}}}}, {"audio": {"output": {"volume": 2}}}),
+    ],
+    ids=["speech-only-voice", "speed", "vad-range", "unknown-field"],
+)
+def test_client_refuses_what_the_emulator_refuses_with_its_words(kwargs, sent):
+    from voicelab.emulator.realtime.core import RealtimeCore
+
+    with pytest.raises(ProtocolError) as info:
+        session_config(**kwargs)
+    core = RealtimeCore(now=0, seed=1)
+    core.start()
+    [event] = core.handle({"type": "session.update", "session": {"type": "realtime", **sent}})
+    assert event["type"] == "error"
+    error = event["error"]
+    refused = info.value
+    assert (error["code"], error["param"], error["message"]) == (refused.code, refused.param, str(refused))
+
+
+def test_every_realtime_voice_is_accepted_and_speech_only_ones_are_not():
+    from voicelab.protocol.voices import voices
+
+    for voice in voices("realtime"):
+        assert session_config(voice=voice)["audio"]["output"]["voice"] == voice
+    for voice in set(voices("speech")) - set(voices("realtime")):
+        with pytest.raises(ProtocolError, match=f"Invalid value: '{voice}'"):
+            session_config(voice=voice)
+
+
+def test_realtime_session_refuses_a_speech_voice_before_connecting():
+    from voicelab.realtime.session import RealtimeSession
+
+    with pytest.raises(ProtocolError) as info:
+        RealtimeSession(voice="nova")  # never opens a socket: the config is refused in the constructor
+    assert info.value.param == "session.audio.output.voice" and info.value.code == "invalid_value"

@@ -622,3 +622,13 @@ def test_an_error_while_configuring_is_a_refused_setup_but_not_once_ready():
     r = ready.receive(ev("error", error=refused), t=0.1)
     assert r.error == refused and not r.setup_failed
 
+
+
+def test_a_usage_that_does_not_add_up_is_noted_not_summed():
+    core = ready_core()
+    core.receive(response_created("resp_1"), t=1.0)
+    bad = {**USAGE, "input_tokens": 99}  # text 40 + audio 60 is 100
+    core.receive(response_done("resp_1", usage=bad), t=2.0)
+    assert core.turns[0].response.state is ResponseState.COMPLETED
+    assert core.usage.responses == 0 and core.usage.input_tokens == 0
+    assert len(core.usage.invalid) == 1 and "input_tokens" in core.usage.invalid[0]

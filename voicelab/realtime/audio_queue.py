@@ -17,11 +17,12 @@ from collections import deque
 from dataclasses import dataclass
 
 from voicelab import audio as vaudio
+from voicelab.protocol.formats import PCM_RATE
 
 __all__ = ["RATE", "AudioQueue", "OutputAudio"]
 
 #: Sample rate of Realtime PCM16 audio, both ways.
-RATE = 24_000
+RATE = PCM_RATE
 
 
 @dataclass(frozen=True)

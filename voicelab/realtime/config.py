@@ -17,16 +17,22 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.formats import pcm_format
+from voicelab.protocol.session import SEMANTIC_VAD_DEFAULTS, SERVER_VAD_DEFAULTS
+from voicelab.protocol.validate import validate_session
+from voicelab.protocol.voices import REALTIME_VOICES
 from voicelab.realtime.tools import function_tool
-from voicelab.voices import SPEECH_VOICES
 
 __all__ = ["VOICES", "session_config"]
 
-VOICES = SPEECH_VOICES
+VOICES = REALTIME_VOICES
+"""The voices a Realtime session accepts (:func:`voicelab.protocol.voices.voices`)."""
 _VAD_TYPES = ("server_vad", "semantic_vad")
-_SERVER_VAD_KEYS = ("threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")
-_COMMON_VAD_KEYS = ("create_response", "interrupt_response")
-_PCM = {"type": "audio/pcm", "rate": 24000}
+_COMMON_VAD_KEYS = tuple(k for k in SERVER_VAD_DEFAULTS if k in SEMANTIC_VAD_DEFAULTS)
+_VAD_KEYS = {
+    "server_vad": tuple(k for k in SERVER_VAD_DEFAULTS if k not in _COMMON_VAD_KEYS),
+    "semantic_vad": tuple(k for k in SEMANTIC_VAD_DEFAULTS if k not in _COMMON_VAD_KEYS),
+}
 
 
 def session_config(
@@ -80,14 +86,22 @@ def session_config(
     dict
         ``{"type": "realtime", ...}`` ready for ``session.update``.
 
+    Raises
+    ------
+    voicelab.protocol.errors.ProtocolError
+        The session would be refused by the server: checked by the same code and worded as the emulator words
+        the ``error`` event (``param`` is the session's dotted path). A ``ParameterError``.
+    voicelab.errors.ParameterError
+        The keyword arguments do not fit together (VAD parameters without VAD…).
+
     Examples
     --------
     >>> session_config(vad=None, output_modalities=["text"])["audio"]["input"]["turn_detection"] is None
     True
-    >>> session_config(voice="robot")  # doctest: +ELLIPSIS
+    >>> session_config(voice="nova")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    voicelab.errors.ParameterError: voice: expected one of alloy, ash, ...; got 'robot' — pick a voice ...
+    voicelab.protocol.errors.ProtocolError: Invalid value: 'nova'. Supported values are: 'alloy', 'ash', ...
     """
     cfg: dict[str, Any] = copy.deepcopy(session) if session else {}
     if not isinstance(cfg, dict):
@@ -117,20 +131,11 @@ def session_config(
     a_in = audio.setdefault("input", {})
     a_out = audio.setdefault("output", {})
     if not partial:
-        a_in.setdefault("format", dict(_PCM))
-        a_out.setdefault("format", dict(_PCM))
+        a_in.setdefault("format", pcm_format())
+        a_out.setdefault("format", pcm_format())
     if voice is not None:
-        if voice not in VOICES:
-            raise ParameterError(
-                "voice",
-                expected=f"one of {', '.join(VOICES)}",
-                got=repr(voice),
-                fix="pick a voice from voicelab.realtime.config.VOICES",
-            )
         a_out["voice"] = voice
     if speed is not None:
-        if not 0.25 <= speed <= 1.5:
-            raise ParameterError("speed", expected="a number in [0.25, 1.5]", got=repr(speed))
         a_out["speed"] = speed
     if noise_reduction is not None:
         a_in["noise_reduction"] = {"type": noise_reduction}
@@ -174,7 +179,7 @@ def session_config(
             raise ParameterError(
                 "vad", expected="'server_vad', 'semantic_vad', a dict or None", got=repr(vad)
             )
-        allowed = (_SERVER_VAD_KEYS if vad == "server_vad" else ("eagerness",)) + _COMMON_VAD_KEYS
+        allowed = _VAD_KEYS[vad] + _COMMON_VAD_KEYS
         for key in given:
             if key not in allowed:
                 raise ParameterError(
@@ -187,4 +192,4 @@ def session_config(
                 del audio[key]
         if not audio:
             del cfg["audio"]
-    return cfg
+    return validate_session(cfg)  # the emulator's own check: refused here with the text it would send

@@ -16,6 +16,7 @@ Examples
 --------
 >>> from voicelab.realtime.core import ClientCore
 >>> from voicelab.realtime.events import SessionEvents
+from voicelab.realtime.recording import strip_audio
 >>> conn = Connection(ClientCore(), SessionEvents(clock=lambda: 0.0), clock=lambda: 0.0)
 >>> conn.query(0), conn.event_id(), conn.event_id()
 ({}, 'evt_vl_1', 'evt_vl_2')
@@ -32,8 +33,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from voicelab.errors import ConnectionLostError, RealtimeError
-from voicelab.realtime.core import ClientCore, Phase, ReconnectPolicy
+from voicelab.realtime.core import ClientCore, Phase, ReconnectPolicy, audio_ms
 from voicelab.realtime.events import SessionEvents
+from voicelab.realtime.recording import strip_audio
 from voicelab.realtime.tokens import KeyProvider
 
 __all__ = ["DEFAULT_POLICY", "Connection", "SetupRefused"]
@@ -350,5 +352,5 @@ class Connection:
                     continue
                 extra: dict[str, Any] = {}
                 if event["type"] == "input_audio_buffer.append":
-                    extra["audio_ms"] = round(len(event["audio"]) * 3 / 4 / 48, 3)
+                    extra["audio_ms"] = round(audio_ms(strip_audio(event)[1]), 3)
                 self.events.record("client", event, self.clock(), **extra)

@@ -38,10 +38,11 @@ import soundfile
 
 from voicelab.audio import Audio, from_pcm16
 from voicelab.errors import ParameterError
+from voicelab.protocol.formats import PCM_RATE
 
 __all__ = ["Recording", "RecordingWriter", "WavAppender", "replay", "strip_audio"]
 
-RATE = 24_000
+RATE = PCM_RATE
 _AUDIO_FIELDS = {"input_audio_buffer.append": "audio", "response.output_audio.delta": "delta"}
 
 

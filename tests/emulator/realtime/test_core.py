@@ -11,8 +11,8 @@ import pytest
 from voicelab.emulator.realtime import codecs
 from voicelab.emulator.realtime.core import RealtimeCore
 from voicelab.emulator.realtime.effects import GenerateReply, StopResponse, Synthesize, Transcribe
-from voicelab.emulator.realtime.session import normalize_session
-from voicelab.emulator.realtime.validation import EventError
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.session import normalize_session
 
 SR = 24000
 VOICE_TURN = [
@@ -641,7 +641,7 @@ def test_a_minted_session_is_applied_whole(kind, config):
 
 
 def test_a_bad_key_session_raises_instead_of_being_ignored():
-    with pytest.raises(EventError) as info:
+    with pytest.raises(ProtocolError) as info:
         RealtimeCore(
             session={"type": "realtime", "instructions": "From the key.", "audio": {"output": {"speed": 9}}},
             vad_factory=None,

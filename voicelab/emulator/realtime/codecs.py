@@ -11,20 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from voicelab import audio as vaudio
+from voicelab.protocol.formats import PCM_RATE, format_rate
 
 __all__ = [
-    "FORMAT_RATES",
     "alaw_decode",
     "alaw_encode",
     "decode_input",
     "encode_output",
-    "format_rate",
     "ulaw_decode",
     "ulaw_encode",
 ]
-
-FORMAT_RATES = {"audio/pcm": 24000, "audio/pcmu": 8000, "audio/pcma": 8000}
-"""Sample rate of each Realtime audio format type."""
 
 _BIAS = 0x84
 _ULAW_SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
@@ -107,17 +103,6 @@ def alaw_decode(data: bytes) -> np.ndarray:
     return np.where(sign != 0, magnitude, -magnitude).astype(np.int16)
 
 
-def format_rate(fmt: dict) -> int:
-    """Sample rate of a Realtime audio format object such as ``{"type": "audio/pcmu"}``.
-
-    Examples
-    --------
-    >>> format_rate({"type": "audio/pcm", "rate": 24000}), format_rate({"type": "audio/pcma"})
-    (24000, 8000)
-    """
-    return FORMAT_RATES[fmt.get("type") or "audio/pcm"]
-
-
 def decode_input(data: bytes, fmt: dict) -> np.ndarray:
     """Turn client audio bytes in format ``fmt`` into 24 kHz PCM16 samples.
 
@@ -146,7 +131,7 @@ def decode_input(data: bytes, fmt: dict) -> np.ndarray:
     pcm8k = ulaw_decode(data) if kind == "audio/pcmu" else alaw_decode(data)
     if pcm8k.size == 0:
         return pcm8k
-    y = vaudio.resample(vaudio.from_pcm16(pcm8k), 8000, 24000)
+    y = vaudio.resample(vaudio.from_pcm16(pcm8k), format_rate(kind), PCM_RATE)
     return vaudio.to_pcm16(y)
 
 
@@ -167,5 +152,5 @@ def encode_output(pcm24k: np.ndarray, fmt: dict) -> bytes:
         return pcm24k.astype("<i2").tobytes()
     if pcm24k.size == 0:
         return b""
-    pcm8k = vaudio.to_pcm16(vaudio.resample(vaudio.from_pcm16(pcm24k), 24000, 8000))
+    pcm8k = vaudio.to_pcm16(vaudio.resample(vaudio.from_pcm16(pcm24k), PCM_RATE, format_rate(kind)))
     return ulaw_encode(pcm8k) if kind == "audio/pcmu" else alaw_encode(pcm8k)

@@ -37,12 +37,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voicelab.protocol.errors import ProtocolError as EventError
+from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
+from voicelab.protocol.validate import validate_client_event
+
 from . import codecs
 from .conversation import SR, Item, Response, ResponseState, field_of, first_tokens, split_words, text_chunks
 from .effects import Close, Effect, GenerateReply, StopResponse, Synthesize, Transcribe
 from .ids import IdFactory
-from .schemas import CLIENT_EVENT
-from .session import apply_update, default_session, session_request, validate_session
 from .usage import (
     RateLimiter,
     UsageMeter,
@@ -52,7 +54,6 @@ from .usage import (
     tools_segment,
     user_audio_tokens,
 )
-from .validation import EventError
 
 __all__ = ["ConnectionState", "Output", "RealtimeCore", "ResponseState", "TurnDetector", "speech_pieces"]
 
@@ -291,7 +292,7 @@ class RealtimeCore:
                 )
             ]
         try:
-            checked = CLIENT_EVENT(event, "")
+            checked = validate_client_event(event)
             handler = getattr(self, "_on_" + checked["type"].replace(".", "_"))
             return handler(checked)
         except EventError as exc:

@@ -23,13 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.formats import REALTIME_RATES, bytes_per_ms
 from voicelab.realtime.core.turns import Item
 
 __all__ = ["Playback", "audio_ms"]
-
-#: Bytes per millisecond of each GA input/output audio format.
-_BYTES_PER_MS = {"audio/pcm": 48.0, "audio/pcmu": 8.0, "audio/pcma": 8.0}
-
 
 def audio_ms(n_bytes: int, *, format: str = "audio/pcm") -> float:
     """Duration in ms of ``n_bytes`` of audio in a GA Realtime format (PCM16 24 kHz by default).
@@ -41,15 +38,14 @@ def audio_ms(n_bytes: int, *, format: str = "audio/pcm") -> float:
     >>> audio_ms(800, format="audio/pcmu")
     100.0
     """
-    try:
-        return n_bytes / _BYTES_PER_MS[format]
-    except KeyError:
-        raise ParameterError("format", expected=f"one of {sorted(_BYTES_PER_MS)}", got=repr(format)) from None
+    if not is_audio_format(format):
+        raise ParameterError("format", expected=f"one of {sorted(REALTIME_RATES)}", got=repr(format))
+    return n_bytes / bytes_per_ms(format)
 
 
 def is_audio_format(format: str | None) -> bool:
     """True for a GA Realtime audio format name (``audio/pcm``, ``audio/pcmu``, ``audio/pcma``)."""
-    return format in _BYTES_PER_MS
+    return format in REALTIME_RATES
 
 
 class Playback:
