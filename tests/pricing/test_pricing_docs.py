@@ -7,8 +7,6 @@ import importlib
 
 import pytest
 
-from .estimate.conftest import _clean_tables  # noqa: F401 - autouse fixture
-
 
 @pytest.mark.parametrize(
     "module",

@@ -13,8 +13,6 @@ from voicelab.pricing.estimate import (
 )
 from voicelab.pricing.plots import explore, plot_approaches, plot_cost_vs_turns, plot_turn_parts
 
-from .estimate.conftest import _clean_tables  # noqa: F401 - autouse fixture
-
 
 def test_plot_cost_vs_turns_draws_the_cumulative_cost():
     ax = Figure().subplots()
