@@ -130,33 +130,34 @@ class ClientCore:
         self._output_format = "audio/pcm"
         conv = self.conversation
 
-        def quiet(method: Callable[..., None]) -> _Handler:
-            return lambda event, t, r: method(event, t=t)
-
+        # events that only update the conversation record: (event, t=…)
+        self._updates: dict[str, Callable[..., None]] = {
+            "input_audio_buffer.committed": conv.committed,
+            "conversation.item.added": conv.item_added,
+            "conversation.item.created": conv.item_added,  # beta name, for older servers
+            "conversation.item.done": conv.item_updated,
+            "conversation.item.retrieved": conv.item_updated,
+            "conversation.item.deleted": conv.item_deleted,
+            "conversation.item.truncated": conv.item_truncated,
+            _TRANSCRIPTION + "delta": conv.input_transcription_delta,
+            _TRANSCRIPTION + "completed": conv.input_transcription_completed,
+            "response.created": conv.response_created,
+            "response.output_item.added": conv.output_item_added,
+            "response.output_item.done": conv.output_item_done,
+            "response.output_audio_transcript.delta": conv.audio_transcript_delta,
+            "response.output_audio_transcript.done": conv.audio_transcript_done,
+            "response.output_text.delta": conv.text_delta,
+            "response.output_text.done": conv.text_done,
+            "response.function_call_arguments.delta": conv.arguments_delta,
+            "response.function_call_arguments.done": conv.arguments_done,
+        }
+        # events the core reacts to: (event, t, reaction)
         self._handlers: dict[str, _Handler] = {
             "session.created": self._on_session_created,
             "session.updated": self._on_session_updated,
             "input_audio_buffer.speech_started": self._on_speech_started,
             "input_audio_buffer.speech_stopped": self._on_speech_stopped,
-            "input_audio_buffer.committed": quiet(conv.committed),
-            "conversation.item.added": quiet(conv.item_added),
-            "conversation.item.created": quiet(conv.item_added),  # beta name, for older servers
-            "conversation.item.done": quiet(conv.item_updated),
-            "conversation.item.retrieved": quiet(conv.item_updated),
-            "conversation.item.deleted": quiet(conv.item_deleted),
-            "conversation.item.truncated": quiet(conv.item_truncated),
-            _TRANSCRIPTION + "delta": quiet(conv.input_transcription_delta),
-            _TRANSCRIPTION + "completed": quiet(conv.input_transcription_completed),
-            "response.created": quiet(conv.response_created),
-            "response.output_item.added": quiet(conv.output_item_added),
-            "response.output_item.done": quiet(conv.output_item_done),
             "response.output_audio.delta": self._on_output_audio_delta,
-            "response.output_audio_transcript.delta": quiet(conv.audio_transcript_delta),
-            "response.output_audio_transcript.done": quiet(conv.audio_transcript_done),
-            "response.output_text.delta": quiet(conv.text_delta),
-            "response.output_text.done": quiet(conv.text_done),
-            "response.function_call_arguments.delta": quiet(conv.arguments_delta),
-            "response.function_call_arguments.done": quiet(conv.arguments_done),
             "response.done": self._on_response_done,
             "error": self._on_error,
         }
@@ -419,9 +420,14 @@ class ClientCore:
     def receive(self, event: dict[str, Any], *, t: float) -> Reaction:
         """Update the state from one server event and say what to do next."""
         reaction = Reaction()
-        handler = self._handlers.get(event.get("type", ""))
-        if handler is not None:
-            handler(event, t, reaction)
+        kind = event.get("type", "")
+        update = self._updates.get(kind)
+        if update is not None:
+            update(event, t=t)
+        else:
+            handler = self._handlers.get(kind)
+            if handler is not None:
+                handler(event, t, reaction)
         return reaction
 
     def _on_session_created(self, event: dict[str, Any], t: float, r: Reaction) -> None:
