@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/voice_agents.py`` (about a minute; ``--quick`` for one utterance).
 
-1. **Core throughput** — ``RealtimeCore.receive`` on a recorded-shape stream of server events (one voice turn:
+1. **Core throughput** — ``ClientCore.receive`` on a recorded-shape stream of server events (one voice turn:
    VAD events, items, 100 × 40 ms audio deltas with transcript deltas, ``response.done``): events per second
    and µs per event. This is the bookkeeping the session does per event besides moving bytes.
 2. **Voice agents** — against the embedded emulator (real engines: Whisper base, scripted responder, Piper),
@@ -50,10 +50,10 @@ def _turn_events(n_deltas: int = 100) -> list[dict]:
 
 
 def core_throughput(turns: int) -> None:
-    from voicelab.realtime.core import RealtimeCore
+    from voicelab.realtime.core import ClientCore
 
     events = _turn_events()
-    core = RealtimeCore({"type": "realtime"})
+    core = ClientCore({"type": "realtime"})
     core.connecting(t=0.0)
     core.receive({"type": "session.created", "event_id": "e", "session": {}}, t=0.0)
     core.receive({"type": "session.updated", "event_id": "e", "session": {}}, t=0.0)

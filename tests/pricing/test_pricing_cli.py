@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from voicelab.pricing import clear_registered_tables, cli
+from voicelab.pricing import cli
 
 DOC_EVENT = {
     "type": "response.done",
@@ -30,13 +30,6 @@ DOC_EVENT = {
     },
 }
 
-
-@pytest.fixture(autouse=True)
-def _clean_tables(monkeypatch):
-    monkeypatch.delenv("VOICELAB_PRICING_DIR", raising=False)
-    clear_registered_tables()
-    yield
-    clear_registered_tables()
 
 
 def run(*argv: str) -> int:

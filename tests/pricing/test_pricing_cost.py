@@ -19,7 +19,6 @@ from voicelab.errors import ParameterError, PricingError, UnknownModelError
 from voicelab.pricing import (
     Usage,
     UsageKind,
-    clear_registered_tables,
     cost,
     detect_kind,
     normalize_usage,
@@ -50,13 +49,6 @@ DOC_USAGE = {
 #                                        total = $0.0069656
 GPT_REALTIME_DOC_TOTAL = Decimal("0.0069656")
 
-
-@pytest.fixture(autouse=True)
-def _clean_tables(monkeypatch):
-    monkeypatch.delenv("VOICELAB_PRICING_DIR", raising=False)
-    clear_registered_tables()
-    yield
-    clear_registered_tables()
 
 
 def test_documented_example_on_gpt_realtime_is_0_0069656():

@@ -19,7 +19,6 @@ from voicelab.pricing.tables import (
     Category,
     PriceTable,
     builtin_dir,
-    clear_registered_tables,
     load_table,
     quote,
     register_table,
@@ -28,13 +27,6 @@ from voicelab.pricing.tables import (
 SCHEMA = json.loads((builtin_dir() / "schema.json").read_text())
 BUILTIN_FILES = sorted(p for p in builtin_dir().glob("*.toml"))
 
-
-@pytest.fixture(autouse=True)
-def _no_registered_tables(monkeypatch):
-    monkeypatch.delenv("VOICELAB_PRICING_DIR", raising=False)
-    clear_registered_tables()
-    yield
-    clear_registered_tables()
 
 
 def _as_json(value):

@@ -1,13 +1,12 @@
-"""Session configuration from keyword arguments, and tool definitions from Python functions."""
+"""Session configuration from keyword arguments."""
 
 from __future__ import annotations
-
-from typing import Literal
 
 import pytest
 
 from voicelab.errors import ParameterError
-from voicelab.realtime.config import function_tool, session_config
+from voicelab.protocol.errors import ProtocolError
+from voicelab.realtime.config import session_config
 
 
 def test_defaults_are_pcm_24k_and_server_vad():
@@ -64,8 +63,8 @@ def test_partial_only_has_what_was_given():
 @pytest.mark.parametrize(
     "kwargs, param",
     [
-        ({"voice": "robot"}, "voice"),
-        ({"speed": 3.0}, "speed"),
+        ({"voice": "robot"}, "session.audio.output.voice"),
+        ({"speed": 3.0}, "session.audio.output.speed"),
         ({"vad": "push_to_talk"}, "vad"),
         ({"vad": None, "threshold": 0.5}, "threshold"),
         ({"vad": "semantic_vad", "threshold": 0.5}, "threshold"),
@@ -79,36 +78,46 @@ def test_bad_values_name_the_parameter(kwargs, param):
     assert info.value.param == param
 
 
-def lookup(city: str, days: int = 1, unit: Literal["C", "F"] = "C", tags: list[str] | None = None) -> dict:
-    """Forecast for a city.
+@pytest.mark.parametrize(
+    "kwargs, sent",
+    [
+        ({"voice": "nova"}, {"audio": {"output": {"voice": "nova"}}}),  # a speech voice, not a Realtime one
+        ({"speed": 1.6}, {"audio": {"output": {"speed": 1.6}}}),
+        (
+            {"silence_duration_ms": -1},
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": -1}}}},
+        ),
+        ({"session": {"audio": {"output": {"volume": 2}}}}, {"audio": {"output": {"volume": 2}}}),
+    ],
+    ids=["speech-only-voice", "speed", "vad-range", "unknown-field"],
+)
+def test_client_refuses_what_the_emulator_refuses_with_its_words(kwargs, sent):
+    from voicelab.emulator.realtime.core import RealtimeCore
 
-    Parameters
-    ----------
-    city : str
-        City name.
-    days : int
-        How many days ahead.
-    """
-    return {}
+    with pytest.raises(ProtocolError) as info:
+        session_config(**kwargs)
+    core = RealtimeCore(now=0, seed=1)
+    core.start()
+    [event] = core.handle({"type": "session.update", "session": {"type": "realtime", **sent}})
+    assert event["type"] == "error"
+    error = event["error"]
+    refused = info.value
+    assert (error["code"], error["param"], error["message"]) == (refused.code, refused.param, str(refused))
 
 
-def test_function_tool_from_signature_and_docstring():
-    tool = function_tool(lookup)
-    assert (
-        tool["type"] == "function"
-        and tool["name"] == "lookup"
-        and tool["description"] == "Forecast for a city."
-    )
-    props = tool["parameters"]["properties"]
-    assert props["city"] == {"type": "string", "description": "City name."}
-    assert props["days"] == {"type": "integer", "description": "How many days ahead."}
-    assert props["unit"] == {"type": "string", "enum": ["C", "F"]}
-    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
-    assert tool["parameters"]["required"] == ["city"]
+def test_every_realtime_voice_is_accepted_and_speech_only_ones_are_not():
+    from voicelab.protocol.voices import voices
+
+    for voice in voices("realtime"):
+        assert session_config(voice=voice)["audio"]["output"]["voice"] == voice
+    for voice in set(voices("speech")) - set(voices("realtime")):
+        with pytest.raises(ProtocolError, match=f"Invalid value: '{voice}'"):
+            session_config(voice=voice)
 
 
-def test_function_tool_rejects_unmappable_annotations():
-    def f(x: complex) -> None: ...
+def test_realtime_session_refuses_a_speech_voice_before_connecting():
+    from voicelab.realtime.session import RealtimeSession
 
-    with pytest.raises(ParameterError, match="x"):
-        function_tool(f)
+    with pytest.raises(ProtocolError) as info:
+        RealtimeSession(voice="nova")  # never opens a socket: the config is refused in the constructor
+    assert info.value.param == "session.audio.output.voice" and info.value.code == "invalid_value"

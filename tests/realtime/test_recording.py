@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import wave
 
 import numpy as np
 import pytest
@@ -24,6 +25,8 @@ def test_wav_is_valid_after_every_append(tmp_path, rng):
         written.append(pcm)
         data, sr = soundfile.read(path, dtype="int16")  # a reader that trusts the header
         assert sr == 24_000 and np.array_equal(data, np.concatenate(written))
+        with wave.open(str(path)) as w:  # the stdlib reader takes the frame count from the data chunk size
+            assert w.getnframes() == sum(map(len, written)) and w.getframerate() == 24_000
     raw = path.read_bytes()
     assert struct.unpack("<I", raw[4:8])[0] == len(raw) - 8
     wav.close()

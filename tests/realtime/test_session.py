@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter
 
 from voicelab.errors import ConnectionLostError, ParameterError, ServerEventError
 from voicelab.pricing import cost
+from voicelab.protocol.errors import ProtocolError
 from voicelab.realtime.core import Phase, ReconnectPolicy, ResponseState
 from voicelab.realtime.metrics import turn_metrics
 from voicelab.realtime.session import RealtimeSession
@@ -336,11 +337,42 @@ async def test_expired_session_reconnects_with_a_fresh_ephemeral_key(client, fas
 
 async def test_server_error_on_update_names_the_parameter_and_session_keeps_working(client):
     async with RealtimeSession(client=client, output_modalities=["text"]) as s:
-        with pytest.raises(ServerEventError) as info:
+        # the client refuses what the server would, with the server's words, before sending anything
+        sent = len(types(s, "client"))
+        with pytest.raises(ProtocolError) as refused:
             await s.update({"max_output_tokens": 99999})
-        assert info.value.param and "max_output_tokens" in info.value.param
+        assert refused.value.param and "max_output_tokens" in refused.value.param
+        assert len(types(s, "client")) == sent
+        # sent anyway, the server answers with the same words, naming the parameter
+        mark = len(s.log)
+        await s.send({"type": "session.update", "session": {"type": "realtime", "max_output_tokens": 99999}})
+        error = (await s.wait_for("error", since=mark))["event"]["error"]
+        assert "max_output_tokens" in error["param"] and error["message"] == str(refused.value)
         turn = await s.ask("What is 2 plus 3?")
         assert turn.response.state is ResponseState.COMPLETED
+
+
+@pytest.mark.parametrize(
+    "session, code, param",
+    [
+        ({"type": "realtime", "max_output_tokens": 99999}, "integer_above_max_value", "max_output_tokens"),
+        ({"type": "realtime", "bogus": 1}, "unknown_parameter", "bogus"),
+    ],
+    ids=["out-of-range", "unknown-key"],
+)
+async def test_a_refused_setup_raises_the_servers_error_at_once(client, session, code, param):
+    # the client checks the config with the server's own rules, so a server stricter than the client (a newer
+    # API) is played by changing the config after that check; the server's answer to the set-up
+    # session.update is the error raised, not a time-out (connect_timeout is left at its 30 s)
+    s = RealtimeSession(client=client)
+    s.core.config.update(session)
+    with pytest.raises(ServerEventError) as info:
+        await s.connect()
+    assert info.value.code == code and param in (info.value.param or "")
+    assert info.value.event["error"]["message"] in str(info.value)
+    assert s.phase is Phase.CLOSED and types(s, "client") == ["session.update"]
+    with pytest.raises(ServerEventError):  # the session stays failed with that error
+        await s.send_text("hello")
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.validate import error_from_pydantic
+
 __all__ = [
     "OpenAIHTTPError",
     "ServerErrorMiddleware",
@@ -99,6 +102,11 @@ class OpenAIHTTPError(Exception):
         self.code = code
         self.headers = headers
 
+    @classmethod
+    def from_protocol(cls, error: ProtocolError) -> OpenAIHTTPError:
+        """A protocol error (the vocabulary the WebSocket uses too) as an HTTP error."""
+        return cls(error.http_status, error.message, type=error.type, param=error.param, code=error.code)
+
     def body(self) -> dict[str, Any]:
         return error_body(self.message, type=self.type, param=self.param, code=self.code)
 
@@ -130,52 +138,18 @@ def param_from_loc(loc: Sequence[Any]) -> str | None:
     return text.removesuffix("[]") or None
 
 
-_CODE_BY_PYDANTIC_TYPE = {
-    "missing": "missing_required_parameter",
-    "extra_forbidden": "unknown_parameter",
-    "literal_error": "invalid_value",
-    "enum": "invalid_value",
-    "less_than_equal": "decimal_above_max_value",
-    "less_than": "decimal_above_max_value",
-    "greater_than_equal": "decimal_below_min_value",
-    "greater_than": "decimal_below_min_value",
-    "string_too_long": "string_above_max_length",
-    "string_too_short": "string_below_min_length",
-    "too_long": "array_above_max_length",
-    "too_short": "array_below_min_length",
-    "json_invalid": "invalid_json",
-    "model_attributes_type": "invalid_type",
-    "dict_type": "invalid_type",
-}
-
-
 def validation_error(errors: list[dict[str, Any]] | Any) -> OpenAIHTTPError:
-    """The first pydantic/FastAPI validation error as an OpenAI 400 naming the parameter."""
-    first = dict(errors[0]) if errors else {"loc": ("body",), "type": "value_error", "msg": "invalid request"}
-    kind = str(first.get("type", "value_error"))
-    param = param_from_loc(first.get("loc", ()))
-    got = first.get("input")
-    if kind == "missing":
-        message = f"Missing required parameter: '{param}'."
-    elif kind == "extra_forbidden":
-        message = f"Unrecognized request argument supplied: {param}"
-    elif kind == "json_invalid":
-        param = None
-        message = (
-            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-            "your HTTP library correctly. The OpenAI API expects a JSON payload.)"
-        )
-    else:
-        shown = repr(got) if isinstance(got, (str, int, float, bool)) or got is None else type(got).__name__
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        message = f"Invalid '{param}': {first.get('msg', 'invalid value')}; got {shown}."
-    code = _CODE_BY_PYDANTIC_TYPE.get(
-        kind, "invalid_type" if kind.endswith("_type") or kind.endswith("_parsing") else "invalid_value"
-    )
-    if code.startswith("decimal_") and isinstance(got, int) and not isinstance(got, bool):
-        code = code.replace("decimal_", "integer_", 1)  # OpenAI names integer limits apart from decimal ones
-    return OpenAIHTTPError(400, message, param=param, code=code)
+    """The first pydantic/FastAPI validation error as an OpenAI 400 naming the parameter, worded as the
+    Realtime WebSocket words it (:func:`voicelab.protocol.validate.error_from_pydantic`)."""
+    request_parts = ("body", "query", "path", "header", "cookie")
+    stripped = []
+    for error in errors or []:
+        loc = tuple(error.get("loc", ()))
+        stripped.append({**error, "loc": loc[1:] if loc[:1] and loc[0] in request_parts else loc})
+    error = error_from_pydantic(stripped)
+    if len(error.message) > 280:
+        error = ProtocolError(error.code, error.message[:277] + "...", error.param, type=error.type)
+    return OpenAIHTTPError.from_protocol(error)
 
 
 async def _openai_error(_: Request, exc: Exception) -> JSONResponse:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicelab.realtime.config import VOICES, function_tool, session_config
+from voicelab.realtime.config import VOICES, session_config
 from voicelab.realtime.core import (
     BargeIn,
+    ClientCore,
     FunctionCall,
     Item,
     Phase,
-    RealtimeCore,
     ReconnectPolicy,
     Response,
     ResponseState,
@@ -30,18 +30,19 @@ from voicelab.realtime.costs import ConversationCost
 from voicelab.realtime.metrics import MetricsTable, compare, turn_metrics
 from voicelab.realtime.recording import Recording, RecordingWriter, replay
 from voicelab.realtime.timeline import TimelineData, timeline
+from voicelab.realtime.tools import function_tool
 
 __all__ = [
     "VOICES",
     "BargeIn",
     "ChainedAgent",
     "ChainedTurn",
+    "ClientCore",
     "ConversationCost",
     "FunctionCall",
     "Item",
     "MetricsTable",
     "Phase",
-    "RealtimeCore",
     "RealtimeSession",
     "ReconnectPolicy",
     "Recording",

@@ -33,11 +33,12 @@ import numpy as np
 
 from voicelab import audio as vaudio
 from voicelab.errors import ParameterError
+from voicelab.protocol.formats import PCM_RATE
 from voicelab.realtime.costs import ConversationCost
 
 __all__ = ["ChainedAgent", "ChainedTurn", "split_sentences"]
 
-RATE = 24_000
+RATE = PCM_RATE
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _TOKEN_STT = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 

@@ -1,4 +1,4 @@
-"""Plain keyword arguments → a GA Realtime ``session`` object, and Python functions → tool definitions.
+"""Plain keyword arguments → a GA Realtime ``session`` object (Python functions → tools: :mod:`.tools`).
 
 Examples
 --------
@@ -13,22 +13,26 @@ Examples
 from __future__ import annotations
 
 import copy
-import inspect
-import types
-import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
 from voicelab.errors import ParameterError
-from voicelab.voices import SPEECH_VOICES
+from voicelab.protocol.formats import pcm_format
+from voicelab.protocol.session import SEMANTIC_VAD_DEFAULTS, SERVER_VAD_DEFAULTS
+from voicelab.protocol.validate import validate_session
+from voicelab.protocol.voices import REALTIME_VOICES
+from voicelab.realtime.tools import function_tool
 
-__all__ = ["VOICES", "function_tool", "session_config"]
+__all__ = ["VOICES", "session_config"]
 
-VOICES = SPEECH_VOICES
+VOICES = REALTIME_VOICES
+"""The voices a Realtime session accepts (:func:`voicelab.protocol.voices.voices`)."""
 _VAD_TYPES = ("server_vad", "semantic_vad")
-_SERVER_VAD_KEYS = ("threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")
-_COMMON_VAD_KEYS = ("create_response", "interrupt_response")
-_PCM = {"type": "audio/pcm", "rate": 24000}
+_COMMON_VAD_KEYS = tuple(k for k in SERVER_VAD_DEFAULTS if k in SEMANTIC_VAD_DEFAULTS)
+_VAD_KEYS = {
+    "server_vad": tuple(k for k in SERVER_VAD_DEFAULTS if k not in _COMMON_VAD_KEYS),
+    "semantic_vad": tuple(k for k in SEMANTIC_VAD_DEFAULTS if k not in _COMMON_VAD_KEYS),
+}
 
 
 def session_config(
@@ -82,14 +86,22 @@ def session_config(
     dict
         ``{"type": "realtime", ...}`` ready for ``session.update``.
 
+    Raises
+    ------
+    voicelab.protocol.errors.ProtocolError
+        The session would be refused by the server: checked by the same code and worded as the emulator words
+        the ``error`` event (``param`` is the session's dotted path). A ``ParameterError``.
+    voicelab.errors.ParameterError
+        The keyword arguments do not fit together (VAD parameters without VAD…).
+
     Examples
     --------
     >>> session_config(vad=None, output_modalities=["text"])["audio"]["input"]["turn_detection"] is None
     True
-    >>> session_config(voice="robot")  # doctest: +ELLIPSIS
+    >>> session_config(voice="nova")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    voicelab.errors.ParameterError: voice: expected one of alloy, ash, ...; got 'robot' — pick a voice ...
+    voicelab.protocol.errors.ProtocolError: Invalid value: 'nova'. Supported values are: 'alloy', 'ash', ...
     """
     cfg: dict[str, Any] = copy.deepcopy(session) if session else {}
     if not isinstance(cfg, dict):
@@ -119,20 +131,11 @@ def session_config(
     a_in = audio.setdefault("input", {})
     a_out = audio.setdefault("output", {})
     if not partial:
-        a_in.setdefault("format", dict(_PCM))
-        a_out.setdefault("format", dict(_PCM))
+        a_in.setdefault("format", pcm_format())
+        a_out.setdefault("format", pcm_format())
     if voice is not None:
-        if voice not in VOICES:
-            raise ParameterError(
-                "voice",
-                expected=f"one of {', '.join(VOICES)}",
-                got=repr(voice),
-                fix="pick a voice from voicelab.realtime.config.VOICES",
-            )
         a_out["voice"] = voice
     if speed is not None:
-        if not 0.25 <= speed <= 1.5:
-            raise ParameterError("speed", expected="a number in [0.25, 1.5]", got=repr(speed))
         a_out["speed"] = speed
     if noise_reduction is not None:
         a_in["noise_reduction"] = {"type": noise_reduction}
@@ -176,7 +179,7 @@ def session_config(
             raise ParameterError(
                 "vad", expected="'server_vad', 'semantic_vad', a dict or None", got=repr(vad)
             )
-        allowed = (_SERVER_VAD_KEYS if vad == "server_vad" else ("eagerness",)) + _COMMON_VAD_KEYS
+        allowed = _VAD_KEYS[vad] + _COMMON_VAD_KEYS
         for key in given:
             if key not in allowed:
                 raise ParameterError(
@@ -189,114 +192,4 @@ def session_config(
                 del audio[key]
         if not audio:
             del cfg["audio"]
-    return cfg
-
-
-_JSON_TYPES: dict[Any, str] = {
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    list: "array",
-    dict: "object",
-}
-
-
-def _schema_for(annotation: Any, name: str) -> dict[str, Any]:
-    if annotation is inspect.Parameter.empty or annotation is Any:
-        return {}
-    origin = typing.get_origin(annotation)
-    if origin is Literal:
-        values = list(typing.get_args(annotation))
-        return {"type": _JSON_TYPES.get(type(values[0]), "string"), "enum": values}
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _schema_for(args[0], name) if len(args) == 1 else {}
-    if origin in (list, tuple, set):
-        items = typing.get_args(annotation)
-        return {"type": "array", **({"items": _schema_for(items[0], name)} if items else {})}
-    if origin is dict:
-        return {"type": "object"}
-    if annotation in _JSON_TYPES:
-        return {"type": _JSON_TYPES[annotation]}
-    raise ParameterError(
-        name,
-        expected="a JSON-compatible annotation (str, int, float, bool, list, Literal)",
-        got=repr(annotation),
-        fix="pass the tool as a dict with its own JSON schema",
-    )
-
-
-def _param_docs(doc: str) -> dict[str, str]:
-    """Descriptions of parameters in a numpy-style docstring's Parameters section."""
-    out: dict[str, str] = {}
-    lines = inspect.cleandoc(doc).splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == "Parameters") + 2
-    except StopIteration:
-        return out
-    current = None
-    for line in lines[start:]:
-        if not line.strip():
-            continue
-        if not line.startswith(" "):
-            if set(line.strip()) <= {"-"}:
-                break
-            if " : " in line or line.strip().isidentifier():
-                current = line.split(":")[0].strip()
-                out[current] = ""
-                continue
-            break
-        if current:
-            out[current] = (out[current] + " " + line.strip()).strip()
-    return out
-
-
-def function_tool(
-    fn: Callable[..., Any], *, name: str | None = None, description: str | None = None
-) -> dict[str, Any]:
-    """A Realtime ``function`` tool definition from a Python function's signature and docstring.
-
-    Parameters without a default are required; annotations become JSON-schema types.
-
-    Examples
-    --------
-    >>> def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict:
-    ...     '''Current weather in a city.
-    ...
-    ...     Parameters
-    ...     ----------
-    ...     city : str
-    ...         City name, e.g. Paris.
-    ...     '''
-    >>> tool = function_tool(get_weather)
-    >>> tool["name"], tool["description"], tool["parameters"]["required"]
-    ('get_weather', 'Current weather in a city.', ['city'])
-    >>> tool["parameters"]["properties"]["unit"]
-    {'type': 'string', 'enum': ['C', 'F']}
-    """
-    if not callable(fn):
-        raise ParameterError("fn", expected="a function", got=type(fn).__name__)
-    doc = inspect.getdoc(fn) or ""
-    docs = _param_docs(doc)
-    hints = typing.get_type_hints(fn)
-    props: dict[str, Any] = {}
-    required: list[str] = []
-    for pname, param in inspect.signature(fn).parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        schema = _schema_for(hints.get(pname, param.annotation), pname)
-        if docs.get(pname):
-            schema["description"] = docs[pname]
-        props[pname] = schema
-        if param.default is inspect.Parameter.empty:
-            required.append(pname)
-    summary = (
-        description if description is not None else (doc.split("\n\n")[0].replace("\n", " ") if doc else "")
-    )
-    return {
-        "type": "function",
-        "name": name or fn.__name__,
-        "description": summary,
-        "parameters": {"type": "object", "properties": props, "required": required},
-    }
+    return validate_session(cfg)  # the emulator's own check: refused here with the text it would send

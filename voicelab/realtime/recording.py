@@ -3,9 +3,9 @@
 Everything is written incrementally and kept consistent after every write, so a kernel interrupted (or killed)
 mid-conversation leaves valid files holding everything written so far:
 
-- ``input.wav`` / ``output.wav``: 24 kHz mono PCM16. Samples are appended and the RIFF/data sizes in the
-header
-  are rewritten after each append, so the header never disagrees with the data on disk.
+- ``input.wav`` / ``output.wav``: 24 kHz mono PCM16, written by libsndfile (:mod:`soundfile`). Samples are
+  appended and the RIFF/data sizes in the header are rewritten after each append, so the header never
+  disagrees with the data on disk.
 - ``events.jsonl``: one JSON object per line, written whole and flushed; a line is never left half-written on
   purpose (a torn last line from a power cut is skipped by :func:`replay`). Base64 audio is not repeated
   in the
@@ -28,37 +28,33 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import numpy as np
+import soundfile
 
 from voicelab.audio import Audio, from_pcm16
 from voicelab.errors import ParameterError
+from voicelab.protocol.formats import PCM_RATE
 
 __all__ = ["Recording", "RecordingWriter", "WavAppender", "replay", "strip_audio"]
 
-RATE = 24_000
+RATE = PCM_RATE
 _AUDIO_FIELDS = {"input_audio_buffer.append": "audio", "response.output_audio.delta": "delta"}
 
 
-def _wav_header(n_bytes: int, rate: int) -> bytes:
-    return (
-        b"RIFF"
-        + struct.pack("<I", 36 + n_bytes)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data"
-        + struct.pack("<I", n_bytes)
-    )
+#: libsndfile's ``SFC_SET_UPDATE_HEADER_AUTO`` (sndfile.h): rewrite the header after every write.
+_SFC_SET_UPDATE_HEADER_AUTO = 0x1061
 
 
 class WavAppender:
     """A mono PCM16 WAV file that grows by appends and is valid after every one.
+
+    Written by libsndfile through :mod:`soundfile`, told to rewrite the RIFF/data sizes after each write
+    (``SFC_SET_UPDATE_HEADER_AUTO``), so a reader that trusts the header sees every sample appended so far.
 
     Examples
     --------
@@ -75,8 +71,11 @@ class WavAppender:
         self.path = Path(path)
         self.rate = int(rate)
         self.n_bytes = 0
-        self._file: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - kept open for appends
-        self._file.write(_wav_header(0, self.rate))
+        self._file: soundfile.SoundFile | None = soundfile.SoundFile(
+            self.path, "w", samplerate=self.rate, channels=1, subtype="PCM_16", format="WAV"
+        )
+        # soundfile has no wrapper for this libsndfile command; its own cffi handle calls it
+        soundfile._snd.sf_command(self._file._file, _SFC_SET_UPDATE_HEADER_AUTO, soundfile._ffi.NULL, 1)
         self._file.flush()
 
     @property
@@ -88,15 +87,11 @@ class WavAppender:
             raise ParameterError("wav", expected="an open recording", got="a closed one")
         if len(pcm16) % 2:
             raise ParameterError("pcm16", expected="an even number of bytes", got=f"{len(pcm16)} bytes")
-        f = self._file
-        f.seek(44 + self.n_bytes)
-        f.write(pcm16)
+        if not pcm16:
+            return
+        self._file.buffer_write(pcm16, dtype="int16")
+        self._file.flush()
         self.n_bytes += len(pcm16)
-        f.seek(4)
-        f.write(struct.pack("<I", 36 + self.n_bytes))
-        f.seek(40)
-        f.write(struct.pack("<I", self.n_bytes))
-        f.flush()
 
     def pad_to(self, ms: float) -> None:
         """Append silence until the file lasts ``ms`` (nothing if it is already longer)."""
@@ -230,15 +225,15 @@ class Recording:
 def _read_wav(path: Path) -> Audio | None:
     if not path.exists():
         return None
-    raw = path.read_bytes()
-    if len(raw) < 44 or raw[:4] != b"RIFF":
-        raise ParameterError("path", expected="a WAV file written by voicelab", got=f"{path.name}: not RIFF")
-    rate = struct.unpack("<I", raw[24:28])[0]
-    data = raw[44:]
-    data = data[: len(data) // 2 * 2]
-    if not data:
+    try:
+        pcm, rate = soundfile.read(path, dtype="int16", always_2d=False)
+    except soundfile.LibsndfileError as exc:
+        raise ParameterError(
+            "path", expected="a WAV file written by voicelab", got=f"{path.name}: {exc}"
+        ) from exc
+    if not len(pcm):
         return None
-    return Audio(from_pcm16(np.frombuffer(data, dtype="<i2")), rate)
+    return Audio(from_pcm16(pcm), int(rate))
 
 
 def replay(folder: str | os.PathLike[str]) -> Recording:

@@ -1,22 +1,16 @@
-"""``RealtimeSession``: a Realtime API conversation you can hold in a notebook.
+"""``RealtimeSession``: a Realtime API conversation you can hold in a notebook — the façade.
 
-The session moves bytes; :class:`~voicelab.realtime.core.RealtimeCore` decides. One reader task iterates the
-official SDK's connection (``AsyncOpenAI.realtime.connect``), feeds every server event to the core as a
-plain dict,
-and carries out what the core says: send client events, stop playback and truncate on barge-in, run function
-calls (async ones as tasks, sync ones in a thread, so neither blocks the conversation), re-apply the
-config after a
-reconnect and replay the audio held while the socket was down.
-
-Reconnects: a dropped socket (close codes the SDK deems recoverable: 1006, 1011, …) is reconnected by the
-SDK's
-own machinery (``max_retries``, ``initial_delay``, ``max_delay``, ``on_reconnecting``), configured from
-:class:`~voicelab.realtime.core.ReconnectPolicy` (3 tries, 1/2/4 s). What the SDK does not retry — a refused
-handshake (HTTP 429) or a session that expired (``session_expired``, close 1000) — the session retries
-itself with
-the same policy, minting a fresh ephemeral key first when it uses them. Never after :meth:`close`. Every
-attempt
-is a ``voicelab.reconnecting`` record in :attr:`RealtimeSession.log`.
+The session moves bytes; :class:`~voicelab.realtime.core.ClientCore` decides. The parts:
+:class:`~voicelab.realtime.connection.Connection` opens the official SDK's connection
+(``AsyncOpenAI.realtime.connect``), reads and writes it and reconnects (:class:`ReconnectPolicy`: 3 tries,
+1/2/4 s; what the SDK does not retry, it retries itself, minting a fresh ephemeral key when it uses them);
+:class:`~voicelab.realtime.events.SessionEvents` logs every event and hands it to callbacks and subscribers;
+:class:`~voicelab.realtime.tools.ToolBox` runs the function calls (async ones as tasks, sync ones in a
+thread, so neither blocks the conversation); :class:`~voicelab.realtime.audio_queue.AudioQueue` holds the
+assistant's audio for a player. This module feeds every server event to the core as a plain dict and carries
+out what the core says: send client events, stop playback and truncate on barge-in, run function calls,
+re-apply the config after a reconnect and replay the audio held while the socket was down. An error
+answering the set-up ``session.update`` is raised at once as :class:`~voicelab.errors.ServerEventError`.
 
 Examples
 --------
@@ -28,130 +22,27 @@ Examples
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import inspect
-import itertools
-import json
-import logging
 import os
 import time
-from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from voicelab import audio as vaudio
-from voicelab.errors import ConnectionLostError, ParameterError, RealtimeError, ServerEventError
-from voicelab.realtime.config import function_tool, session_config
-from voicelab.realtime.core import FunctionCall, Phase, RealtimeCore, ReconnectPolicy, Turn
+from voicelab.errors import ParameterError, ServerEventError
+from voicelab.realtime.audio_queue import RATE, AudioQueue, OutputAudio
+from voicelab.realtime.config import session_config
+from voicelab.realtime.connection import DEFAULT_POLICY, Connection
+from voicelab.realtime.core import ClientCore, FunctionCall, Phase, ReconnectPolicy, Turn
 from voicelab.realtime.costs import ConversationCost
-from voicelab.realtime.recording import RecordingWriter, strip_audio
+from voicelab.realtime.dispatch import ServerEvents
+from voicelab.realtime.events import SessionEvents, SessionNote, answers
+from voicelab.realtime.input_audio import pcm_blocks, session_pcm
+from voicelab.realtime.recording import RecordingWriter
 from voicelab.realtime.tokens import DEFAULT_MODEL, DEFAULT_SECONDS, KeyProvider, amint, secret_session
+from voicelab.realtime.tools import ToolBox
 
 __all__ = ["AudioQueue", "OutputAudio", "RealtimeSession", "SessionNote"]
-
-log = logging.getLogger(__name__)
-
-RATE = 24_000
-DEFAULT_POLICY = ReconnectPolicy()  # 3 tries, 1 / 2 / 4 s
-_EXPIRY_CODES = {"session_expired"}
-_AUTH_CODES = {"invalid_api_key"}
-_PERMANENT_CODES = {"beta_api_shape_disabled"}  # retrying the same request cannot help
-
-
-@dataclass(frozen=True)
-class OutputAudio:
-    """One chunk of assistant audio: 24 kHz mono PCM16 bytes with the rate and the item they belong to."""
-
-    pcm16: bytes
-    sr: int
-    item_id: str
-    response_id: str | None
-
-    @property
-    def audio(self) -> vaudio.Audio:
-        return vaudio.Audio(vaudio.from_pcm16(self.pcm16), self.sr)
-
-    @property
-    def duration_ms(self) -> float:
-        return len(self.pcm16) / 2 / self.sr * 1000.0
-
-
-@dataclass(frozen=True)
-class SessionNote:
-    """A client-side event of the session (``type`` starts with ``voicelab.``): reconnects, barge-ins, …"""
-
-    type: str
-    data: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-class AudioQueue:
-    """Output audio waiting to be played: ``await get()``, ``get_nowait()``, ``clear()`` (barge-in).
-
-    Bounded: when nobody plays the audio, the oldest chunks are dropped beyond ``max_chunks``.
-    """
-
-    def __init__(self, max_chunks: int = 5000) -> None:
-        self._items: deque[OutputAudio] = deque(maxlen=max_chunks)
-        self._event = asyncio.Event()
-
-    def put(self, chunk: OutputAudio) -> None:
-        self._items.append(chunk)
-        self._event.set()
-
-    def get_nowait(self) -> OutputAudio | None:
-        return self._items.popleft() if self._items else None
-
-    async def get(self) -> OutputAudio:
-        while not self._items:
-            self._event.clear()
-            await self._event.wait()
-        return self._items.popleft()
-
-    def clear(self) -> int:
-        n = len(self._items)
-        self._items.clear()
-        return n
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def _as_float_audio(y: Any, sr: int | None) -> tuple[np.ndarray, int]:
-    if isinstance(y, vaudio.Audio):
-        return y.y, y.sr
-    if isinstance(y, tuple) and len(y) == 2:
-        y, sr = y
-    if isinstance(y, (bytes, bytearray, memoryview)):
-        return vaudio.from_pcm16(bytes(y)), sr or RATE
-    arr = np.asarray(y)
-    if sr is None:
-        raise ParameterError(
-            "sr",
-            expected="the sample rate of the samples",
-            got="None",
-            fix="pass sr=48000 (or whatever rate the audio was recorded at)",
-        )
-    if arr.dtype == np.int16:
-        arr = vaudio.from_pcm16(arr)
-    elif arr.dtype.kind == "i":
-        raise ParameterError(
-            "y",
-            expected="float samples in [-1, 1] or int16 PCM",
-            got=f"dtype {arr.dtype}",
-            fix="convert with y.astype(np.int16) or divide by the full scale",
-        )
-    return arr.astype(np.float32, copy=False), int(sr)
 
 
 class RealtimeSession:
@@ -215,62 +106,54 @@ class RealtimeSession:
             raise ParameterError(
                 "chunk_ms", expected="a chunk size in [10, 100] ms (20–40 is usual)", got=repr(chunk_ms)
             )
+        self.tools = ToolBox()
         tools = config.pop("tools", None)
-        self._tools: dict[str, Callable[..., Any]] = {}
-        tool_defs: list[dict[str, Any] | Callable[..., Any]] | None = None
-        if tools is not None:
-            tool_defs = []
-            for tool in tools:
-                if callable(tool):
-                    definition = function_tool(tool)
-                    self._tools[definition["name"]] = tool
-                    tool_defs.append(definition)
-                elif isinstance(tool, dict):
-                    tool_defs.append(tool)
-                else:
-                    raise ParameterError("tools", expected="functions or tool dicts", got=type(tool).__name__)
+        tool_defs: list[dict[str, Any] | Callable[..., Any]] | None = (
+            None if tools is None else list(self.tools.define(tools))
+        )
         self.config = session_config(session, tools=tool_defs, **config)
         self.model = model
-        self.core = RealtimeCore(self.config, on_disconnect=on_disconnect)
-        self.reconnect = reconnect
+        self.core = ClientCore(self.config, on_disconnect=on_disconnect)
         self.chunk_ms = chunk_ms
         self.connect_timeout = connect_timeout
-        self.extra_query = dict(extra_query or {})
-        self.reconnect_query = reconnect_query
         self.ephemeral = ephemeral
         self.key_seconds = key_seconds
         self._client = client
-        self._keys: KeyProvider | None = None
-        self._manager: Any = None
-        self._conn: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._send_lock = asyncio.Lock()
-        self._ready = asyncio.Event()
-        self._tick = asyncio.Event()
-        self._closing = False
-        self._failure: BaseException | None = None
         self._t0 = time.monotonic()
-        self._ids = itertools.count(1)
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
-        self._subscribers: list[asyncio.Queue[Any]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._events = SessionEvents(self.now)
+        self.connection = Connection(
+            self.core,
+            self._events,
+            clock=self.now,
+            model=model,
+            policy=reconnect,
+            extra_query=extra_query,
+            reconnect_query=reconnect_query,
+        )
+        self._server_events = ServerEvents(self.core, self.connection, self._events, run_call=self._run_call)
+        self.audio: AudioQueue = self._server_events.audio
+        self.errors: list[ServerEventError] = self._server_events.errors
         self._calls_running = 0
-        self._sdk_attempts = 0
-        self._outer_attempts = 0
-        self._last_error_code: str | None = None
         self._turn_mark = 0
-        self._item_audio: dict[str, bytearray] = {}
-        self._muted: set[str | None] = set()  # cancelled responses: their late audio is not played
-        self.audio = AudioQueue()
-        self.log: list[dict[str, Any]] = []
-        self.errors: list[ServerEventError] = []
-        self.recorder: RecordingWriter | None = None
         self.keys_minted = 0
 
     # ------------------------------------------------------------------ lifecycle
     def now(self) -> float:
         """Seconds since the session object was made (the clock of the log, turns and timeline)."""
         return time.monotonic() - self._t0
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        """Every event of the session, in order: ``{"t", "dir", "type", …}`` (base64 audio left out)."""
+        return self._events.log
+
+    @property
+    def recorder(self) -> RecordingWriter | None:
+        return self._events.recorder
+
+    @property
+    def reconnect(self) -> ReconnectPolicy | None:
+        return self.connection.policy
 
     async def __aenter__(self) -> RealtimeSession:
         await self.connect()
@@ -280,8 +163,11 @@ class RealtimeSession:
         await self.close()
 
     async def connect(self) -> RealtimeSession:
-        """Open the connection and wait until the config is applied (``session.updated``)."""
-        if self._reader is not None:
+        """Open the connection and wait until the config is applied (``session.updated``).
+
+        Raises :class:`~voicelab.errors.ServerEventError` at once when the server refuses the config.
+        """
+        if self.connection.reader is not None:
             return self
         base = self._client
         if base is None:
@@ -289,6 +175,7 @@ class RealtimeSession:
 
             base = async_client()
             self._client = base
+        keys = None
         if self.ephemeral:
             voice = ((self.config.get("audio") or {}).get("output") or {}).get("voice")
             key_session = secret_session(model=self.model, voice=voice)
@@ -296,52 +183,31 @@ class RealtimeSession:
             async def _mint() -> Any:
                 self.keys_minted += 1
                 secret = await amint(base, session=key_session, seconds=self.key_seconds)
-                self._note({"type": "voicelab.key_minted", "expires_at": secret.expires_at})
+                self._events.note({"type": "voicelab.key_minted", "expires_at": secret.expires_at})
                 return secret
 
-            self._keys = KeyProvider(_mint)
-            self._conn_client = base.copy(api_key=self._keys)
-        else:
-            self._conn_client = base
-        self._reader = asyncio.create_task(self._run(), name="voicelab-realtime-reader")
-        ready = asyncio.create_task(self._ready.wait())
+            keys = KeyProvider(_mint)
         try:
-            done, _ = await asyncio.wait(
-                {ready, self._reader}, timeout=self.connect_timeout, return_when=asyncio.FIRST_COMPLETED
+            await self.connection.open(
+                base, self._server_events.handle, keys=keys, timeout=self.connect_timeout
             )
-        finally:
-            ready.cancel()
-        if ready not in done:  # (ready may be cleared again by a drop right after; it was set)
-            failure = self._failure
+        except BaseException:
             await self.close()
-            if failure is not None:
-                raise failure
-            raise ConnectionLostError(
-                f"the Realtime session was not configured within {self.connect_timeout} s"
-            )
+            raise
         return self
 
     async def close(self) -> None:
         """Close on purpose: no reconnect after this. Pending tool calls are cancelled."""
-        if self._closing:
+        if self.connection.closing and self.core.phase is Phase.CLOSED:
             return
-        self._closing = True
-        for task in list(self._tasks):
-            task.cancel()
-        conn = self._conn
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        self._events.cancel_tasks()
+        await self.connection.close()
         if self.core.phase is not Phase.CLOSED:
             for note in self.core.closed(t=self.now(), intentional=True):
-                self._note(note)
-        if self.recorder is not None:
+                self._events.note(note)
+        if self.recorder is not None and not self.recorder.closed:
             self.recorder.close(**self._summary())
-        self._wake()
+        self._events.wake()
 
     @property
     def phase(self) -> Phase:
@@ -353,300 +219,7 @@ class RealtimeSession:
             f"turns={len(self.core.turns)}, items={len(self.core.items)}, reconnects={self.core.reconnects})"
         )
 
-    # ------------------------------------------------------------------ connection loop
-    def _query(self, attempt: int) -> dict[str, Any]:
-        if attempt == 0 or self.reconnect_query is None:
-            return dict(self.extra_query)
-        if callable(self.reconnect_query):
-            return dict(self.reconnect_query(attempt))
-        return dict(self.reconnect_query)
-
-    async def _open(self, attempt: int) -> None:
-        self.core.connecting(t=self.now())
-        policy = self.reconnect
-        kwargs: dict[str, Any] = {}
-        if policy is not None and policy.max_attempts > 0:
-            kwargs = {
-                "on_reconnecting": self._on_reconnecting,
-                "max_retries": policy.max_attempts,
-                "initial_delay": policy.initial_delay,
-                "max_delay": policy.max_delay,
-            }
-        self._manager = self._conn_client.realtime.connect(
-            model=self.model, extra_query=self._query(attempt), **kwargs
-        )
-        self._conn = await self._manager.enter()
-        self._note({"type": "voicelab.connected", "attempt": attempt})
-
-    def _on_reconnecting(self, event: Any) -> dict[str, Any] | None:
-        """The SDK's hook before each of its reconnect tries (sync, in the reader task)."""
-        if self._closing:
-            return {"abort": True}
-        t = self.now()
-        if self.core.phase is not Phase.RECONNECTING:
-            for note in self.core.disconnected(t=t, code=event.close_code):
-                self._note(note)
-            self._after_disconnect()
-        self._sdk_attempts += 1
-        self._note(
-            self.core.reconnect_attempt(
-                event.attempt, delay=event.delay, t=t, code=event.close_code, max_attempts=event.max_attempts
-            )
-            | {"by": "sdk"}
-        )
-        if self._keys is not None and (
-            event.attempt > 1 or self._last_error_code in _EXPIRY_CODES | _AUTH_CODES
-        ):
-            self._keys.invalidate()
-        return {"extra_query": self._query(event.attempt)}
-
-    def _after_disconnect(self) -> None:
-        self._ready.clear()
-
-    def _close_code(self) -> int | None:
-        ws = getattr(self._conn, "_connection", None)
-        return getattr(ws, "close_code", None)
-
-    async def _run(self) -> None:
-        from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-        attempt = 0
-        while not self._closing:
-            if self._conn is None:
-                try:
-                    await self._open(attempt)
-                except (InvalidStatus, OSError, TimeoutError, ConnectionClosed) as exc:
-                    status = getattr(getattr(exc, "response", None), "status_code", None)
-                    self._note(
-                        {
-                            "type": "voicelab.connect_failed",
-                            "attempt": attempt,
-                            "status": status,
-                            "error": type(exc).__name__,
-                        }
-                    )
-                    if status in (401, 403) and self._keys is not None:
-                        self._keys.invalidate()
-                    permanent = status in (400, 401, 403, 404) and self._keys is None
-                    if not await self._backoff(
-                        permanent, reason=f"connect failed ({status or type(exc).__name__})"
-                    ):
-                        return
-                    attempt = self._outer_attempts
-                    continue
-                except Exception as exc:
-                    self._give_up(RealtimeError(f"could not connect: {type(exc).__name__}: {exc}"))
-                    return
-            try:
-                async for event in self._conn:
-                    try:
-                        await self._handle(event)
-                    except Exception as exc:  # a bug handling one event must not end the conversation
-                        log.exception("handling %s failed", getattr(event, "type", "?"))
-                        self._note({"type": "voicelab.client_error", "event": getattr(event, "type", None),
-                                    "error": f"{type(exc).__name__}: {exc}"})
-                reason = f"closed by the server (code {self._close_code()})"
-            except ConnectionClosed as exc:
-                reason = f"connection lost (code {exc.rcvd.code if exc.rcvd else 1006})"
-            except Exception as exc:  # includes the SDK's WebSocketConnectionClosedError (unsent messages)
-                unsent = getattr(exc, "unsent_messages", None)
-                if unsent:
-                    self._note({"type": "voicelab.unsent", "events": len(unsent)})
-                    for raw in unsent:
-                        with contextlib.suppress(ValueError, TypeError):
-                            self.core.hold(json.loads(raw), t=self.now())
-                reason = f"connection lost ({type(exc).__name__})"
-            if self._closing:
-                return
-            code = self._close_code()
-            with contextlib.suppress(Exception):
-                await self._conn.close()
-            self._conn = None
-            if self.core.phase is not Phase.RECONNECTING:
-                for note in self.core.disconnected(t=self.now(), code=code, reason=reason):
-                    self._note(note)
-                self._after_disconnect()
-            sdk_exhausted = self._sdk_attempts > 0
-            permanent = self._last_error_code in _PERMANENT_CODES or (
-                self._last_error_code in _AUTH_CODES and self._keys is None
-            )
-            if self._last_error_code in _EXPIRY_CODES and self._keys is not None:
-                self._keys.invalidate()
-            if sdk_exhausted:
-                self._give_up(
-                    ConnectionLostError(f"{reason}; {self._sdk_attempts} reconnect attempts failed")
-                )
-                return
-            if not await self._backoff(permanent, reason=reason):
-                return
-            attempt = self._outer_attempts
-
-    async def _backoff(self, permanent: bool, *, reason: str) -> bool:
-        """Wait before the next try of the session's own reconnect; False (and give up) when out of tries."""
-        policy = self.reconnect
-        if permanent or policy is None or self._outer_attempts >= policy.max_attempts or self._closing:
-            self._give_up(
-                ConnectionLostError(
-                    reason
-                    if permanent or policy is None
-                    else f"{reason}; {self._outer_attempts} reconnect attempts failed"
-                )
-            )
-            return False
-        self._outer_attempts += 1
-        delay = policy.delay(self._outer_attempts)
-        self._note(
-            self.core.reconnect_attempt(
-                self._outer_attempts, delay=delay, t=self.now(), max_attempts=policy.max_attempts
-            )
-            | {"by": "session"}
-        )
-        await asyncio.sleep(delay)
-        return not self._closing
-
-    def _give_up(self, error: BaseException) -> None:
-        self._failure = error
-        for note in self.core.closed(t=self.now(), intentional=False, reason=str(error)):
-            self._note(note)
-        log.warning("realtime session ended: %s", error)
-        self._wake()
-
-    # ------------------------------------------------------------------ receiving
-    async def _handle(self, event: Any) -> None:
-        data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
-        t = self.now()
-        kind = data.get("type", "")
-        reaction = self.core.receive(data, t=t)
-        extra: dict[str, Any] = {}
-        if kind in ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped"):
-            at = self.core.vad_time(data)
-            extra["at"] = round(at, 4) if at is not None else None
-        elif kind == "response.output_audio.delta":
-            pcm = base64.b64decode(data.get("delta") or "")
-            item_id = data.get("item_id", "")
-            self._item_audio.setdefault(item_id, bytearray()).extend(pcm)
-            chunk = OutputAudio(pcm, RATE, item_id, data.get("response_id"))
-            if not self.core.playback_stopped(item_id) and chunk.response_id not in self._muted:
-                self.audio.put(chunk)
-            extra["audio_ms"] = round(chunk.duration_ms, 3)
-            if self.recorder is not None:
-                extra["offset_ms"] = round(self.recorder.output(pcm), 3)
-        elif kind == "error":
-            self._last_error_code = (data.get("error") or {}).get("code")
-        self._record("server", data, t, **extra)
-        if kind == "response.output_audio.done":
-            self._note_playback(data.get("item_id", ""))
-        if reaction.ready:
-            self._ready.set()
-            self._outer_attempts = 0
-            self._sdk_attempts = 0
-            self._last_error_code = None
-        for note in reaction.notes:
-            self._note(note)
-        if reaction.barge_in is not None:
-            dropped = self.audio.clear()
-            self._note_playback(reaction.barge_in.item_id)
-            self._note(
-                {
-                    "type": "voicelab.stop_playback",
-                    "item_id": reaction.barge_in.item_id,
-                    "audio_end_ms": reaction.barge_in.audio_end_ms,
-                    "queued_chunks_dropped": dropped,
-                }
-            )
-        if reaction.send:
-            await self._send_events(reaction.send)
-        for call in reaction.calls:
-            self._spawn(self._run_call(call))
-        if reaction.error is not None:
-            self.errors.append(ServerEventError(data))
-            log.info("server error event: %s", reaction.error.get("code"))
-        if kind == "response.done":
-            self._note_turn(data)
-        self._dispatch(kind, event)
-        self._wake()
-
-    def _note_playback(self, item_id: str) -> None:
-        span = self.core.playback_span(item_id)
-        if span is not None:
-            self._note(
-                {
-                    "type": "voicelab.response_audio",
-                    "item_id": item_id,
-                    "start": round(span[0], 4),
-                    "end": round(span[1], 4),
-                }
-            )
-
-    def _note_turn(self, data: dict[str, Any]) -> None:
-        rid = (data.get("response") or {}).get("id")
-        turn = next((tu for tu in reversed(self.core.turns) if tu.response and tu.response.id == rid), None)
-        if turn is None or turn.response is None:
-            return
-        r = turn.response
-        for item_id in r.item_ids:  # items whose output_audio.done never came (cancelled)
-            if self.core.items.get(item_id) and self.core.items[item_id].audio_received_ms:
-                self._note_playback(item_id)
-        usage = r.usage or {}
-        self._note(
-            {
-                "type": "voicelab.turn",
-                "index": turn.index,
-                "kind": turn.kind,
-                "response_id": rid,
-                "status": r.state.value,
-                "start": round(turn.start_t, 4),
-                "first_audio": None if r.first_audio_t is None else round(r.first_audio_t, 4),
-                "first_text": None if r.first_text_t is None else round(r.first_text_t, 4),
-                "done": None if r.done_t is None else round(r.done_t, 4),
-                "time_to_first_audio": None
-                if turn.time_to_first_audio is None
-                else round(turn.time_to_first_audio, 4),
-                "total_time": None if turn.total_time is None else round(turn.total_time, 4),
-                "input_tokens": usage.get("input_tokens"),
-                "output_tokens": usage.get("output_tokens"),
-            }
-        )
-
-    def _dispatch(self, kind: str, event: Any) -> None:
-        for handler in self._handlers.get(kind, []) + self._handlers.get("*", []):
-            try:
-                result = handler(event)
-                if inspect.isawaitable(result):
-                    self._spawn(_await(result))
-            except Exception:
-                log.exception("event handler for %s failed", kind)
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-
-    def _wake(self) -> None:
-        self._tick.set()
-        self._tick = asyncio.Event()
-
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    # ------------------------------------------------------------------ log and recording
-    def _record(self, direction: str, event: dict[str, Any], t: float, **extra: Any) -> None:
-        slim, _ = strip_audio(event)
-        record = {"t": round(t, 6), "dir": direction, "type": event.get("type"), **extra, "event": slim}
-        self.log.append(record)
-        if self.recorder is not None:
-            self.recorder.log(slim, t=t, direction=direction, **extra)
-
-    def _note(self, note: dict[str, Any]) -> None:
-        t = self.now()
-        fields = {k: v for k, v in note.items() if k != "type"}
-        record = {"t": round(t, 6), "dir": "local", "type": note["type"], **fields}
-        self.log.append(record)
-        if self.recorder is not None:
-            self.recorder.log(note, t=t, direction="local", **fields)
-        self._dispatch(note["type"], SessionNote(note["type"], fields))
-        self._wake()
-
+    # ------------------------------------------------------------------ recording
     def record(self, folder: str | os.PathLike[str]) -> RecordingWriter:
         """Record from now on: ``input.wav``, ``output.wav``, ``events.jsonl``, ``meta.json`` in ``folder``.
 
@@ -655,10 +228,10 @@ class RealtimeSession:
         """
         if self.recorder is not None:
             self.recorder.close(**self._summary())
-        self.recorder = RecordingWriter(
+        self._events.recorder = RecordingWriter(
             Path(folder), meta={"model": self.model, "session_t0": self.now(), "config": self.config}
         )
-        return self.recorder
+        return self._events.recorder
 
     def _summary(self) -> dict[str, Any]:
         return {
@@ -672,13 +245,13 @@ class RealtimeSession:
 
     # ------------------------------------------------------------------ sending
     def _check_open(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-        if self._closing or self.core.phase is Phase.CLOSED:
+        if self.connection.failure is not None:
+            raise self.connection.failure
+        if self.connection.closing or self.core.phase is Phase.CLOSED:
             raise ParameterError(
                 "session", expected="an open session", got="a closed one", fix="open a new RealtimeSession"
             )
-        if self._reader is None:
+        if self.connection.reader is None:
             raise ParameterError(
                 "session",
                 expected="a connected session",
@@ -686,40 +259,14 @@ class RealtimeSession:
                 fix="use `async with RealtimeSession(...) as session:` or `await session.connect()`",
             )
 
-    async def _send_events(self, events: Iterable[dict[str, Any]]) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        async with self._send_lock:
-            for event in events:
-                event.setdefault("event_id", f"evt_vl_{next(self._ids)}")
-                conn = self._conn
-                if conn is None or self.core.phase is Phase.RECONNECTING:
-                    self.core.hold(event, t=self.now())
-                    continue
-                try:
-                    await conn.send_raw(json.dumps(event))
-                except (ConnectionClosed, OSError, RuntimeError) as exc:
-                    log.debug("send failed (%s); holding the event", type(exc).__name__)
-                    self.core.hold(event, t=self.now())
-                    continue
-                except Exception as exc:
-                    if getattr(exc, "unsent_messages", None) is None:
-                        raise
-                    self.core.hold(event, t=self.now())
-                    continue
-                extra: dict[str, Any] = {}
-                if event["type"] == "input_audio_buffer.append":
-                    extra["audio_ms"] = round(len(event["audio"]) * 3 / 4 / 48, 3)
-                self._record("client", event, self.now(), **extra)
-
     async def send(self, event: dict[str, Any]) -> str:
         """Send any client event (routed through the core: held while reconnecting). Returns its event_id."""
         self._check_open()
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise ParameterError("event", expected="a client event dict with a 'type'", got=repr(event)[:60])
         event = dict(event)
-        event.setdefault("event_id", f"evt_vl_{next(self._ids)}")
-        await self._send_events(self.core.send(event, t=self.now()))
+        event.setdefault("event_id", self.connection.event_id())
+        await self.connection.send(self.core.send(event, t=self.now()))
         return event["event_id"]
 
     async def update(
@@ -733,21 +280,13 @@ class RealtimeSession:
         self._check_open()
         tools = config.pop("tools", None)
         if tools is not None:
-            defs = []
-            for tool in tools:
-                if callable(tool):
-                    definition = function_tool(tool)
-                    self._tools[definition["name"]] = tool
-                    defs.append(definition)
-                else:
-                    defs.append(tool)
-            config["tools"] = defs
+            config["tools"] = self.tools.define(tools)
         partial = session_config(session, partial=True, **config)
         event = self.core.update_config(partial)
         mark = len(self.log)
         event_id = await self.send(event)
         record = await self._wait_record(
-            lambda r: r["type"] == "session.updated" or _answers(r, event_id), since=mark, timeout=timeout
+            lambda r: r["type"] == "session.updated" or answers(r, event_id), since=mark, timeout=timeout
         )
         self._raise_if_error(record)
         return self.core.session
@@ -757,8 +296,7 @@ class RealtimeSession:
         ``tools=[fn]`` at start or ``await session.update(tools=[...])``."""
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
-            self._tools[name or f.__name__] = f
-            return f
+            return self.tools.register(f, name=name)
 
         return register(fn) if fn is not None else register
 
@@ -793,14 +331,8 @@ class RealtimeSession:
             Milliseconds of audio handed to the session.
         """
         self._check_open()
-        samples, rate = _as_float_audio(y, sr)
-        samples = vaudio.to_mono(vaudio.validate(samples))
-        if rate != RATE:
-            samples = vaudio.resample(samples, rate, RATE)
-        if silence_ms:
-            samples = np.concatenate([samples, np.zeros(int(RATE * silence_ms / 1000), np.float32)])
+        pcm = session_pcm(y, sr, silence_ms=silence_ms)
         self._turn_mark = len(self.core.turns)
-        pcm = vaudio.to_pcm16(samples).tobytes()
         sent = await self._append_pcm(pcm, pace=pace)
         if commit:
             await self.commit()
@@ -823,7 +355,7 @@ class RealtimeSession:
                 self.recorder.input(chunk)
             events = self.core.append_audio(chunk, t=self.now())
             if events:
-                await self._send_events(events)
+                await self.connection.send(events)
             elif not pace:
                 await asyncio.sleep(0)
             sent_ms += len(chunk) / 2 / RATE * 1000.0
@@ -840,36 +372,15 @@ class RealtimeSession:
         at ``sr``)
         until it ends. Resampled on the fly with a streaming resampler. Returns ms sent."""
         self._check_open()
-        resampler: vaudio.ResampleStream | None = None
-        pending = b""
-        step = RATE * self.chunk_ms // 1000 * 2
-        total = 0.0
         self._turn_mark = len(self.core.turns)
-        async for piece in source:
-            samples, rate = _as_float_audio(piece, sr)
-            samples = vaudio.to_mono(vaudio.validate(samples))
-            if rate != RATE:
-                if resampler is None or resampler.sr != rate:
-                    resampler = vaudio.ResampleStream(rate, RATE)
-                samples = resampler.process(samples)
-            if samples.size == 0:
-                continue
-            pending += vaudio.to_pcm16(samples).tobytes()
-            whole = len(pending) // step * step
-            if whole:
-                total += await self._append_pcm(pending[:whole], pace=False)
-                pending = pending[whole:]
-        if resampler is not None:
-            tail = resampler.flush()
-            if tail.size:
-                pending += vaudio.to_pcm16(tail).tobytes()
-        if pending:
-            total += await self._append_pcm(pending, pace=False)
+        total = 0.0
+        async for pcm in pcm_blocks(source, sr, block_bytes=RATE * self.chunk_ms // 1000 * 2):
+            total += await self._append_pcm(pcm, pace=False)
         return total
 
     def attach(self, source: AsyncIterable[Any], *, sr: int | None = None) -> asyncio.Task[float]:
         """Stream a live source in the background (e.g. the Recorder widget); returns the task."""
-        return self._spawn(self.stream(source, sr=sr))
+        return self._events.spawn(self.stream(source, sr=sr))
 
     async def commit(self) -> str:
         """Commit the input audio buffer (needed when turn detection is off)."""
@@ -910,7 +421,7 @@ class RealtimeSession:
         self._check_open()
         if self.core.active_response is None:
             return None
-        self._muted.add(self.core.active_response.id)
+        self._server_events.muted.add(self.core.active_response.id)
         self.audio.clear()
         return await self.send({"type": "response.cancel"})
 
@@ -920,8 +431,8 @@ class RealtimeSession:
         events, barge = self.core.barge_in(t=self.now(), played_ms=played_ms)
         self.audio.clear()
         if barge is not None:
-            self._note_playback(barge.item_id)
-            self._note(
+            self._server_events.note_playback(barge.item_id)
+            self._events.note(
                 {
                     "type": "voicelab.barge_in",
                     "item_id": barge.item_id,
@@ -932,7 +443,7 @@ class RealtimeSession:
                     "by": "client",
                 }
             )
-            self._note(
+            self._events.note(
                 {
                     "type": "voicelab.stop_playback",
                     "item_id": barge.item_id,
@@ -957,8 +468,7 @@ class RealtimeSession:
         """
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._handlers.setdefault(event_type, []).append(fn)
-            return fn
+            return self._events.on(event_type, fn)
 
         return register(handler) if handler is not None else register
 
@@ -969,50 +479,26 @@ class RealtimeSession:
 
     async def events(self, *, local: bool = False) -> AsyncIterator[Any]:
         """Typed server events from now on (and the session's own notes with ``local=True``), until closed."""
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                if queue.empty() and (self._closing or self._failure is not None):
-                    return
-                getter = asyncio.ensure_future(queue.get())
-                tick = asyncio.ensure_future(self._tick.wait())
-                try:
-                    await asyncio.wait({getter, tick}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    tick.cancel()
-                    if not getter.done():
-                        getter.cancel()
-                if getter.done() and not getter.cancelled():
-                    event = getter.result()
-                    if local or not isinstance(event, SessionNote):
-                        yield event
-        finally:
-            self._subscribers.remove(queue)
+        async for event in self._events.stream(
+            local=local, over=lambda: self.connection.closing or self.connection.failure is not None
+        ):
+            yield event
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self.events()
 
+    def _raise_if_over(self) -> None:
+        if self.connection.failure is not None:
+            raise self.connection.failure
+        if self.connection.closing:
+            raise ParameterError("session", expected="an open session", got="a closed one")
+
     async def _wait_record(
         self, predicate: Callable[[dict[str, Any]], bool], *, since: int, timeout: float
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        index = since
-        while True:
-            while index < len(self.log):
-                record = self.log[index]
-                index += 1
-                if predicate(record):
-                    return record
-            if self._failure is not None:
-                raise self._failure
-            if self._closing:
-                raise ParameterError("session", expected="an open session", got="a closed one")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no matching event within {timeout} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tick.wait(), remaining)
+        return await self._events.wait_record(
+            predicate, since=since, timeout=timeout, check=self._raise_if_over
+        )
 
     async def wait_for(
         self, event_type: str, *, timeout: float = 30.0, since: int | None = None
@@ -1037,8 +523,7 @@ class RealtimeSession:
         return (
             bool(turns)
             and core.active_response is None
-            and not core._pending_calls
-            and not core._follow_up_wanted
+            and not core.tool_round_open
             and self._calls_running == 0
             and all(tu.response is not None and tu.response.done_t is not None for tu in turns)
             and core.phase is Phase.READY
@@ -1050,13 +535,12 @@ class RealtimeSession:
         mark = self._turn_mark if since is None else since
         deadline = time.monotonic() + timeout
         while not self._settled(mark):
-            if self._failure is not None:
-                raise self._failure
+            if self.connection.failure is not None:
+                raise self.connection.failure
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"the turn did not finish within {timeout} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tick.wait(), remaining)
+            await self._events.wait_tick(remaining)
         return self.core.turns[-1]
 
     async def ask(self, text: str, *, timeout: float = 60.0) -> Turn:
@@ -1089,31 +573,9 @@ class RealtimeSession:
     async def _run_call(self, call: FunctionCall) -> None:
         self._calls_running += 1
         started = self.now()
-        ok = True
         try:
-            try:
-                fn = self._tools.get(call.name)
-                if fn is None:
-                    raise ParameterError(
-                        "name",
-                        expected=f"a registered tool ({', '.join(self._tools) or 'none'})",
-                        got=repr(call.name),
-                        fix="register it with tools=[fn] or @session.tool",
-                    )
-                args = call.parsed_arguments()
-                if inspect.iscoroutinefunction(fn):
-                    result = await fn(**args)
-                else:
-                    result = await asyncio.to_thread(fn, **args)
-                    if inspect.isawaitable(result):
-                        result = await result
-                output = result if isinstance(result, str) else json.dumps(result, default=str)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                ok = False
-                output = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
-            self._note(
+            output, ok = await self.tools.run(call)
+            self._events.note(
                 {
                     "type": "voicelab.function_call",
                     "name": call.name,
@@ -1124,11 +586,11 @@ class RealtimeSession:
                     "output": output[:500],
                 }
             )
-            if not self._closing and self.core.phase is not Phase.CLOSED:
-                await self._send_events(self.core.function_result(call, output, t=self.now()))
+            if not self.connection.closing and self.core.phase is not Phase.CLOSED:
+                await self.connection.send(self.core.function_result(call, output, t=self.now()))
         finally:
             self._calls_running -= 1
-            self._wake()
+            self._events.wake()
 
     # ------------------------------------------------------------------ views
     @property
@@ -1152,14 +614,7 @@ class RealtimeSession:
 
     def output_audio(self, item_id: str | None = None) -> vaudio.Audio | None:
         """The assistant audio received for one item (default: the last item with audio)."""
-        if item_id is None:
-            if not self._item_audio:
-                return None
-            item_id = list(self._item_audio)[-1]
-        pcm = self._item_audio.get(item_id)
-        if not pcm:
-            return None
-        return vaudio.Audio(vaudio.from_pcm16(bytes(pcm)), RATE)
+        return self._server_events.output_audio(item_id)
 
     @property
     def cost(self) -> ConversationCost:
@@ -1182,18 +637,3 @@ class RealtimeSession:
         from voicelab.realtime.timeline import TimelineData
 
         return TimelineData.from_records(self.log)
-
-
-def _answers(record: dict[str, Any], event_id: str) -> bool:
-    return (
-        record["type"] == "error"
-        and ((record.get("event") or {}).get("error") or {}).get("event_id") == event_id
-    )
-
-
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    try:
-        return await awaitable
-    except Exception:
-        log.exception("async event handler failed")
-        return None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from voicelab.emulator.realtime import codecs
+from voicelab.protocol.formats import format_rate
 
 ALL_PCM = np.arange(-32768, 32768, dtype=np.int16)
 ALL_CODES = bytes(range(256))
@@ -95,4 +96,4 @@ def test_formats_roundtrip_a_tone_at_24k(fmt, rate, bytes_per_sample):
     core = slice(1000, n - 1000)  # away from resampler edges
     correlation = np.corrcoef(back[core].astype(float), pcm[core].astype(float))[0, 1]
     assert correlation > 0.99
-    assert codecs.format_rate(fmt) == rate
+    assert format_rate(fmt) == rate

@@ -184,7 +184,7 @@ CASES = [
         },
         "invalid_value",
         "item.content[0].type",
-        "role 'assistant'",
+        "Supported values are: 'output_text' and 'output_audio'.",  # the SDK's assistant content types
     ),
     (
         "item-previous-unknown",

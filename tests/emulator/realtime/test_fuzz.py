@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voicelab.emulator.realtime.schemas import CLIENT_EVENT_TYPES
+from voicelab.protocol.validate import client_event_types
 
 EXAMPLES = 250
 EVENTS_PER_EXAMPLE = 48  # 250 × 48 = 12 000 events
@@ -61,7 +61,7 @@ TEMPLATES = [
     },
     {"type": "response.cancel"},
 ]
-assert {t["type"] for t in TEMPLATES} == set(CLIENT_EVENT_TYPES)
+assert {t["type"] for t in TEMPLATES} == set(client_event_types())
 
 json_leaf = st.one_of(
     st.none(),
@@ -106,7 +106,7 @@ def mutate(event: dict, rnd: random.Random, junk, known_ids: list[str]) -> dict:
     elif kind == 3 and isinstance(parent, dict):  # add an unknown field
         parent["x_" + str(rnd.randrange(100))] = junk
     elif kind == 4:  # another event's type
-        event["type"] = rnd.choice([*CLIENT_EVENT_TYPES, "session.created", "", "response.create "])
+        event["type"] = rnd.choice([*client_event_types(), "session.created", "", "response.create "])
     elif kind == 5 and known_ids:  # point at an item that exists
         for key in ("item_id", "previous_item_id"):
             if key in event:

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from voicelab import audio as vaudio
+from voicelab.protocol.formats import PCM_RATE, format_rate
 
 if sys.version_info >= (3, 13):  # pragma: no cover - the audioop-lts package
     import audioop
@@ -24,18 +25,14 @@ else:
         import audioop
 
 __all__ = [
-    "FORMAT_RATES",
     "alaw_decode",
     "alaw_encode",
     "decode_input",
     "encode_output",
-    "format_rate",
     "ulaw_decode",
     "ulaw_encode",
 ]
 
-FORMAT_RATES = {"audio/pcm": 24000, "audio/pcmu": 8000, "audio/pcma": 8000}
-"""Sample rate of each Realtime audio format type."""
 
 def ulaw_encode(pcm: np.ndarray) -> bytes:
     """Encode PCM16 samples as G.711 μ-law bytes (one byte per sample).
@@ -97,17 +94,6 @@ def _pcm16_bytes(pcm: np.ndarray) -> bytes:
     return np.ascontiguousarray(pcm, dtype=np.int16).tobytes()
 
 
-def format_rate(fmt: dict) -> int:
-    """Sample rate of a Realtime audio format object such as ``{"type": "audio/pcmu"}``.
-
-    Examples
-    --------
-    >>> format_rate({"type": "audio/pcm", "rate": 24000}), format_rate({"type": "audio/pcma"})
-    (24000, 8000)
-    """
-    return FORMAT_RATES[fmt.get("type") or "audio/pcm"]
-
-
 def decode_input(data: bytes, fmt: dict) -> np.ndarray:
     """Turn client audio bytes in format ``fmt`` into 24 kHz PCM16 samples.
 
@@ -136,7 +122,7 @@ def decode_input(data: bytes, fmt: dict) -> np.ndarray:
     pcm8k = ulaw_decode(data) if kind == "audio/pcmu" else alaw_decode(data)
     if pcm8k.size == 0:
         return pcm8k
-    y = vaudio.resample(vaudio.from_pcm16(pcm8k), 8000, 24000)
+    y = vaudio.resample(vaudio.from_pcm16(pcm8k), format_rate(kind), PCM_RATE)
     return vaudio.to_pcm16(y)
 
 
@@ -157,5 +143,5 @@ def encode_output(pcm24k: np.ndarray, fmt: dict) -> bytes:
         return pcm24k.astype("<i2").tobytes()
     if pcm24k.size == 0:
         return b""
-    pcm8k = vaudio.to_pcm16(vaudio.resample(vaudio.from_pcm16(pcm24k), 24000, 8000))
+    pcm8k = vaudio.to_pcm16(vaudio.resample(vaudio.from_pcm16(pcm24k), PCM_RATE, format_rate(kind)))
     return ulaw_encode(pcm8k) if kind == "audio/pcmu" else alaw_encode(pcm8k)

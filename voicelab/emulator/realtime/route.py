@@ -39,12 +39,12 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.errors import ProtocolError
 
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
-from .validation import EventError
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -219,7 +219,7 @@ async def realtime(websocket: WebSocket) -> None:
         core = ServerCore(
             model=model, intent=intent, now=now, vad_factory=engines.vad_factory, session=key_session
         )
-    except EventError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
+    except ProtocolError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
         log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)
         await _refuse(
             websocket, subprotocol, exc.code, exc.message, exc.param, 1011, error_type="server_error"

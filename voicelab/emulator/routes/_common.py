@@ -1,9 +1,7 @@
-"""Helpers shared by the REST routes: model names, token estimates, decoding uploads."""
+"""Helpers shared by the REST routes: model checks, ids, decoding uploads."""
 
 from __future__ import annotations
 
-import math
-import re
 import time
 import uuid
 from pathlib import PurePath
@@ -12,58 +10,19 @@ import numpy as np
 
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.settings import EmulatorSettings
-from voicelab.voices import SPEECH_VOICES
+from voicelab.protocol import models
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.models import ModelKind
 
 __all__ = [
-    "CHAT_MODELS",
-    "SPEECH_MODELS",
     "SUPPORTED_UPLOADS",
-    "TRANSCRIPTION_MODELS",
-    "TRANSLATION_MODELS",
-    "VOICE_NAMES",
-    "audio_tokens_in",
-    "audio_tokens_out",
     "check_model",
     "decode_upload",
     "engine_error",
     "new_id",
     "now",
-    "text_tokens",
 ]
 
-VOICE_NAMES = SPEECH_VOICES
-SPEECH_MODELS = (
-    "gpt-4o-mini-tts",
-    "gpt-4o-mini-tts-2025-12-15",
-    "gpt-4o-mini-tts-2025-03-20",
-    "tts-1",
-    "tts-1-hd",
-)
-TOKEN_TRANSCRIPTION_MODELS = (
-    "gpt-4o-transcribe",
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-mini-transcribe-2025-12-15",
-    "gpt-4o-mini-transcribe-2025-03-20",
-    "gpt-transcribe",
-)
-TRANSCRIPTION_MODELS = ("whisper-1", *TOKEN_TRANSCRIPTION_MODELS)
-TRANSLATION_MODELS = ("whisper-1",)
-CHAT_MODELS = (
-    "gpt-4o-audio-preview",
-    "gpt-4o-mini-audio-preview",
-    "gpt-audio",
-    "gpt-audio-mini",
-    "gpt-4o",
-    "gpt-4o-mini",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-)
-REALTIME_MODELS = (
-    "gpt-realtime",
-    "gpt-realtime-mini",
-    "gpt-4o-realtime-preview",
-    "gpt-4o-mini-realtime-preview",
-)
 SUPPORTED_UPLOADS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "oga", "wav", "webm")
 
 
@@ -90,42 +49,14 @@ def engine_error(exc: Exception) -> OpenAIHTTPError:
     return OpenAIHTTPError(500, f"The offline engine failed: {exc}", type="server_error", code="engine_error")
 
 
-def check_model(model: str, allowed: tuple[str, ...], *, param: str = "model") -> str:
-    """404 ``model_not_found`` for a model this endpoint does not serve (dated snapshots of known models
-    pass)."""
-    if model in allowed or any(re.fullmatch(re.escape(m) + r"-\d{4}-\d{2}-\d{2}", model) for m in allowed):
-        return model
-    raise OpenAIHTTPError(
-        404,
-        f"The model `{model}` does not exist or you do not have access to it. This endpoint "
-        f"serves: {', '.join(allowed)}.",
-        param=param,
-        code="model_not_found",
-    )
-
-
-def text_tokens(text: str) -> int:
-    """Estimated text tokens (≈ 4 characters per token, at least one per word), as a tokenizer would
-    roughly count.
-
-    Examples
-    --------
-    >>> text_tokens(""), text_tokens("Hello there, world!")
-    (0, 5)
-    """
-    if not text:
-        return 0
-    return max(len(re.findall(r"\w+|[^\w\s]", text)), math.ceil(len(text) / 4))
-
-
-def audio_tokens_in(seconds: float) -> int:
-    """Input (user) audio tokens: 1 per 100 ms, as OpenAI bills audio input (600 per minute)."""
-    return math.ceil(seconds * 10)
-
-
-def audio_tokens_out(seconds: float) -> int:
-    """Output (assistant) audio tokens: 1 per 50 ms (1 200 per minute)."""
-    return math.ceil(seconds * 20)
+def check_model(model: str, kind: ModelKind, *, param: str = "model") -> str:
+    """``model`` if this endpoint ``kind`` serves it (dated snapshots of known models pass), else OpenAI's 404
+    ``model_not_found`` (:func:`voicelab.protocol.models.check_model`)."""
+    try:
+        models.check_model(model, kind, param=param)
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
+    return model
 
 
 _MAGIC = (

@@ -23,20 +23,11 @@ import av
 import numpy as np
 
 from voicelab import audio
+from voicelab.protocol.formats import PCM_RATE
 
-__all__ = ["CONTENT_TYPES", "RATE", "StreamEncoder"]
+__all__ = ["RATE", "StreamEncoder"]
 
-RATE = 24000  # every speech output is made at 24 kHz, as OpenAI's
-
-CONTENT_TYPES = {
-    "mp3": "audio/mpeg",
-    "opus": "audio/ogg",
-    "aac": "audio/aac",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "pcm": "audio/pcm",
-    "pcm16": "audio/pcm",
-}
+RATE = PCM_RATE  # every speech output is made at 24 kHz, as OpenAI's
 
 # format -> (muxer, codec, encoder rate, muxer options)
 _FFMPEG = {

@@ -26,19 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
-from voicelab.emulator.routes._common import (
-    VOICE_NAMES,
-    audio_tokens_in,
-    audio_tokens_out,
-    decode_upload,
-    new_id,
-    now,
-    text_tokens,
-)
+from voicelab.emulator.routes._common import decode_upload, new_id, now
 from voicelab.emulator.routes._sse import DONE, Event, event_stream
 from voicelab.emulator.routes.speech import VoiceID, VoiceName, synthesize_pieces
 from voicelab.emulator.routes.transcriptions import transcribe
 from voicelab.errors import ParameterError, ResponderError
+from voicelab.protocol.billing import audio_tokens, text_tokens
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.formats import CHAT_AUDIO_FORMATS
+from voicelab.protocol.voices import check_voice
 
 __all__ = ["AudioStore", "ChatAudioParams", "ChatRequest", "router"]
 
@@ -75,7 +71,7 @@ class ChatAudioParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     voice: VoiceName | str | VoiceID
-    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]
+    format: Literal[CHAT_AUDIO_FORMATS]  # type: ignore[valid-type]
 
 
 class ChatRequest(BaseModel):
@@ -232,12 +228,13 @@ def _validate(body: ChatRequest) -> bool:
         )
     if body.audio is not None:
         voice = body.audio.voice
-        if isinstance(voice, VoiceID) or voice not in VOICE_NAMES:
-            shown = voice.id if isinstance(voice, VoiceID) else voice
-            raise _bad(
-                "audio.voice",
-                f"Invalid value: {shown!r}. Supported values are: {', '.join(repr(v) for v in VOICE_NAMES)}.",
-            )
+        if isinstance(voice, VoiceID):
+            message = f"Custom voice {voice.id!r} is not available in the offline emulator."
+            raise _bad("audio.voice", message, "invalid_value")
+        try:
+            check_voice(voice, "chat", param="audio.voice")
+        except ProtocolError as exc:
+            raise OpenAIHTTPError.from_protocol(exc) from exc
         if wants_audio and body.stream and body.audio.format != "pcm16":
             raise _bad(
                 "audio.format",
@@ -257,9 +254,9 @@ def _usage(
     instructions: str | None = None,
 ) -> dict[str, Any]:
     prompt_text_tokens = text_tokens(prompt_text)
-    prompt_audio = audio_tokens_in(input_seconds) if input_seconds else 0
+    prompt_audio = audio_tokens(input_seconds * 1000, "user")
     completion_text = text_tokens(reply_text)
-    completion_audio = audio_tokens_out(output_seconds) if output_seconds else 0
+    completion_audio = audio_tokens(output_seconds * 1000, "assistant")
     prompt = prompt_text_tokens + prompt_audio
     completion = completion_text + completion_audio
     return {

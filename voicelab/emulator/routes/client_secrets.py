@@ -2,7 +2,7 @@
 config.
 
 The session sent is validated against the SDK's GA types, normalised by the same code the Realtime WebSocket
-uses (:mod:`voicelab.emulator.realtime.session`: OpenAI's defaults for what it omits), stored with the key in
+uses (:mod:`voicelab.protocol.session`: OpenAI's defaults for what it omits), stored with the key in
 ``app.state.keys`` (the Realtime route applies it when a client connects with that key) and returned.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from voicelab.emulator.errors import OpenAIHTTPError, validation_error
-from voicelab.emulator.realtime import session as realtime_session
-from voicelab.emulator.realtime.validation import EventError
-from voicelab.emulator.routes._common import REALTIME_MODELS, VOICE_NAMES, check_model, new_id
+from voicelab.emulator.errors import OpenAIHTTPError
+from voicelab.emulator.routes._common import new_id
+from voicelab.protocol import session as protocol_session
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.models import check_model
 
 __all__ = ["ClientSecretRequest", "ExpiresAfter", "default_session", "router"]
 
@@ -41,77 +42,29 @@ class ClientSecretRequest(BaseModel):
 
 def default_session(kind: str = "realtime") -> dict[str, Any]:
     """The effective session config before any update, as OpenAI reports it (GA shape) — the same one a
-    Realtime connection starts with (:func:`voicelab.emulator.realtime.session.default_session`).
+    Realtime connection starts with (:func:`voicelab.protocol.session.default_session`).
 
     Examples
     --------
     >>> default_session()["audio"]["output"]["voice"], default_session("transcription")["type"]
     ('alloy', 'transcription')
     """
-    return realtime_session.default_session(
+    return protocol_session.default_session(
         kind, session_id=new_id("sess"), model="gpt-realtime" if kind == "realtime" else None, expires_at=0
     )
 
 
 def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
-    from openai.types.realtime.realtime_session_create_request_param import RealtimeSessionCreateRequestParam
-    from openai.types.realtime.realtime_transcription_session_create_request_param import (
-        RealtimeTranscriptionSessionCreateRequestParam,
-    )
-
-    kind = session.get("type", "realtime")
-    if kind not in ("realtime", "transcription"):
-        raise OpenAIHTTPError(
-            400,
-            f"Invalid value: {kind!r}. Supported values are: 'realtime' and 'transcription'.",
-            param="session.type",
-            code="invalid_value",
-        )
-    spec: Any = (
-        RealtimeSessionCreateRequestParam
-        if kind == "realtime"
-        else RealtimeTranscriptionSessionCreateRequestParam
-    )
-    request = {"type": kind, **session}
-    unknown = sorted(set(request) - set(spec.__annotations__))
-    if unknown:
-        raise OpenAIHTTPError(
-            400,
-            f"Unknown parameter: 'session.{unknown[0]}'.",
-            param=f"session.{unknown[0]}",
-            code="unknown_parameter",
-        )
+    """The effective session for a minted key: checked once by the SDK's types and OpenAI's limits, and
+    normalised by the code the Realtime connection uses, so the key's session is applied there exactly as
+    validated here."""
+    request = {"type": "realtime", **session}
     try:
-        TypeAdapter(spec).validate_python(request)
-    except ValidationError as exc:
-        error = validation_error([{**e, "loc": ("session", *e["loc"])} for e in exc.errors()])
-        raise error from exc
-    if kind == "realtime":
-        if "model" in request:
-            check_model(str(request["model"]), REALTIME_MODELS, param="session.model")
-        output = (request.get("audio") or {}).get("output") or {}
-        voice = output.get("voice")
-        if isinstance(voice, str) and voice not in VOICE_NAMES:
-            raise OpenAIHTTPError(
-                400,
-                f"Invalid value: {voice!r}. Supported values are: {', '.join(repr(v) for v in VOICE_NAMES)}.",
-                param="session.audio.output.voice",
-                code="invalid_value",
-            )
-        speed = output.get("speed")
-        if speed is not None and not 0.25 <= float(speed) <= 1.5:
-            raise OpenAIHTTPError(
-                400,
-                f"Invalid 'session.audio.output.speed': expected a value between 0.25 and 1.5, got {speed}.",
-                param="session.audio.output.speed",
-                code="decimal_above_max_value" if float(speed) > 1.5 else "decimal_below_min_value",
-            )
-    try:
-        # the one session normaliser the Realtime connection also uses, so the key's session is applied there
-        # exactly as validated here
-        return realtime_session.normalize_session(request, session_id=new_id("sess"))
-    except EventError as exc:
-        raise OpenAIHTTPError(400, exc.message, param=exc.param, code=exc.code) from exc
+        if request["type"] == "realtime" and isinstance(request.get("model"), str):
+            check_model(request["model"], "realtime", param="session.model")
+        return protocol_session.normalize_session(request, session_id=new_id("sess"))
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
 
 
 @router.post("/realtime/client_secrets")

@@ -7,18 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from voicelab.emulator.errors import OpenAIHTTPError
-from voicelab.emulator.routes._common import (
-    CHAT_MODELS,
-    REALTIME_MODELS,
-    SPEECH_MODELS,
-    TRANSCRIPTION_MODELS,
-)
+from voicelab.protocol.models import CATALOGUE
 
 __all__ = ["MODEL_IDS", "router"]
 
 router = APIRouter(tags=["models"])
 
-MODEL_IDS = tuple(dict.fromkeys((*SPEECH_MODELS, *TRANSCRIPTION_MODELS, *CHAT_MODELS, *REALTIME_MODELS)))
+MODEL_IDS = tuple(dict.fromkeys(m.name for m in CATALOGUE))
 _CREATED = 1_700_000_000  # a fixed timestamp: the list is the same on every run
 
 

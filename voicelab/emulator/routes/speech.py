@@ -19,18 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
-from voicelab.emulator.routes._common import (
-    SPEECH_MODELS,
-    VOICE_NAMES,
-    audio_tokens_out,
-    check_model,
-    engine_error,
-    text_tokens,
-)
-from voicelab.emulator.routes._encoding import CONTENT_TYPES, StreamEncoder
+from voicelab.emulator.routes._common import check_model, engine_error
+from voicelab.emulator.routes._encoding import StreamEncoder
 from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.errors import EngineError, ParameterError
-from voicelab.voices import SPEECH_VOICES
+from voicelab.protocol.billing import audio_tokens, text_tokens
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.formats import SPEECH_CONTENT_TYPES, SPEECH_FORMATS
+from voicelab.protocol.voices import SPEECH_VOICES, check_voice
 
 __all__ = ["SpeechRequest", "VoiceID", "router", "synthesize_pieces"]
 
@@ -58,13 +54,13 @@ class SpeechRequest(BaseModel):
     input: Annotated[str, Field(min_length=1, max_length=4096)]
     voice: VoiceName | str | VoiceID
     instructions: Annotated[str | None, Field(max_length=4096)] = None
-    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    response_format: Literal[SPEECH_FORMATS] = "mp3"  # type: ignore[valid-type]
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
     stream_format: Literal["sse", "audio"] = "audio"
 
 
 def _check(body: SpeechRequest, max_chars: int) -> str:
-    check_model(body.model, SPEECH_MODELS)
+    check_model(body.model, "speech")
     if len(body.input) > max_chars:
         raise OpenAIHTTPError(
             400,
@@ -84,18 +80,14 @@ def _check(body: SpeechRequest, max_chars: int) -> str:
         raise OpenAIHTTPError(
             400,
             f"Custom voice {body.voice.id!r} is not available in the offline emulator; use "
-            f"one of: {', '.join(VOICE_NAMES)}.",
+            f"one of: {', '.join(SPEECH_VOICES)}.",
             param="voice",
             code="invalid_value",
         )
-    if body.voice not in VOICE_NAMES:
-        raise OpenAIHTTPError(
-            400,
-            f"Invalid value: {body.voice!r}. Supported values are: "
-            f"{', '.join(repr(v) for v in VOICE_NAMES)}.",
-            param="voice",
-            code="invalid_value",
-        )
+    try:
+        check_voice(body.voice, "speech", param="voice")
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
     if body.model in _LEGACY_MODELS:
         if body.instructions:
             raise OpenAIHTTPError(
@@ -160,7 +152,7 @@ async def _sse_events(
     async for data in _audio_bytes(pieces, encoder):
         yield {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")}
     input_tokens = text_tokens(text) + text_tokens(instructions or "")
-    output_tokens = audio_tokens_out(encoder.duration)
+    output_tokens = audio_tokens(encoder.duration * 1000, "assistant")
     usage = {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
@@ -187,4 +179,4 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     encoder = StreamEncoder(body.response_format)
     if body.stream_format == "sse":
         return event_stream(_sse_events(pieces, encoder, body.input, body.instructions))
-    return StreamingResponse(_audio_bytes(pieces, encoder), media_type=CONTENT_TYPES[body.response_format])
+    return StreamingResponse(_audio_bytes(pieces, encoder), media_type=SPEECH_CONTENT_TYPES[body.response_format])

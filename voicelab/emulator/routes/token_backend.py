@@ -34,7 +34,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from voicelab.errors import ParameterError
-from voicelab.voices import REALTIME_VOICES
+from voicelab.protocol.voices import REALTIME_VOICES
 
 __all__ = ["DEFAULT_SECONDS", "TOKEN_PATH", "MintedKey", "TokenMint", "create_token_app", "token_router"]
 

@@ -20,17 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes import _formats
-from voicelab.emulator.routes._common import (
-    TRANSCRIPTION_MODELS,
-    TRANSLATION_MODELS,
-    audio_tokens_in,
-    check_model,
-    decode_upload,
-    engine_error,
-    text_tokens,
-)
+from voicelab.emulator.routes._common import check_model, decode_upload, engine_error
 from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.errors import EngineError, ParameterError
+from voicelab.protocol.billing import audio_tokens, text_tokens
 
 __all__ = ["router", "transcribe"]
 
@@ -69,15 +62,15 @@ async def transcribe(
 
 
 def _token_usage(transcript: Any, prompt: str | None) -> dict[str, Any]:
-    audio_tokens = audio_tokens_in(float(transcript.duration))
+    audio = audio_tokens(float(transcript.duration) * 1000, "user")
     prompt_tokens = text_tokens(prompt or "")
     output_tokens = text_tokens(transcript.text.strip())
     return {
         "type": "tokens",
-        "input_tokens": audio_tokens + prompt_tokens,
-        "input_token_details": {"text_tokens": prompt_tokens, "audio_tokens": audio_tokens},
+        "input_tokens": audio + prompt_tokens,
+        "input_token_details": {"text_tokens": prompt_tokens, "audio_tokens": audio},
         "output_tokens": output_tokens,
-        "total_tokens": audio_tokens + prompt_tokens + output_tokens,
+        "total_tokens": audio + prompt_tokens + output_tokens,
     }
 
 
@@ -167,7 +160,7 @@ async def create_transcription(
     chunking_strategy: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Transcribe audio into the input language."""
-    check_model(model, TRANSCRIPTION_MODELS)
+    check_model(model, "transcription")
     token_model = model != "whisper-1"
     if token_model and response_format not in ("json", "text"):
         raise OpenAIHTTPError(
@@ -255,7 +248,7 @@ async def create_translation(
     temperature: Temperature = 0.0,
 ) -> Response:
     """Translate audio into English text (Whisper's translate task)."""
-    check_model(model, TRANSLATION_MODELS)
+    check_model(model, "translation")
     y, sr = await _read_upload(file, request)
     transcript = await transcribe(
         y, sr, language=None, prompt=prompt, temperature=temperature, task="translate", word_timestamps=False

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from voicelab.emulator.realtime.core import ServerCore
-from voicelab.emulator.realtime.session import normalize_session
-from voicelab.emulator.realtime.validation import EventError
+from voicelab.protocol.session import normalize_session
+from voicelab.protocol.errors import ProtocolError
 
 from .conftest import SR, VOICE_TURN, VOICE_TURN_END, last, user_text
 
@@ -154,7 +154,7 @@ def test_a_minted_session_is_applied_whole(kind, config):
 
 
 def test_a_bad_key_session_raises_instead_of_being_ignored():
-    with pytest.raises(EventError) as info:
+    with pytest.raises(ProtocolError) as info:
         ServerCore(
             session={"type": "realtime", "instructions": "From the key.", "audio": {"output": {"speed": 9}}},
             vad_factory=None,

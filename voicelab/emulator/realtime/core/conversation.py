@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import codecs
-from ..validation import EventError
+from voicelab.protocol.errors import ProtocolError
 from .items import SR, ServerItem
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class ServerConversation:
     def _existing(self, item_id: str, action: str) -> int:
         index = self.find(item_id)
         if index is None:
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 f"Error {action} item: the item with id '{item_id}' does not exist.",
                 "item_id",
@@ -129,7 +129,7 @@ class ServerConversation:
             if entry["type"] == "item_reference":
                 index = self.find(entry["id"])
                 if index is None:
-                    raise EventError(
+                    raise ProtocolError(
                         "invalid_value",
                         f"Item with id '{entry['id']}' does not exist.",
                         f"response.input[{i}].id",
@@ -160,12 +160,12 @@ class ServerConversation:
         else:
             found = self.find(previous)
             if found is None:
-                raise EventError(
+                raise ProtocolError(
                     "invalid_value", f"Previous item with id '{previous}' does not exist.", "previous_item_id"
                 )
             index = found + 1
         if "id" in data and self.find(data["id"]) is not None:
-            raise EventError("invalid_value", f"Item with id '{data['id']}' already exists.", "item.id")
+            raise ProtocolError("invalid_value", f"Item with id '{data['id']}' already exists.", "item.id")
         data.setdefault("id", self.core.ids.new("item"))
         data["object"] = "realtime.item"
         data["status"] = "completed"
@@ -183,7 +183,7 @@ class ServerConversation:
         allowed = _ALLOWED_PARTS[data["role"]]
         for i, part in enumerate(data["content"]):
             if part["type"] not in allowed:
-                raise EventError(
+                raise ProtocolError(
                     "invalid_value",
                     f"Invalid value: '{part['type']}'. Supported values for "
                     f"role '{data['role']}' are: {', '.join(repr(a) for a in allowed)}.",
@@ -195,7 +195,7 @@ class ServerConversation:
                     try:
                         raw = base64.b64decode(part["audio"], validate=True)
                     except (binascii.Error, ValueError) as exc:
-                        raise EventError(
+                        raise ProtocolError(
                             "invalid_value", "Invalid 'audio': not valid base64.", f"item.content[{i}].audio"
                         ) from exc
                     item.audio = codecs.decode_input(raw, self.core.input_format)
@@ -225,9 +225,9 @@ class ServerConversation:
         item = self.items[self._existing(item_id, "truncating")]
         content = item.data.get("content", [])
         if item.data["type"] != "message" or item.data["role"] != "assistant":
-            raise EventError("invalid_value", "Only assistant message items can be truncated.", "item_id")
+            raise ProtocolError("invalid_value", "Only assistant message items can be truncated.", "item_id")
         if content_index >= len(content) or content[content_index].get("type") != "output_audio":
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 f"Invalid 'content_index': content part {content_index} of item '{item_id}' is not audio.",
                 "content_index",
@@ -236,7 +236,7 @@ class ServerConversation:
         streaming = responses.streaming(item)
         sent_ms = streaming.audio_samples * 1000 // SR if streaming is not None else int(item.audio_ms)
         if end_ms > sent_ms:
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 f"Audio content of {sent_ms}ms is already shorter than {end_ms}ms",
                 "audio_end_ms",

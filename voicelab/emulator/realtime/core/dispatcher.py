@@ -39,9 +39,9 @@ import numpy as np
 
 from ..effects import Close, Effect
 from ..ids import IdFactory
-from ..schemas import CLIENT_EVENT
-from ..session import apply_update, default_session, session_request, validate_session
-from ..validation import EventError
+from voicelab.protocol.validate import validate_client_event
+from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
+from voicelab.protocol.errors import ProtocolError
 from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
@@ -80,7 +80,7 @@ class ServerCore:
     session : dict, optional
         A session config to apply at start (from an ephemeral key): an effective session as
         ``POST /v1/realtime/client_secrets`` stores it, or a ``session.update``-style body. Raises
-        :class:`EventError` (type ``server_error``) if it is invalid — it never silently falls back to the
+        :class:`ProtocolError` (type ``server_error``) if it is invalid — it never silently falls back to the
         defaults.
     audio_chunk_ms : int
         Duration of each ``response.output_audio.delta``.
@@ -120,8 +120,8 @@ class ServerCore:
             try:
                 initial = validate_session(session_request({"type": self.kind, **session}))
                 self.session = apply_update(self.session, initial, voice_locked=False)
-            except EventError as exc:
-                raise EventError(
+            except ProtocolError as exc:
+                raise ProtocolError(
                     exc.code,
                     f"The ephemeral key's session config is invalid ({exc.message}); it should have been "
                     "refused when the key was minted.",
@@ -255,10 +255,10 @@ class ServerCore:
                 )
             ]
         try:
-            checked = CLIENT_EVENT(event, "")
+            checked = validate_client_event(event)
             handler = self._routes[checked["type"]]
             return handler(checked)
-        except EventError as exc:
+        except ProtocolError as exc:
             return [
                 self.error(exc.code, exc.message, exc.param, client_event_id=client_event_id, type=exc.type)
             ]
@@ -271,7 +271,7 @@ class ServerCore:
         return [self.event("session.updated", session=copy.deepcopy(self.session))]
 
     def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> list[Output]:
-        raise EventError(
+        raise ProtocolError(
             "invalid_value",
             "output_audio_buffer.clear is only supported for WebRTC and SIP "
             "connections; over WebSocket stop playback locally and send "

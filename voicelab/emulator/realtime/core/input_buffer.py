@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import codecs
 from ..effects import Transcribe
-from ..validation import EventError
+from voicelab.protocol.errors import ProtocolError
 from .items import SR, ServerItem
 
 if TYPE_CHECKING:
@@ -117,13 +117,13 @@ class InputAudioBuffer:
         try:
             raw = base64.b64decode(event["audio"], validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 f"Invalid 'audio': the audio must be base64-encoded {input_format['type']} bytes ({exc}).",
                 "audio",
             ) from exc
         if input_format.get("type", "audio/pcm") == "audio/pcm" and len(raw) % 2:
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 "Invalid 'audio': audio/pcm must be 16-bit samples (an even number "
                 f"of bytes); got {len(raw)} bytes.",
@@ -149,7 +149,7 @@ class InputAudioBuffer:
         """``input_audio_buffer.commit``: the buffer (at least 100 ms) becomes a user audio item."""
         if self._samples * 1000 < MIN_COMMIT_MS * SR:
             ms = self._samples * 1000 / SR
-            raise EventError(
+            raise ProtocolError(
                 "input_audio_buffer_commit_empty",
                 "Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",

@@ -41,7 +41,7 @@ from ..usage import (
     instructions_segment,
     tools_segment,
 )
-from ..validation import EventError
+from voicelab.protocol.errors import ProtocolError
 from .items import SR, ServerItem, ServerResponse, ServerResponseState
 from .text import field_of, first_tokens, split_words, text_chunks
 
@@ -108,7 +108,7 @@ class ServerResponses:
     def on_create(self, event: dict[str, Any]) -> list[Output]:
         """``response.create`` (refused in a transcription session)."""
         if self.core.kind == "transcription":
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value", "response.create is not supported in a transcription session.", "type"
             )
         return self.create(event.get("response") or {}, trigger="client")
@@ -122,7 +122,7 @@ class ServerResponses:
         elif self.default:
             active = [self.by_id[self.default]]
         if not active:
-            raise EventError("response_cancel_not_active", "Cancellation failed: no active response found.")
+            raise ProtocolError("response_cancel_not_active", "Cancellation failed: no active response found.")
         return self.finish(active[0], status="cancelled", reason="client_cancelled")
 
     def create(self, request: dict[str, Any], *, trigger: str) -> list[Output]:
@@ -130,7 +130,7 @@ class ServerResponses:
         core = self.core
         in_conversation = request.get("conversation", "auto") == "auto"
         if in_conversation and self.default:
-            raise EventError(
+            raise ProtocolError(
                 "conversation_already_has_active_response",
                 "Conversation already has an active response in progress: "
                 f"{self.default}. Wait until the response is finished before creating a "

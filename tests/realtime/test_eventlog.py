@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from voicelab.emulator.realtime.eventlog import EventLog
+from voicelab.realtime.eventlog import EventLog
 
 
 class FakeConnection:

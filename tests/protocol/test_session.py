@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from voicelab.emulator.realtime.session import (
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.session import (
     apply_update,
     default_session,
     normalize_session,
     session_request,
     validate_session,
 )
-from voicelab.emulator.realtime.validation import EventError
 
 CONFIGS = {
     "realtime-default": {"type": "realtime"},
@@ -93,6 +93,6 @@ def test_normalise_fills_defaults_and_keeps_what_was_sent():
     ids=["beta-field", "voice", "type", "no-type"],
 )
 def test_normalise_names_the_bad_parameter(config, code, param):
-    with pytest.raises(EventError) as info:
+    with pytest.raises(ProtocolError) as info:
         normalize_session(config, session_id="s")
     assert (info.value.code, info.value.param) == (code, param)

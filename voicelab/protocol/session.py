@@ -1,13 +1,21 @@
-"""The effective session configuration: GA defaults, and how ``session.update`` changes it.
+"""The GA Realtime session: OpenAI's defaults, normalisation, and how ``session.update`` changes it.
 
-This module is the one place a session config is normalised: the Realtime WebSocket (``session.created``,
-``session.update``) and ``POST /v1/realtime/client_secrets`` (the session an ``ek_`` key carries) both use
-:func:`normalize_session` / :func:`apply_update`, and :func:`session_request` turns a stored effective session
-back into a ``session.update`` body, so a key's session is applied exactly as it was validated at mint time.
+This is the one place a session config is normalised. The emulator's WebSocket (``session.created``,
+``session.update``) and ``POST /v1/realtime/client_secrets`` use :func:`normalize_session` /
+:func:`apply_update`; :func:`session_request` turns a stored effective session back into a ``session.update``
+body; the client builds its ``session.update`` from :data:`SERVER_VAD_DEFAULTS` and checks it with the same
+:func:`~voicelab.protocol.validate.validate_session`.
 
 Only fields sent are changed. ``turn_detection``, ``format``, ``transcription``, ``noise_reduction``,
 ``tools`` and ``tool_choice`` are replaced whole (a new ``turn_detection`` gets OpenAI's defaults for the
-fields it omits).
+fields it omits). The voice cannot change once the assistant has spoken.
+
+Examples
+--------
+>>> s = normalize_session({"type": "realtime", "audio": {"output": {"voice": "ash"}}}, session_id="s")
+>>> out, vad = s["audio"]["output"], s["audio"]["input"]["turn_detection"]
+>>> out["voice"], out["speed"], vad["type"], vad["silence_duration_ms"]
+('ash', 1.0, 'server_vad', 500)
 """
 
 from __future__ import annotations
@@ -15,11 +23,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .schemas import REALTIME_SESSION, SESSION, TRANSCRIPTION_SESSION
-from .validation import EventError
+from openai.types.realtime import RealtimeSessionCreateRequest, RealtimeTranscriptionSessionCreateRequest
+
+from .errors import ProtocolError
+from .formats import pcm_format, realtime_format
+from .validate import validate_session
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
+    "SEMANTIC_VAD_DEFAULTS",
+    "SEMANTIC_VAD_MAX_WAIT_MS",
+    "SERVER_VAD_DEFAULTS",
+    "SPEED_DEFAULT",
     "apply_update",
     "default_session",
     "fill_turn_detection",
@@ -31,8 +46,9 @@ __all__ = [
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful, witty, and friendly AI running in voicelab's local emulator. Keep answers short."
 )
+"""The instructions of a new session in the emulator (OpenAI's own default prompt is not public)."""
 
-SERVER_VAD_DEFAULTS = {
+SERVER_VAD_DEFAULTS: dict[str, Any] = {
     "threshold": 0.5,
     "prefix_padding_ms": 300,
     "silence_duration_ms": 500,
@@ -40,8 +56,21 @@ SERVER_VAD_DEFAULTS = {
     "create_response": True,
     "interrupt_response": True,
 }
-SEMANTIC_VAD_DEFAULTS = {"eagerness": "auto", "create_response": True, "interrupt_response": True}
-PCM = {"type": "audio/pcm", "rate": 24000}
+"""OpenAI's defaults for ``turn_detection: {"type": "server_vad"}``."""
+
+SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
+    "eagerness": "auto",
+    "create_response": True,
+    "interrupt_response": True,
+}
+"""OpenAI's defaults for ``turn_detection: {"type": "semantic_vad"}``."""
+
+SEMANTIC_VAD_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
+"""The longest semantic VAD waits for the user to go on, per ``eagerness`` (8 s, 4 s, 2 s; auto = medium)."""
+
+SPEED_DEFAULT = 1.0
+"""``audio.output.speed`` of a new session (its range, 0.25–1.5, is in
+:data:`voicelab.protocol.validate.LIMITS`)."""
 
 
 def fill_turn_detection(turn_detection: dict[str, Any] | None, *, transcription: bool = False) -> dict | None:
@@ -65,7 +94,14 @@ def fill_turn_detection(turn_detection: dict[str, Any] | None, *, transcription:
     return out
 
 
-def default_session(kind: str, *, session_id: str, model: str | None, expires_at: int) -> dict[str, Any]:
+def default_session(
+    kind: str,
+    *,
+    session_id: str,
+    model: str | None,
+    expires_at: int,
+    instructions: str = DEFAULT_INSTRUCTIONS,
+) -> dict[str, Any]:
     """The session OpenAI reports in ``session.created`` for a new ``realtime`` or ``transcription`` session.
 
     Examples
@@ -75,7 +111,7 @@ def default_session(kind: str, *, session_id: str, model: str | None, expires_at
     ('alloy', 'server_vad')
     """
     audio_input = {
-        "format": dict(PCM),
+        "format": pcm_format(),
         "transcription": None,
         "noise_reduction": None,
         "turn_detection": fill_turn_detection({"type": "server_vad"}, transcription=kind == "transcription"),
@@ -96,7 +132,7 @@ def default_session(kind: str, *, session_id: str, model: str | None, expires_at
         "id": session_id,
         "model": model or "gpt-realtime",
         "output_modalities": ["audio"],
-        "instructions": DEFAULT_INSTRUCTIONS,
+        "instructions": instructions,
         "tools": [],
         "tool_choice": "auto",
         "max_output_tokens": "inf",
@@ -104,34 +140,29 @@ def default_session(kind: str, *, session_id: str, model: str | None, expires_at
         "truncation": "auto",
         "prompt": None,
         "expires_at": expires_at,
-        "audio": {"input": audio_input, "output": {"format": dict(PCM), "voice": "alloy", "speed": 1.0}},
+        "audio": {
+            "input": audio_input,
+            "output": {"format": pcm_format(), "voice": "alloy", "speed": SPEED_DEFAULT},
+        },
         "include": None,
     }
-
-
-def validate_session(raw: Any, path: str = "session") -> dict[str, Any]:
-    """Check a client's session object against the GA schema; raise :class:`EventError` if it is wrong."""
-    return SESSION(raw, path)
 
 
 def normalize_session(
     raw: Any, *, session_id: str, model: str | None = None, expires_at: int = 0, path: str = "session"
 ) -> dict[str, Any]:
     """The effective session for a client's session config: validated, with OpenAI's defaults for what it
-    omits. Raises :class:`EventError` (naming the parameter) if the config is wrong.
+    omits. Raises :class:`ProtocolError` (naming the parameter) if the config is wrong.
 
     Examples
     --------
-    >>> s = normalize_session({"type": "realtime", "audio": {"output": {"voice": "ash"}}}, session_id="s")
-    >>> s["audio"]["output"]["voice"], s["audio"]["output"]["speed"], s["include"]
-    ('ash', 1.0, None)
     >>> try:
     ...     normalize_session({"type": "realtime", "audio": {"output": {"speed": 9}}}, session_id="s")
-    ... except EventError as exc:
+    ... except ProtocolError as exc:
     ...     print(exc.code, exc.param)
     decimal_above_max_value session.audio.output.speed
     """
-    checked = SESSION(raw, path)
+    checked = validate_session(raw, path)
     base = default_session(
         checked["type"], session_id=session_id, model=checked.get("model", model), expires_at=expires_at
     )
@@ -140,6 +171,10 @@ def normalize_session(
 
 # fields of an effective session the client cannot send (set by the server)
 _SERVER_FIELDS = ("id", "object", "expires_at", "client_secret")
+_REQUEST_FIELDS = {
+    "realtime": frozenset(RealtimeSessionCreateRequest.model_fields),
+    "transcription": frozenset(RealtimeTranscriptionSessionCreateRequest.model_fields),
+}
 
 
 def session_request(session: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +195,7 @@ def session_request(session: dict[str, Any]) -> dict[str, Any]:
     True
     """
     kind = session.get("type", "realtime")
-    known = (TRANSCRIPTION_SESSION if kind == "transcription" else REALTIME_SESSION).fields
+    known = _REQUEST_FIELDS["transcription" if kind == "transcription" else "realtime"]
     body = {k: copy.deepcopy(v) for k, v in session.items() if k in known and k not in _SERVER_FIELDS}
     body["type"] = kind
     if body.get("include") is None:
@@ -172,13 +207,8 @@ def session_request(session: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _normalize_format(fmt: dict[str, Any]) -> dict[str, Any]:
-    kind = fmt.get("type", "audio/pcm")
-    return dict(PCM) if kind == "audio/pcm" else {"type": kind}
-
-
 def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locked: bool) -> dict[str, Any]:
-    """The session after a validated ``session.update``; raises :class:`EventError` for forbidden changes.
+    """The session after a validated ``session.update``; raises :class:`ProtocolError` for forbidden changes.
 
     Examples
     --------
@@ -187,7 +217,7 @@ def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locke
     'Be brief.'
     """
     if update["type"] != current["type"]:
-        raise EventError(
+        raise ProtocolError(
             "invalid_value",
             f"Cannot update a {current['type']} session to a {update['type']} "
             "session; open a new connection instead.",
@@ -199,7 +229,7 @@ def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locke
         if key in ("type", "audio"):
             continue
         if key == "output_modalities" and not value:
-            raise EventError(
+            raise ProtocolError(
                 "invalid_value",
                 "Invalid 'session.output_modalities': expected exactly one of 'audio' or 'text'.",
                 "session.output_modalities",
@@ -209,14 +239,14 @@ def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locke
     for side in ("input", "output"):
         for key, value in (audio.get(side) or {}).items():
             if key == "format":
-                value = _normalize_format(value)
+                value = realtime_format(value)
             elif key == "turn_detection":
                 value = fill_turn_detection(value, transcription=transcription_kind)
             elif key == "transcription" and value is not None:
                 # reported whole, as in the default session: an unset language is null, an unset prompt ""
                 value = {"language": None, "prompt": "", **value}
             elif key == "voice" and voice_locked and value != new["audio"]["output"]["voice"]:
-                raise EventError(
+                raise ProtocolError(
                     "cannot_update_voice",
                     "Cannot update a conversation's voice if assistant audio is present.",
                     "session.audio.output.voice",
