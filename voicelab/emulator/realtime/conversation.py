@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from voicelab.protocol.billing import first_text_tokens
+
 from .usage import InputSegment, assistant_audio_tokens, count_text_tokens, user_audio_tokens
 
 __all__ = ["SR", "Item", "Response", "ResponseState", "first_tokens", "split_words", "text_chunks"]
@@ -127,14 +129,12 @@ def text_chunks(text: str, size: int) -> list[str]:
 
 
 def first_tokens(text: str, n: int) -> str:
-    """The prefix of ``text`` holding its first ``n`` tokens (as counted by ``count_text_tokens``).
+    """The prefix of ``text`` holding its first ``n`` tokens
+    (:func:`voicelab.protocol.billing.first_text_tokens`).
 
     Examples
     --------
     >>> first_tokens("Hello, world! Bye.", 3)
     'Hello, world'
     """
-    for count, match in enumerate(re.finditer(r"\w+|[^\w\s]", text), start=1):
-        if count == n:
-            return text[: match.end()]
-    return text
+    return first_text_tokens(text, n)

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from voicelab.protocol.errors import ProtocolError as EventError
+from voicelab.protocol.events import error_event, server_event
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -177,7 +178,7 @@ class RealtimeCore:
 
     # ------------------------------------------------------------------ helpers
     def _event(self, type: str, **fields: Any) -> dict[str, Any]:
-        return {"type": type, "event_id": self.ids.new("event"), **fields}
+        return server_event(type, self.ids.new("event"), **fields)
 
     def error(
         self,
@@ -189,16 +190,8 @@ class RealtimeCore:
         type: str = "invalid_request_error",
     ) -> dict[str, Any]:
         """A server ``error`` event."""
-        return self._event(
-            "error",
-            error={
-                "type": type,
-                "code": code,
-                "message": message,
-                "param": param,
-                "event_id": client_event_id,
-            },
-        )
+        error = EventError(code, message, param, type=type)
+        return error_event(self.ids.new("event"), error, client_event_id=client_event_id)
 
     @property
     def audio_ms(self) -> int:
