@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from voicelab.errors import ParameterError
 from voicelab.pricing.tables import Category
+from voicelab.protocol.billing import TokenUsage, as_dict, count_field, details_field, split_cached
 
 __all__ = ["Usage", "UsageKind", "detect_kind", "normalize_usage", "unwrap_usage"]
 
@@ -135,40 +136,6 @@ class Usage:
 # ------------------------------------------------------------------------------------------- reading fields
 
 
-def _as_dict(obj: Any, param: str) -> dict[str, Any]:
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    dump = getattr(obj, "model_dump", None)  # openai SDK objects are pydantic models
-    if callable(dump):
-        return dump()
-    raise ParameterError(param, expected="a usage dict or an openai SDK usage object", got=type(obj).__name__)
-
-
-def _count(data: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> int:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise ParameterError(f"{where}.{key}", expected="a non-negative integer", got="missing")
-        return 0
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value != int(value)
-    ):
-        raise ParameterError(f"{where}.{key}", expected="a non-negative integer", got=repr(value)[:40])
-    if value < 0:
-        raise ParameterError(f"{where}.{key}", expected="a non-negative integer", got=str(value))
-    return int(value)
-
-
-def _details(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    return _as_dict(value, f"{where}.{key}")
-
-
 def unwrap_usage(obj: Any) -> tuple[dict[str, Any], str | None]:
     """The usage inside ``obj`` (an event, response, completion or the usage itself) and any model name.
 
@@ -179,17 +146,17 @@ def unwrap_usage(obj: Any) -> tuple[dict[str, Any], str | None]:
     >>> unwrap_usage({"model": "gpt-audio", "usage": {"prompt_tokens": 3}})
     ({'prompt_tokens': 3}, 'gpt-audio')
     """
-    data = _as_dict(obj, "usage")
+    data = as_dict(obj, "usage")
     model = None
     for _ in range(3):  # event -> response -> usage
         if isinstance(data.get("model"), str):
             model = data["model"]
         if isinstance(data.get("response"), Mapping) or hasattr(data.get("response"), "model_dump"):
-            data = _as_dict(data["response"], "usage.response")
+            data = as_dict(data["response"], "usage.response")
             continue
         inner = data.get("usage")
         if inner is not None and not isinstance(inner, int | float):
-            data = _as_dict(inner, "usage.usage")
+            data = as_dict(inner, "usage.usage")
             continue
         break
     return data, model
@@ -237,116 +204,32 @@ def detect_kind(data: Mapping[str, Any], category: Category | None = None) -> Us
 # ---------------------------------------------------------------------------------------------- per kind
 
 
-def _split_cached(cached: int, inputs: dict[str, int], where: str) -> tuple[dict[str, int], str | None]:
-    """Attribute a cached total with no per-modality detail: prefix order text → audio → image."""
-    if cached > sum(inputs.values()):
-        raise ParameterError(
-            where,
-            expected=f"≤ the input tokens ({sum(inputs.values())})",
-            got=str(cached),
-            fix="cached tokens are a subset of input tokens",
-        )
-    split, left = {}, cached
-    for modality in ("text", "audio", "image"):
-        split[modality] = min(left, inputs[modality])
-        left -= split[modality]
-    ambiguous = cached > 0 and sum(1 for v in inputs.values() if v) > 1
-    note = f"{where} without per-modality detail: attributed text → audio → image" if ambiguous else None
-    return split, note
-
-
 def _realtime(data: Mapping[str, Any], where: str) -> Usage:
-    input_total = _count(data, "input_tokens", where)
-    output_total = _count(data, "output_tokens", where)
-    inp = _details(data, "input_token_details", where)
-    out = _details(data, "output_token_details", where)
-    if inp is None and input_total:
-        raise ParameterError(
-            f"{where}.input_token_details",
-            expected="the text/audio/image split of input_tokens",
-            got="missing",
-        )
-    if out is None and output_total:
-        raise ParameterError(
-            f"{where}.output_token_details", expected="the text/audio split of output_tokens", got="missing"
-        )
-    inp, out = inp or {}, out or {}
-    w_in, w_out = f"{where}.input_token_details", f"{where}.output_token_details"
-    inputs = {m: _count(inp, f"{m}_tokens", w_in) for m in ("text", "audio", "image")}
-    if "input_tokens" in data and data["input_tokens"] is not None and sum(inputs.values()) != input_total:
-        raise ParameterError(
-            f"{where}.input_tokens",
-            expected=f"text + audio + image tokens = {sum(inputs.values())}",
-            got=str(input_total),
-        )
-    outputs = {m: _count(out, f"{m}_tokens", w_out) for m in ("text", "audio")}
-    if (
-        "output_tokens" in data
-        and data["output_tokens"] is not None
-        and sum(outputs.values()) != output_total
-    ):
-        raise ParameterError(
-            f"{where}.output_tokens",
-            expected=f"text + audio tokens = {sum(outputs.values())}",
-            got=str(output_total),
-        )
-    cached_total = _count(inp, "cached_tokens", w_in)
-    cached_details = _details(inp, "cached_tokens_details", w_in)
-    notes = []
-    if cached_details is not None:
-        w_cached = f"{w_in}.cached_tokens_details"
-        cached = {m: _count(cached_details, f"{m}_tokens", w_cached) for m in ("text", "audio", "image")}
-        for modality, value in cached.items():
-            if value > inputs[modality]:
-                raise ParameterError(
-                    f"{w_cached}.{modality}_tokens",
-                    expected=f"≤ {modality}_tokens ({inputs[modality]})",
-                    got=str(value),
-                    fix="cached tokens are a subset of input tokens",
-                )
-        if inp.get("cached_tokens") is not None and sum(cached.values()) != cached_total:
-            raise ParameterError(
-                f"{w_in}.cached_tokens",
-                expected=f"the sum of cached_tokens_details ({sum(cached.values())})",
-                got=str(cached_total),
-            )
-    else:
-        cached, note = _split_cached(cached_total, inputs, f"{w_in}.cached_tokens")
-        notes += [note] if note else []
-    return Usage(
-        UsageKind.REALTIME,
-        text_input=inputs["text"],
-        text_cached=cached["text"],
-        audio_input=inputs["audio"],
-        audio_cached=cached["audio"],
-        image_input=inputs["image"],
-        image_cached=cached["image"],
-        text_output=outputs["text"],
-        audio_output=outputs["audio"],
-        notes=tuple(notes),
-    )
+    tokens = TokenUsage.from_realtime(data, where)  # the usage object the emulator writes and the client sums
+    counts = {f.name: getattr(tokens, f.name) for f in fields(tokens) if f.name != "notes"}
+    return Usage(UsageKind.REALTIME, **counts, notes=tokens.notes)
 
 
 def _chat(data: Mapping[str, Any], where: str) -> Usage:
-    prompt = _count(data, "prompt_tokens", where, required=True)
-    completion = _count(data, "completion_tokens", where, required=True)
+    prompt = count_field(data, "prompt_tokens", where, required=True)
+    completion = count_field(data, "completion_tokens", where, required=True)
     w_p, w_c = f"{where}.prompt_tokens_details", f"{where}.completion_tokens_details"
-    p = _details(data, "prompt_tokens_details", where) or {}
-    c = _details(data, "completion_tokens_details", where) or {}
-    audio_in, image_in = _count(p, "audio_tokens", w_p), _count(p, "image_tokens", w_p)
+    p = details_field(data, "prompt_tokens_details", where) or {}
+    c = details_field(data, "completion_tokens_details", where) or {}
+    audio_in, image_in = count_field(p, "audio_tokens", w_p), count_field(p, "image_tokens", w_p)
     if audio_in + image_in > prompt:
         raise ParameterError(
             f"{w_p}.audio_tokens",
             expected=f"audio + image tokens ≤ prompt_tokens ({prompt})",
             got=str(audio_in + image_in),
         )
-    audio_out = _count(c, "audio_tokens", w_c)
+    audio_out = count_field(c, "audio_tokens", w_c)
     if audio_out > completion:
         raise ParameterError(
             f"{w_c}.audio_tokens", expected=f"≤ completion_tokens ({completion})", got=str(audio_out)
         )
     inputs = {"text": prompt - audio_in - image_in, "audio": audio_in, "image": image_in}
-    cached, note = _split_cached(_count(p, "cached_tokens", w_p), inputs, f"{w_p}.cached_tokens")
+    cached, note = split_cached(count_field(p, "cached_tokens", w_p), inputs, f"{w_p}.cached_tokens")
     # reasoning and rejected-prediction tokens are part of completion_tokens and billed as text output
     return Usage(
         UsageKind.CHAT,
@@ -363,9 +246,9 @@ def _chat(data: Mapping[str, Any], where: str) -> Usage:
 
 
 def _transcription_tokens(data: Mapping[str, Any], where: str) -> Usage:
-    total_in = _count(data, "input_tokens", where, required=True)
-    total_out = _count(data, "output_tokens", where, required=True)
-    details = _details(data, "input_token_details", where)
+    total_in = count_field(data, "input_tokens", where, required=True)
+    total_out = count_field(data, "output_tokens", where, required=True)
+    details = details_field(data, "input_token_details", where)
     if details is None:
         return Usage(
             UsageKind.TRANSCRIPTION_TOKENS,
@@ -374,7 +257,7 @@ def _transcription_tokens(data: Mapping[str, Any], where: str) -> Usage:
             notes=(f"{where}.input_token_details missing: all input tokens billed as audio",),
         )
     w = f"{where}.input_token_details"
-    audio, text = _count(details, "audio_tokens", w), _count(details, "text_tokens", w)
+    audio, text = count_field(details, "audio_tokens", w), count_field(details, "text_tokens", w)
     if audio + text != total_in:
         raise ParameterError(
             f"{where}.input_tokens",
@@ -408,14 +291,14 @@ def _duration(data: Mapping[str, Any], where: str) -> Usage:
 def _speech_tokens(data: Mapping[str, Any], where: str) -> Usage:
     return Usage(
         UsageKind.SPEECH_TOKENS,
-        text_input=_count(data, "input_tokens", where, required=True),
-        audio_output=_count(data, "output_tokens", where, required=True),
+        text_input=count_field(data, "input_tokens", where, required=True),
+        audio_output=count_field(data, "output_tokens", where, required=True),
     )
 
 
 def _characters(data: Mapping[str, Any], where: str) -> Usage:
     if "characters" in data:
-        return Usage(UsageKind.CHARACTERS, characters=_count(data, "characters", where, required=True))
+        return Usage(UsageKind.CHARACTERS, characters=count_field(data, "characters", where, required=True))
     text = data.get("input")
     if not isinstance(text, str):
         raise ParameterError(

@@ -46,8 +46,8 @@ class ProtocolError(ParameterError):
 
     Parameters
     ----------
-    code : str
-        OpenAI's error code, e.g. ``"invalid_value"``.
+    code : str or None
+        OpenAI's error code, e.g. ``"invalid_value"`` (a few server errors have none).
     message : str
         The message in OpenAI's wording.
     param : str or None
@@ -64,7 +64,7 @@ class ProtocolError(ParameterError):
     """
 
     def __init__(
-        self, code: str, message: str, param: str | None = None, *, type: str = "invalid_request_error"
+        self, code: str | None, message: str, param: str | None = None, *, type: str = "invalid_request_error"
     ) -> None:
         Exception.__init__(self, message)  # OpenAI's message, not ParameterError's "expected/got" layout
         self.code = code
@@ -93,7 +93,7 @@ class ProtocolError(ParameterError):
         ``server_error``)."""
         if self.type == "server_error":
             return 500
-        return _HTTP_STATUS.get(self.code, 400)
+        return _HTTP_STATUS.get(self.code or "", 400)
 
     def __repr__(self) -> str:
         return f"ProtocolError({self.code!r}, {self.message!r}, {self.param!r})"

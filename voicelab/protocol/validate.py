@@ -120,8 +120,14 @@ LIMITS: dict[str, Limit] = {
 """OpenAI's ranges and lengths, by parameter path (``[]`` stands for any array index). The same paths serve
 the WebSocket (``session.update``) and REST (``POST /v1/realtime/client_secrets``)."""
 
-REQUIRED: dict[str, str] = {"session.tools[]": "name", "response.tools[]": "name"}
-"""Fields OpenAI requires though the SDK marks them optional: a function tool's ``name``."""
+REQUIRED: tuple[tuple[str, str, str | None], ...] = (
+    ("session.tools[]", "name", "function"),
+    ("response.tools[]", "name", "function"),
+    ("item.content[]", "type", None),
+    ("response.input[].content[]", "type", None),
+)
+"""Fields OpenAI requires though the SDK marks them optional, as ``(where, field, only for this "type")``: a
+function tool's ``name`` (a tool without ``type`` is a function), a content part's ``type``."""
 
 VOICE_FIELDS: dict[str, Surface] = {
     "session.audio.output.voice": "realtime",
@@ -383,9 +389,11 @@ def check_body(data: dict[str, Any], prefix: str = "") -> None:
     root: Any = data
     for part in reversed(prefix.split(".") if prefix else []):
         root = {part: root}
-    for pattern, key in REQUIRED.items():
+    for pattern, key, only_for in REQUIRED:
         for path, node in _at(root, pattern):
-            if isinstance(node, dict) and node.get("type", "function") == "function" and key not in node:
+            if not isinstance(node, dict) or key in node:
+                continue
+            if only_for is None or node.get("type", only_for) == only_for:
                 raise missing_parameter(f"{path}.{key}")
     for pattern, limit in LIMITS.items():
         for path, value in _at(root, pattern):

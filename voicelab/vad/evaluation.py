@@ -41,7 +41,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
@@ -50,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.billing import audio_tokens
 from voicelab.vad.detectors import Detector, EnergyDetector, SileroDetector, frame_levels_db
 from voicelab.vad.semantic import SemanticVAD
 from voicelab.vad.server_vad import (
@@ -267,7 +267,7 @@ def turn_metrics(events: Iterable[VADEvent], segments: Sequence[tuple[float, flo
         "false_starts": len(detected) - len(real),
         "n_turns": len(detected),
         "billed_ms": float(sum(billed)),
-        "billed_tokens": int(sum(math.ceil(ms / 100.0 - 1e-9) for ms in billed)),
+        "billed_tokens": sum(audio_tokens(ms, "user") for ms in billed),
     }
 
 

@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.session import SEMANTIC_VAD_MAX_WAIT_MS
 from voicelab.vad.detectors import Detector, DetectorStream, _level_db
 from voicelab.vad.server_vad import ServerVAD, ServerVADParams, VADEvent, VADState
 
@@ -51,7 +52,7 @@ __all__ = ["EAGERNESS_MAX_WAIT_MS", "Eagerness", "SemanticVAD", "utterance_cue"]
 Eagerness = Literal["low", "medium", "high", "auto"]
 Cue = Literal["finished", "unfinished", "unknown"]
 
-EAGERNESS_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
+EAGERNESS_MAX_WAIT_MS: dict[str, int] = SEMANTIC_VAD_MAX_WAIT_MS
 _WAIT_FRACTION: dict[str, float] = {"finished": 1 / 8, "unknown": 1 / 4, "unfinished": 1.0}
 _FINAL = re.compile(r"[.!?。！？]+[\"'”’)\]]*\s*$")
 _OPEN = re.compile(r"([,;:、，\-–—]|\.\.\.|…)\s*$")

@@ -54,6 +54,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.session import SERVER_VAD_DEFAULTS
 from voicelab.vad.detectors import Detector, DetectorStream, SileroDetector
 
 __all__ = [
@@ -173,10 +174,10 @@ class ServerVADParams:
     voicelab.errors.ParameterError: threshold: expected a number from 0.0 to 1.0; got 1.5 — ...
     """
 
-    threshold: float = 0.5
-    prefix_padding_ms: int = 300
-    silence_duration_ms: int = 500
-    idle_timeout_ms: int | None = None
+    threshold: float = SERVER_VAD_DEFAULTS["threshold"]
+    prefix_padding_ms: int = SERVER_VAD_DEFAULTS["prefix_padding_ms"]
+    silence_duration_ms: int = SERVER_VAD_DEFAULTS["silence_duration_ms"]
+    idle_timeout_ms: int | None = SERVER_VAD_DEFAULTS["idle_timeout_ms"]
     min_speech_ms: int = 100
 
     def __post_init__(self) -> None:

@@ -221,9 +221,8 @@ async def realtime(websocket: WebSocket) -> None:
         )
     except ProtocolError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
         log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)
-        await _refuse(
-            websocket, subprotocol, exc.code, exc.message, exc.param, 1011, error_type="server_error"
-        )
+        code = exc.code or "server_error"
+        await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
         return
     await websocket.accept(subprotocol=subprotocol)
     deadline = core.session["expires_at"]

@@ -1,23 +1,18 @@
-"""Token accounting for ``response.done`` usage and ``rate_limits.updated``, by OpenAI's documented rules.
+"""Token accounting for ``response.done`` usage and ``rate_limits.updated``, by OpenAI's rules as
+:mod:`voicelab.protocol.billing` states them (audio tokens per ms per role, text tokens, cached prefixes, the
+usage object).
 
-* user (input) audio: 1 token per 100 ms, rounded up per item;
-* * assistant (output) audio: 1 token per 50 ms, rounded up per item, billed again at that count when it is
-  input;
-* * text: :func:`count_text_tokens` — one token per word or punctuation mark (an approximation of a BPE
-  tokenizer, applied the same way everywhere so that sums are consistent);
-* every response bills its whole input again: instructions, tools and every conversation item it sees;
-* * cached tokens: the longest run of input segments (instructions, tools, items) unchanged and in the same
-  order since the previous response's input; a truncated or deleted item breaks the run. (OpenAI caches only
-  prompts of 1024+ tokens; the emulator applies no minimum so that short teaching sessions show the effect.)
+Every response bills its whole input again: instructions, tools and every conversation item it sees; the
+cached part is the run of those segments unchanged since the previous response's input.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from voicelab.protocol.billing import InputSegment, TokenUsage, audio_tokens, cached_prefix, text_tokens
 
 __all__ = [
     "InputSegment",
@@ -25,69 +20,46 @@ __all__ = [
     "UsageMeter",
     "assistant_audio_tokens",
     "count_text_tokens",
+    "instructions_segment",
+    "tools_segment",
     "user_audio_tokens",
 ]
 
-_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-def count_text_tokens(text: str | None) -> int:
-    """Approximate tokens of ``text``: words and punctuation marks.
-
-    Examples
-    --------
-    >>> count_text_tokens("Hello, world!")
-    4
-    >>> count_text_tokens("")
-    0
-    """
-    return len(_TOKEN.findall(text or ""))
+count_text_tokens = text_tokens
+"""The text-token count (:func:`voicelab.protocol.billing.text_tokens`)."""
 
 
 def user_audio_tokens(ms: float) -> int:
-    """Tokens of user audio: 1 per 100 ms, rounded up.
+    """Tokens of user audio (:func:`voicelab.protocol.billing.audio_tokens` for ``"user"``).
 
     Examples
     --------
     >>> user_audio_tokens(60_000), user_audio_tokens(1)
     (600, 1)
     """
-    return math.ceil(max(ms, 0) / 100 - 1e-9)
+    return audio_tokens(ms, "user")
 
 
 def assistant_audio_tokens(ms: float) -> int:
-    """Tokens of assistant audio: 1 per 50 ms, rounded up.
+    """Tokens of assistant audio (:func:`voicelab.protocol.billing.audio_tokens` for ``"assistant"``).
 
     Examples
     --------
     >>> assistant_audio_tokens(60_000)
     1200
     """
-    return math.ceil(max(ms, 0) / 50 - 1e-9)
-
-
-@dataclass(frozen=True)
-class InputSegment:
-    """One billed piece of a response's input; ``key`` changes whenever its content changes."""
-
-    key: tuple[Any, ...]
-    text_tokens: int = 0
-    audio_tokens: int = 0
-
-    @property
-    def tokens(self) -> int:
-        return self.text_tokens + self.audio_tokens
+    return audio_tokens(ms, "assistant")
 
 
 def tools_segment(tools: list[dict[str, Any]]) -> InputSegment:
     """The tools' definitions as one text segment."""
     text = json.dumps(tools, sort_keys=True)
-    return InputSegment(("tools", text), count_text_tokens(text) if tools else 0)
+    return InputSegment(("tools", text), text_tokens(text) if tools else 0)
 
 
 def instructions_segment(instructions: str | None) -> InputSegment:
     """The instructions as one text segment."""
-    return InputSegment(("instructions", instructions or ""), count_text_tokens(instructions))
+    return InputSegment(("instructions", instructions or ""), text_tokens(instructions))
 
 
 @dataclass
@@ -111,35 +83,17 @@ class UsageMeter:
         self, segments: list[InputSegment], *, output_text: int, output_audio: int, remember: bool = True
     ) -> dict[str, Any]:
         """The ``usage`` object of ``response.done`` for a response with this input and output."""
-        cached_text = cached_audio = 0
-        for old, new in zip(self.previous, segments, strict=False):
-            if old.key != new.key:
-                break
-            cached_text += new.text_tokens
-            cached_audio += new.audio_tokens
+        cached_text, cached_audio = cached_prefix(self.previous, segments)
         if remember:
             self.previous = list(segments)
-        text = sum(s.text_tokens for s in segments)
-        audio = sum(s.audio_tokens for s in segments)
-        input_tokens = text + audio
-        output_tokens = output_text + output_audio
-        return {
-            "total_tokens": input_tokens + output_tokens,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "input_token_details": {
-                "text_tokens": text,
-                "audio_tokens": audio,
-                "image_tokens": 0,
-                "cached_tokens": cached_text + cached_audio,
-                "cached_tokens_details": {
-                    "text_tokens": cached_text,
-                    "audio_tokens": cached_audio,
-                    "image_tokens": 0,
-                },
-            },
-            "output_token_details": {"text_tokens": output_text, "audio_tokens": output_audio},
-        }
+        return TokenUsage(
+            text_input=sum(s.text_tokens for s in segments),
+            audio_input=sum(s.audio_tokens for s in segments),
+            text_cached=cached_text,
+            audio_cached=cached_audio,
+            text_output=output_text,
+            audio_output=output_audio,
+        ).to_realtime()
 
 
 @dataclass

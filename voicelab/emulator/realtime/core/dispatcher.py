@@ -42,6 +42,7 @@ from ..ids import IdFactory
 from voicelab.protocol.validate import validate_client_event
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.events import error_event, server_event
 from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
@@ -153,7 +154,7 @@ class ServerCore:
     # ------------------------------------------------------------------ state seen by the parts and tests
     def event(self, type: str, **fields: Any) -> dict[str, Any]:
         """A server event with a fresh ``event_id``."""
-        return {"type": type, "event_id": self.ids.new("event"), **fields}
+        return server_event(type, self.ids.new("event"), **fields)
 
     def error(
         self,
@@ -165,16 +166,8 @@ class ServerCore:
         type: str = "invalid_request_error",
     ) -> dict[str, Any]:
         """A server ``error`` event."""
-        return self.event(
-            "error",
-            error={
-                "type": type,
-                "code": code,
-                "message": message,
-                "param": param,
-                "event_id": client_event_id,
-            },
-        )
+        error = ProtocolError(code, message, param, type=type)
+        return error_event(self.ids.new("event"), error, client_event_id=client_event_id)
 
     @property
     def conversation_id(self) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from voicelab.protocol.billing import first_text_tokens
+
 __all__ = ["field_of", "first_tokens", "split_words", "text_chunks"]
 
 
@@ -48,14 +50,12 @@ def text_chunks(text: str, size: int) -> list[str]:
 
 
 def first_tokens(text: str, n: int) -> str:
-    """The prefix of ``text`` holding its first ``n`` tokens (as counted by ``count_text_tokens``).
+    """The prefix of ``text`` holding its first ``n`` tokens
+    (:func:`voicelab.protocol.billing.first_text_tokens`).
 
     Examples
     --------
     >>> first_tokens("Hello, world! Bye.", 3)
     'Hello, world'
     """
-    for count, match in enumerate(re.finditer(r"\w+|[^\w\s]", text), start=1):
-        if count == n:
-            return text[: match.end()]
-    return text
+    return first_text_tokens(text, n)
