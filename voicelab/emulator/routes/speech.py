@@ -179,4 +179,6 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     encoder = StreamEncoder(body.response_format)
     if body.stream_format == "sse":
         return event_stream(_sse_events(pieces, encoder, body.input, body.instructions))
-    return StreamingResponse(_audio_bytes(pieces, encoder), media_type=SPEECH_CONTENT_TYPES[body.response_format])
+    return StreamingResponse(
+        _audio_bytes(pieces, encoder), media_type=SPEECH_CONTENT_TYPES[body.response_format]
+    )

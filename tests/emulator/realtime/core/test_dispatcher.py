@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from voicelab.emulator.realtime.core import ServerCore
-from voicelab.protocol.session import normalize_session
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.session import normalize_session
 
 from .conftest import SR, VOICE_TURN, VOICE_TURN_END, last, user_text
 

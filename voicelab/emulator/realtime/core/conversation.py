@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import codecs
 from voicelab.protocol.errors import ProtocolError
+
+from .. import codecs
 from .items import SR, ServerItem
 
 if TYPE_CHECKING:

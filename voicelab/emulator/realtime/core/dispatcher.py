@@ -37,12 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from ..effects import Close, Effect
-from ..ids import IdFactory
-from voicelab.protocol.validate import validate_client_event
-from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
+from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
+from voicelab.protocol.validate import validate_client_event
+
+from ..effects import Close, Effect
+from ..ids import IdFactory
 from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from voicelab.protocol.errors import ProtocolError
+
 from .. import codecs
 from ..effects import Transcribe
-from voicelab.protocol.errors import ProtocolError
 from .items import SR, ServerItem
 
 if TYPE_CHECKING:

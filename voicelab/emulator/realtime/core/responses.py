@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voicelab.protocol.errors import ProtocolError
+
 from .. import codecs
 from ..effects import GenerateReply, StopResponse, Synthesize
 from ..usage import (
@@ -41,7 +43,6 @@ from ..usage import (
     instructions_segment,
     tools_segment,
 )
-from voicelab.protocol.errors import ProtocolError
 from .items import SR, ServerItem, ServerResponse, ServerResponseState
 from .text import field_of, first_tokens, split_words, text_chunks
 
@@ -122,7 +123,9 @@ class ServerResponses:
         elif self.default:
             active = [self.by_id[self.default]]
         if not active:
-            raise ProtocolError("response_cancel_not_active", "Cancellation failed: no active response found.")
+            raise ProtocolError(
+                "response_cancel_not_active", "Cancellation failed: no active response found."
+            )
         return self.finish(active[0], status="cancelled", reason="client_cancelled")
 
     def create(self, request: dict[str, Any], *, trigger: str) -> list[Output]:
