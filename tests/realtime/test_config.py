@@ -92,11 +92,11 @@ def test_bad_values_name_the_parameter(kwargs, param):
     ids=["speech-only-voice", "speed", "vad-range", "unknown-field"],
 )
 def test_client_refuses_what_the_emulator_refuses_with_its_words(kwargs, sent):
-    from voicelab.emulator.realtime.core import RealtimeCore
+    from voicelab.emulator.realtime.core import ServerCore
 
     with pytest.raises(ProtocolError) as info:
         session_config(**kwargs)
-    core = RealtimeCore(now=0, seed=1)
+    core = ServerCore(now=0, seed=1)
     core.start()
     [event] = core.handle({"type": "session.update", "session": {"type": "realtime", **sent}})
     assert event["type"] == "error"

@@ -1,7 +1,7 @@
 """The client core driven by the emulator's own server core, in memory: no sockets, no hand-made events.
 
-Every server event the client sees is produced by the emulator's sans-I/O core (``ServerCore``, called
-``RealtimeCore`` before the emulator's split) in answer to the client events the :class:`ClientCore` sends,
+Every server event the client sees is produced by the emulator's sans-I/O core (``ServerCore``), called
+in answer to the client events the :class:`ClientCore` sends,
 validated strictly with the SDK's server-event union and handed over as ``model.to_dict()`` — the path
 :class:`~voicelab.realtime.session.RealtimeSession` takes. Only the server's engines are stand-ins (the
 effects the server core asks for: a scripted reply, a fixed transcript, and a 400 ms tone per spoken
@@ -11,7 +11,6 @@ sentence), so every figure below follows from the protocol, not from a speech mo
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import re
 from typing import Annotated, Any
@@ -21,13 +20,11 @@ import pytest
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import Field, TypeAdapter
 
+from voicelab.emulator.realtime.core import ServerCore
 from voicelab.emulator.realtime.effects import GenerateReply, Synthesize, Transcribe
 from voicelab.realtime.core import ClientCore, FunctionCall, ResponseState
 from voicelab.vad.detectors import EnergyDetector
 from voicelab.vad.server_vad import ServerVAD, ServerVADParams
-
-_server_core = importlib.import_module("voicelab.emulator.realtime.core")
-ServerCore = getattr(_server_core, "ServerCore", None) or _server_core.RealtimeCore
 
 SERVER_EVENT = TypeAdapter(Annotated[RealtimeServerEvent, Field(discriminator="type")])
 SR = 24_000
