@@ -39,6 +39,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError as EventError
 from voicelab.protocol.events import error_event, server_event
+from voicelab.protocol.formats import realtime_format
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -677,12 +678,7 @@ class RealtimeCore:
         audio_out = (request.get("audio") or {}).get("output") or {}
         voice = audio_out.get("voice", session["audio"]["output"]["voice"])
         voice_name = voice if isinstance(voice, str) else voice.get("id", "alloy")
-        fmt = audio_out.get("format", session["audio"]["output"]["format"])
-        fmt = (
-            {"type": "audio/pcm", "rate": 24000}
-            if fmt.get("type", "audio/pcm") == "audio/pcm"
-            else {"type": fmt["type"]}
-        )
+        fmt = realtime_format(audio_out.get("format", session["audio"]["output"]["format"]))
         max_tokens = request.get("max_output_tokens", session.get("max_output_tokens", "inf"))
         response_id = self.ids.new("resp")
         data = {
