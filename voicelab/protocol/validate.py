@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import types
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -315,10 +316,9 @@ def error_from_pydantic(exc: ValidationError | list[dict[str, Any]], prefix: str
 
 def _closed_literals(annotation: Any) -> tuple[str, ...]:
     """The ``Literal`` strings of a ``Union[str, Literal[…]]`` annotation (a set the SDK keeps open)."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) not in (typing.Union, __import__("types").UnionType):
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return ()
-    if str not in args:
+    if str not in typing.get_args(annotation):
         return ()
     return tuple(v for v in literal_values(annotation) if isinstance(v, str))
 
