@@ -5,6 +5,7 @@ catches them all::
 
     VoicelabError
     ├── ParameterError            bad input to a voicelab function (also a ValueError)
+    │   └── ProtocolError         refused by the protocol, in OpenAI's words (voicelab.protocol.errors)
     ├── PricingError              a price could not be computed
     │   └── UnknownModelError     no price table row for that model (also a KeyError)
     ├── EngineError               an offline speech engine failed or is missing
