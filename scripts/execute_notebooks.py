@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,10 +87,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="notebooks to run (default: notebooks/*.ipynb)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
+    failed = []
     for path in paths:
-        seconds = execute(path)
+        try:
+            seconds = execute(path)
+        except CellExecutionError as error:  # keep going: report every notebook that fails, leave it unchanged
+            failed.append(path.name)
+            print(f"{path.name:<32} FAILED\n{str(error)[-3000:]}", flush=True)
+            continue
         print(f"{path.name:<32} {seconds:6.1f} s  {path.stat().st_size / 1000:7.1f} kB", flush=True)
-    return 0
+    if failed:
+        print("failed:", ", ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
