@@ -187,7 +187,7 @@ def explore(
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(8, 3.5))
+        _, ax = plt.subplots(figsize=(9, 3.5), layout="constrained")  # room for the legend beside
     plot_turn_parts(result.estimate, ax=ax)
     return result
 
