@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -259,7 +260,22 @@ def explorer(*, at: Any = None, dpi: int = 80) -> Any:
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:4]), w.VBox(list(controls.values())[4:])]), output])
+    columns = w.HBox([w.VBox(list(controls.values())[:4]), w.VBox(list(controls.values())[4:])])
+    box = _explorer_class()([columns, output])
     box.controls = controls
     box.output = output
     return box
+
+
+@functools.cache
+def _explorer_class() -> Any:
+    """A VBox whose text form is one line (what a notebook shows where widgets are not rendered)."""
+    import ipywidgets as w
+
+    class ScenarioExplorer(w.VBox):
+        def __repr__(self) -> str:
+            v = {name: control.value for name, control in self.controls.items()}
+            return (f"ScenarioExplorer({v['model']}, {v['minutes']:g} min, {v['turns']} turns, "
+                    f"{v['concurrent_calls']} calls at once)")
+
+    return ScenarioExplorer
