@@ -20,6 +20,7 @@ SIZE_BUDGET = 1_500_000  # bytes per notebook
 IMAGE_BUDGET = 200_000  # bytes per PNG figure
 AUDIO_BUDGET = 200_000  # bytes of embedded audio per output
 SANITIZER = NOTEBOOKS / "nbval_sanitize.cfg"
+STRAY_REPR = r"\[?<(Axes|matplotlib|Figure|function)\b"  # a cell that ends with a plot call's return value
 
 
 def _load(path: Path) -> dict:
@@ -36,6 +37,11 @@ def _source(cell: dict) -> str:
 
 def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _outputs(path: Path) -> list[tuple[int, dict]]:
+    """(cell index, output) for every stored output of the notebook's code cells."""
+    return [(i, output) for i, cell in _code_cells(_load(path)) for output in cell.get("outputs", [])]
 
 
 def test_there_are_notebooks():
@@ -63,41 +69,36 @@ def test_every_output_check_has_a_stored_output(path):
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_no_stored_output_is_an_error(path):
     errors = []
-    for i, cell in _code_cells(_load(path)):
-        for output in cell.get("outputs", []):
-            if output["output_type"] == "error":
-                errors.append(f"cell {i}: {output['ename']}: {output['evalue']}")
-            elif output["output_type"] == "stream" and "Traceback (most recent" in _text(output["text"]):
-                errors.append(f"cell {i}: a traceback on {output['name']}")
-            elif "WidgetError" in _text(output.get("data", {}).get("text/plain", "")):
-                errors.append(f"cell {i}: WidgetError")
+    for i, output in _outputs(path):
+        if output["output_type"] == "error":
+            errors.append(f"cell {i}: {output['ename']}: {output['evalue']}")
+        elif output["output_type"] == "stream" and "Traceback (most recent" in _text(output["text"]):
+            errors.append(f"cell {i}: a traceback on {output['name']}")
+        elif "WidgetError" in _text(output.get("data", {}).get("text/plain", "")):
+            errors.append(f"cell {i}: WidgetError")
     assert not errors, f"{path.name}: " + "; ".join(errors)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_no_stray_reprs_above_plots(path):
     stray = []
-    for i, cell in _code_cells(_load(path)):
-        for output in cell.get("outputs", []):
-            if output["output_type"] == "execute_result":
-                text = _text(output["data"].get("text/plain", ""))
-                if re.match(r"\[?<(Axes|matplotlib|Figure|function|bound method)\b", text):
-                    stray.append(f"cell {i}: {text[:40]}")
+    for i, output in _outputs(path):
+        text = _text(output.get("data", {}).get("text/plain", ""))
+        if output["output_type"] == "execute_result" and re.match(STRAY_REPR, text):
+            stray.append(f"cell {i}: {text[:40]}")
     assert not stray, f"{path.name}: end the cell with ';' or assign the result: " + "; ".join(stray)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_figures_and_embedded_audio_stay_small(path):
     big = []
-    for i, cell in _code_cells(_load(path)):
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "image/png" in data and len(base64.b64decode(_text(data["image/png"]))) > IMAGE_BUDGET:
-                big.append(f"cell {i}: a figure over {IMAGE_BUDGET // 1000} kB")
-            html = _text(data.get("text/html", ""))
-            audio = re.findall(r"data:audio/[a-z0-9]+;base64,([A-Za-z0-9+/=]+)", html)
-            if sum(len(a) * 3 // 4 for a in audio) > AUDIO_BUDGET:
-                big.append(f"cell {i}: more than {AUDIO_BUDGET // 1000} kB of embedded audio")
+    for i, output in _outputs(path):
+        data = output.get("data", {})
+        if "image/png" in data and len(base64.b64decode(_text(data["image/png"]))) > IMAGE_BUDGET:
+            big.append(f"cell {i}: a figure over {IMAGE_BUDGET // 1000} kB")
+        audio = re.findall(r"data:audio/[a-z0-9]+;base64,([A-Za-z0-9+/=]+)", _text(data.get("text/html", "")))
+        if sum(len(a) * 3 // 4 for a in audio) > AUDIO_BUDGET:
+            big.append(f"cell {i}: more than {AUDIO_BUDGET // 1000} kB of embedded audio")
     assert not big, f"{path.name}: " + "; ".join(big)
 
 
