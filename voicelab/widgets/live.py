@@ -138,7 +138,7 @@ class LiveSession(ipywidgets.VBox):
         self.view.status = "closed"
 
     async def converse_or(self, fallback: Audio, *, timeout: float = 30.0,
-                          browser_timeout: float = 3.0) -> None:
+                          browser_timeout: float = 5.0) -> None:
         """Let someone talk (until they click ■ Stop), else say ``fallback``; never raises for a missing mic.
 
         After :meth:`start`: while a browser shows the widget, wait up to ``timeout`` seconds for a person to

@@ -236,7 +236,7 @@ class Recorder(anywidget.AnyWidget):
         return self.audio
 
     async def recording_or(self, fallback: Audio | str, *, timeout: float = 30.0,
-                           browser_timeout: float = 3.0) -> Audio:
+                           browser_timeout: float = 5.0) -> Audio:
         """The recording, or ``fallback`` with a printed note when there is none; never raises for no mic.
 
         For a notebook cell that must run with nobody at the microphone (Run All, nbval, a script):
@@ -279,7 +279,7 @@ class Recorder(anywidget.AnyWidget):
             print(f"{reason}: using the fallback audio instead ({fallback!r}).")
         return fallback
 
-    async def wait_for_use(self, *, timeout: float = 30.0, browser_timeout: float = 3.0) -> str:
+    async def wait_for_use(self, *, timeout: float = 30.0, browser_timeout: float = 5.0) -> str:
         """Wait until someone records something (see :meth:`recording_or`); ``""`` then, else why not.
 
         Returns at once when a recording exists and is not still going on. While a browser shows the
