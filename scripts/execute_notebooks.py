@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         try:
             seconds = execute(path)
-        except CellExecutionError as error:  # keep going: report every notebook that fails, leave it unchanged
+        except CellExecutionError as error:  # report every notebook that fails; leave it unchanged
             failed.append(path.name)
             print(f"{path.name:<32} FAILED\n{str(error)[-3000:]}", flush=True)
             continue
