@@ -32,13 +32,13 @@ test: $(STAMP)
 	$(BIN)/mypy voicelab
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
-	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks $(PYTEST_ARGS)
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check voicelab tests benchmarks

@@ -188,14 +188,15 @@ def timeline(
         ax.vlines(
             [t for t, _ in data.vad], y["VAD"] - h / 2, y["VAD"] + h / 2, colors=_COLORS["vad"], linewidth=1.2
         )
-        for t, label in data.vad:
+        for i, (t, label) in enumerate(data.vad):
+            # alternate above and below the ticks: "stop" and "commit" arrive a few ms apart
+            above = i % 2 == 0
             ax.annotate(
                 label,
-                (t, y["VAD"] + h / 2),
-                fontsize=6,
-                rotation=30,
+                (t, y["VAD"] + (h / 2 if above else -h / 2)),
+                fontsize=8,
                 ha="left",
-                va="bottom",
+                va="bottom" if above else "top",
                 color=_COLORS["vad"],
             )
     for name in ("stt", "llm", "tts"):
