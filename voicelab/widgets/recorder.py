@@ -67,11 +67,11 @@ class Recorder(anywidget.AnyWidget):
     Examples
     --------
     >>> rec = Recorder()
-    >>> rec                                     # doctest: +SKIP (displays the widget)
-    >>> rec.on_chunk(lambda chunk: print(chunk.duration))   # each 24 kHz piece as it arrives
+    >>> rec                                     # doctest: +SKIP
+    >>> _ = rec.on_chunk(lambda chunk: print(chunk.duration))   # each 24 kHz piece as it arrives
     >>> async for chunk in rec.stream(): ...                # doctest: +SKIP
-    >>> y, sr = rec.audio                                   # doctest: +SKIP (after stop)
-    >>> speech = await rec.recording_or("en_weather")       # doctest: +SKIP (waits for you, else a sample)
+    >>> y, sr = rec.audio                                   # doctest: +SKIP
+    >>> speech = await rec.recording_or("en_weather")       # doctest: +SKIP
     """
 
     _esm = pathlib.Path(__file__).parent / "recorder.js"
