@@ -6,17 +6,27 @@ input is down-mixed to mono first.
 
 ``timeline`` (a Realtime session's events and audio on one time axis) lives in
 :mod:`voicelab.realtime.timeline` and is re-exported here, loaded on first use.
+
+Japanese text
+    Importing this module registers the font IPAexGothic, shipped inside the PyPI package
+    ``matplotlib-fontja`` (IPA Font License v1.0), and appends it to ``rcParams["font.family"]`` as a
+    fallback: Latin text keeps matplotlib's default font (DejaVu Sans), and each character DejaVu Sans lacks
+    (kana, kanji, full-width punctuation) is drawn with IPAexGothic instead of □ with a "Glyph missing"
+    warning. No system font is needed. :mod:`voicelab.vad.plots` and :mod:`voicelab.pricing.plots` import this
+    module, so their figures get it too; :func:`use_japanese_font` applies it again after a style change.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from matplotlib import mlab
 
 from voicelab.audio import _check_sr, to_mono
-from voicelab.errors import ParameterError
+from voicelab.errors import EngineError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -25,7 +35,44 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from voicelab.realtime.timeline import timeline
 
-__all__ = ["spectrogram", "timeline", "waveform"]
+__all__ = ["JAPANESE_FONT", "spectrogram", "timeline", "use_japanese_font", "waveform"]
+
+#: The family name of the Japanese font registered by :func:`use_japanese_font`.
+JAPANESE_FONT = "IPAexGothic"
+
+
+def use_japanese_font() -> Path:
+    """Register IPAexGothic from ``matplotlib-fontja`` and add it as the fallback font (idempotent).
+
+    Returns
+    -------
+    pathlib.Path
+        The font file (inside the installed package).
+
+    Raises
+    ------
+    voicelab.errors.EngineError
+        ``matplotlib-fontja`` is not installed.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> use_japanese_font().name, matplotlib.rcParams["font.family"][-1]
+    ('ipaexg.ttf', 'IPAexGothic')
+    """
+    import matplotlib
+    from matplotlib import font_manager
+
+    # located without importing matplotlib_fontja, whose import switches every text to IPAexGothic
+    spec = find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError("the Japanese plot font is not installed — pip install matplotlib-fontja")
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    if not any(entry.name == JAPANESE_FONT for entry in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(path))
+    families = [f for f in matplotlib.rcParams["font.family"] if f != JAPANESE_FONT]
+    matplotlib.rcParams["font.family"] = [*families, JAPANESE_FONT]
+    return path
 
 
 def __getattr__(name: str) -> Any:
@@ -202,3 +249,6 @@ def spectrogram(
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Frequency (Hz)")
     return mesh
+
+
+use_japanese_font()
