@@ -27,6 +27,9 @@ PUBLIC_MODULES = [
     "voicelab.emulator.app",
     "voicelab.engines.tts",
     "voicelab.engines.stt",
+    "voicelab.engines.tts_openjtalk",
+    "voicelab.engines.text_tokens",
+    "voicelab.engines.scoring",
     "voicelab.emulator.realtime.core",
     "voicelab.emulator.responder",
 ]
