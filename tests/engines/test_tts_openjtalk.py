@@ -192,3 +192,25 @@ def test_japanese_speech_needs_no_network(tmp_path):
     assert done.returncode == 0, done.stderr
     sr, duration = done.stdout.split()
     assert sr == "24000" and float(duration) > 1.5
+
+
+def test_concurrent_synthesis_gives_the_serial_result():
+    import threading
+
+    texts = ["いち、に、さん。", "駅はどこですか。", "ありがとうございます。", "今日は晴れです。"]
+    voices = ["alloy", "onyx", "nova", "sage"]  # different voices: the engine's settings must not leak
+    expected = [tts.synthesize(text, voice=voice).y for text, voice in zip(texts, voices, strict=True)]
+    results: dict[int, list[np.ndarray]] = {i: [] for i in range(4)}
+
+    def work(i: int) -> None:
+        for _ in range(2):
+            results[i].append(tts.synthesize(texts[i], voice=voices[i]).y)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(4):
+        for y in results[i]:
+            np.testing.assert_array_equal(y, expected[i])
