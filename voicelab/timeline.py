@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import voicelab.fonts  # noqa: F401  (registers the Japanese fallback font)
 from voicelab.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover

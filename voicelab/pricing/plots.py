@@ -16,6 +16,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
 from voicelab.pricing.estimate import ApproachCost, ConversationEstimate, ScenarioResult, scenario
 
