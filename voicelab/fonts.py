@@ -4,8 +4,8 @@ Importing this module registers IPAexGothic, shipped inside the PyPI package ``m
 (IPA Font License v1.0), and appends it to ``rcParams["font.family"]`` as a fallback: Latin text keeps
 matplotlib's default font (DejaVu Sans), and each character DejaVu Sans lacks (kana, kanji, full-width
 punctuation) is drawn with IPAexGothic instead of □ with a "Glyph missing" warning. Every plotting module
-of voicelab (:mod:`voicelab.plots`, :mod:`voicelab.timeline`, :mod:`voicelab.vad.plots`, :mod:`voicelab.pricing.plots`)
-imports it; :func:`use_japanese_font` applies it again after a style change.
+of voicelab (:mod:`voicelab.plots`, :mod:`voicelab.timeline`, :mod:`voicelab.vad.plots`,
+:mod:`voicelab.pricing.plots`) imports it; :func:`use_japanese_font` applies it again after a style change.
 """
 
 from __future__ import annotations
