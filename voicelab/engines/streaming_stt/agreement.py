@@ -120,6 +120,11 @@ class LocalAgreement:
         self._last = full
         return self._commit(full, agreed)
 
+    def observe(self, continuation: list[str]) -> None:
+        """Record a hypothesis as the newest without committing from it (the transcriber's closing phase)."""
+        self._last = self.committed + list(continuation)
+        self._history.append(self._last)
+
     def commit_all(self, continuation: list[str]) -> str:
         """Commit a final hypothesis entirely; return the newly committed text."""
         full = self.committed + list(continuation)

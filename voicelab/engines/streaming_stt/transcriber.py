@@ -14,9 +14,11 @@ by default) after the speech ended. The caller reports the start of that silence
 and if speech does not resume, :meth:`~StreamingTranscriber.finalize` reuses that pass instead of decoding
 again (``FinalTranscript.reused``).
 
-Bounds (checked before the work starts): a pass decodes at most ``max_window_s`` of audio (longer speech
-without a turn end is cut at the quietest 100 ms near the limit, that window's text is committed and the next
-window is conditioned on it); audio after ``max_utterance_s`` is ignored (``FinalTranscript.truncated``), so
+Bounds (checked before the work starts): a pass decodes at most ``max_window_s`` of audio. Longer speech
+without a turn end is split into windows: in the last 2 s before the limit nothing more is committed (so the
+committed text stays well before the cut), the window is cut at the quietest 100 ms of the last 1.5 s, its
+whole text is committed, and the next window is conditioned on it (Whisper's previous-text prompt). Audio
+after ``max_utterance_s`` is ignored (``FinalTranscript.truncated``), so
 :meth:`~StreamingTranscriber.finalize` does at most ``ceil(max_utterance_s / max_window_s)`` passes even if
 :meth:`~StreamingTranscriber.step` was never called.
 
@@ -59,6 +61,8 @@ __all__ = [
 
 _MS = SAMPLE_RATE // 1000
 _LANGUAGE_AFTER_S = 1.0  # detect the language once this much audio is in
+_FREEZE_S = 2.0  # no commits in the last seconds of a window …
+_CUT_SEARCH_S = 1.5  # … which is cut at the quietest point of its last seconds
 
 
 class TranscriberState(enum.Enum):
@@ -127,7 +131,7 @@ class StreamingTranscriber:
     settle_ms : int
         Silence after :meth:`pause` before the closing pass runs (default 250 ms).
     max_window_s : float
-        Longest audio one pass decodes (default 20 s).
+        Longest audio one pass decodes (default 20 s, at least 5 s).
     max_utterance_s : float
         Audio after this is ignored (default 120 s).
     """
@@ -139,8 +143,8 @@ class StreamingTranscriber:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ParameterError(name, expected="a non-negative integer number of milliseconds",
                                      got=repr(value))
-        if not 1.0 <= max_window_s <= decoder.max_window_s:
-            raise ParameterError("max_window_s", expected=f"from 1 to {decoder.max_window_s:g} s",
+        if not 5.0 <= max_window_s <= decoder.max_window_s:
+            raise ParameterError("max_window_s", expected=f"from 5 to {decoder.max_window_s:g} s",
                                  got=repr(max_window_s))
         if not max_window_s <= max_utterance_s:
             raise ParameterError("max_utterance_s", expected=f"at least max_window_s ({max_window_s:g} s)",
@@ -244,7 +248,11 @@ class StreamingTranscriber:
         end = self._available()
         self._close_full_windows(end)
         hypothesis = self._decode(self._window_start, end)
-        self._agreement.insert(split_units(hypothesis.text, hypothesis.language))
+        units = split_units(hypothesis.text, hypothesis.language)
+        if end - self._window_start > self.max_window - _FREEZE_S * SAMPLE_RATE:
+            self._agreement.observe(units)  # the window closes soon: commit nothing near the cut
+        else:
+            self._agreement.insert(units)
         delta = self._new_text()
         return Partial(delta=delta, committed=self.committed, tail=self._agreement.tail_text,
                        language=self.language, audio_ms=end // _MS, seconds=time.perf_counter() - started)
@@ -265,7 +273,7 @@ class StreamingTranscriber:
         started = time.perf_counter()
         if self._resampler is not None:
             self._append(self._resampler.flush())
-        end = len(self._audio)
+        end = self._available()
         if speech_end_ms is not None:
             end = min(end, max(0, int(speech_end_ms) + int(tail_ms)) * _MS)
         reused = (self._last is not None and self._last_pass_end >= end
@@ -325,7 +333,7 @@ class StreamingTranscriber:
     def _close_full_windows(self, end: int) -> None:
         """While over ``max_window`` samples wait: decode up to a quiet cut, commit all, open a window."""
         while end - self._window_start > self.max_window:
-            cut = _quiet_cut(self._audio, self._window_start + self.max_window)
+            cut = _quiet_cut(self._audio, self._window_start + self.max_window, search_s=_CUT_SEARCH_S)
             hypothesis = self._decode(self._window_start, cut)
             self._agreement.commit_all(split_units(hypothesis.text, hypothesis.language))
             self._earlier_text = self.committed
@@ -342,7 +350,7 @@ def _join(earlier: str, later: str) -> str:
     return earlier + ("" if later[:1].isspace() else " ") + later
 
 
-def _quiet_cut(y16: np.ndarray, limit: int, *, search_s: float = 3.0, frame_ms: int = 100) -> int:
+def _quiet_cut(y16: np.ndarray, limit: int, *, search_s: float, frame_ms: int = 100) -> int:
     """The middle of the quietest ``frame_ms`` frame in the ``search_s`` before ``limit`` (a pause)."""
     frame = frame_ms * _MS
     lo = max(0, limit - int(search_s * SAMPLE_RATE))
