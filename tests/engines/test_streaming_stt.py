@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,6 +208,29 @@ def test_finalize_alone_is_bounded_when_step_was_never_called():
     final = transcriber.finalize()
     assert len(decoder.calls) <= 4 and max(seconds for seconds, _ in decoder.calls) <= 20.0
     assert final.text == "".join(decoder.script[:120]).strip()
+
+
+def test_audio_fed_while_a_pass_runs_in_a_worker_thread_is_not_lost():
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16, language="en")  # type: ignore[arg-type]
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            if transcriber.pass_due:
+                transcriber.step()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        for chunk in chunks(ramp(4.4), SR16, ms=5):
+            transcriber.feed(chunk)
+    finally:
+        stop.set()
+        thread.join()
+    final = transcriber.finalize()
+    assert final.audio_ms == 4400
+    assert final.text == "The weather is nice today. Let's go for a walk."
 
 
 def test_a_final_transcriber_refuses_more_audio():

@@ -8,6 +8,11 @@ agree on (:class:`~voicelab.engines.streaming_stt.agreement.LocalAgreement`); th
 :attr:`Partial.delta` (it is only ever appended to). :meth:`~StreamingTranscriber.finalize` at the end of the
 turn commits the rest and returns the final transcript.
 
+Threads: :meth:`~StreamingTranscriber.feed`, :meth:`~StreamingTranscriber.pause` and
+:attr:`~StreamingTranscriber.pass_due` may be called on the event loop while a pass runs in a worker thread
+(fed audio is handed over under a lock). :meth:`~StreamingTranscriber.step` and
+:meth:`~StreamingTranscriber.finalize` must not overlap: run them one at a time per transcriber.
+
 Why it is fast at the end of a turn: server VAD fires ``speech_stopped`` only ``silence_duration_ms`` (500 ms
 by default) after the speech ended. The caller reports the start of that silence with
 :meth:`~StreamingTranscriber.pause`; one pass then runs as soon as ``settle_ms`` of the silence has arrived,
@@ -41,6 +46,7 @@ True
 from __future__ import annotations
 
 import enum
+import threading
 import time
 from dataclasses import dataclass
 
@@ -163,7 +169,9 @@ class StreamingTranscriber:
         self.max_samples = int(max_utterance_s * SAMPLE_RATE)
         self.state = TranscriberState.LISTENING
         self._resampler = ResampleStream(self.sr, SAMPLE_RATE) if self.sr != SAMPLE_RATE else None
-        self._pieces: list[np.ndarray] = []
+        self._pieces: list[np.ndarray] = []  # fed but not yet joined into _audio (guarded by _feed_lock)
+        self._kept = 0  # 16 kHz samples kept (at most max_samples)
+        self._feed_lock = threading.Lock()
         self._audio = np.zeros(0, np.float32)  # 16 kHz, from the first sample fed (at most max_samples)
         self._received = 0  # 16 kHz samples received, including any beyond max_samples
         self._window_start = 0
@@ -307,15 +315,19 @@ class StreamingTranscriber:
         return delta
 
     def _append(self, y16: np.ndarray) -> None:
-        self._received += len(y16)
-        room = self.max_samples - len(self._audio) - sum(len(p) for p in self._pieces)
-        if room > 0 and len(y16):
-            self._pieces.append(np.asarray(y16[:room], dtype=np.float32))
+        with self._feed_lock:
+            self._received += len(y16)
+            room = self.max_samples - self._kept
+            if room > 0 and len(y16):
+                piece = np.asarray(y16[:room], dtype=np.float32)
+                self._pieces.append(piece)
+                self._kept += len(piece)
 
     def _available(self) -> int:
-        if self._pieces:
-            self._audio = np.concatenate([self._audio, *self._pieces])
-            self._pieces = []
+        with self._feed_lock:
+            pieces, self._pieces = self._pieces, []
+        if pieces:
+            self._audio = np.concatenate([self._audio, *pieces])
         return len(self._audio)
 
     def _decode(self, start: int, end: int) -> Hypothesis:
