@@ -233,6 +233,14 @@ def test_audio_fed_while_a_pass_runs_in_a_worker_thread_is_not_lost():
     assert final.text == "The weather is nice today. Let's go for a walk."
 
 
+def test_step_without_audio_decodes_nothing():
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16)  # type: ignore[arg-type]
+    assert not transcriber.pass_due
+    assert transcriber.step().delta == "" and decoder.calls == []
+    assert transcriber.finalize().text == "" and decoder.calls == []
+
+
 def test_a_final_transcriber_refuses_more_audio():
     transcriber = StreamingTranscriber(ScriptedDecoder(SCRIPT), sr=SR16)  # type: ignore[arg-type]
     transcriber.feed(np.zeros(SR16, np.float32))

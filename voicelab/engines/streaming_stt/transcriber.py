@@ -67,6 +67,7 @@ __all__ = [
 
 _MS = SAMPLE_RATE // 1000
 _LANGUAGE_AFTER_S = 1.0  # detect the language once this much audio is in
+_MIN_PASS_MS = 100  # step() on less audio returns without decoding
 _FREEZE_S = 2.0  # no commits in the last seconds of a window …
 _CUT_SEARCH_S = 1.5  # … which is cut at the quietest point of its last seconds
 
@@ -254,6 +255,9 @@ class StreamingTranscriber:
         self._check_listening()
         started = time.perf_counter()
         end = self._available()
+        if end - self._window_start < _MIN_PASS_MS * _MS:  # nothing to hear yet: no pass
+            return Partial(delta="", committed=self.committed, tail=self._agreement.tail_text,
+                           language=self.language, audio_ms=end // _MS, seconds=0.0)
         self._close_full_windows(end)
         hypothesis = self._decode(self._window_start, end)
         units = split_units(hypothesis.text, hypothesis.language)
