@@ -68,6 +68,8 @@ class Turn:
     trimmed_s: float
     audio_s: float
     pass_seconds: float
+    stream_cpu_s: float  # CPU seconds (all threads) of every pass and finalize of the turn
+    old_cpu_s: float
     passes: int
     monotonic: bool  # every partial's committed text extended the previous one, and the final text them
 
@@ -170,13 +172,17 @@ def stream(utterance: Utterance, decoder, *, step_ms: int, first_pass_ms: int) -
                                                    step_ms=step_ms, first_pass_ms=first_pass_ms)
                 transcriber.feed(y[turn_start_ms * SR // 1000: i * len(chunk) + len(chunk)])
                 partial_texts = []
+                stream_cpu = 0.0
             elif isinstance(event, SpeechStopped) and transcriber is not None:
                 begin = max(now, busy_until)
+                cpu = time.process_time()
                 final = transcriber.finalize(speech_end_ms=event.speech_end_ms - turn_start_ms)
+                stream_cpu += time.process_time() - cpu
                 busy_until = begin + final.seconds
                 turn = y[turn_start_ms * SR // 1000: event.audio_end_ms * SR // 1000]
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 old = stt.transcribe(turn, SR, language=utterance.language).text
+                old_cpu = time.process_time() - cpu
                 old_s = time.perf_counter() - started
                 turn16 = resample(turn, SR, 16_000)
                 started = time.perf_counter()
@@ -185,7 +191,8 @@ def stream(utterance: Utterance, decoder, *, step_ms: int, first_pass_ms: int) -
                 trimmed_s = time.perf_counter() - started
                 texts = [*partial_texts, final.text]
                 turns.append(Turn(final.text, old, trimmed, busy_until - now, final.seconds, final.reused,
-                                  old_s, trimmed_s, len(turn) / SR, final.pass_seconds, final.passes,
+                                  old_s, trimmed_s, len(turn) / SR, final.pass_seconds, stream_cpu, old_cpu,
+                                  final.passes,
                                   all(b.startswith(a) for a, b in itertools.pairwise(texts))))
                 transcriber = None
         if transcriber is not None:
@@ -194,7 +201,9 @@ def stream(utterance: Utterance, decoder, *, step_ms: int, first_pass_ms: int) -
             else:
                 transcriber.pause(None)
             if busy_until <= now and transcriber.pass_due:
+                cpu = time.process_time()
                 partial = transcriber.step()
+                stream_cpu += time.process_time() - cpu
                 partial_texts.append(partial.committed)
                 busy_until = now + partial.seconds
     if not turns:
@@ -274,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             wer_old = error_rate([(r.reference, r.old, language) for r in chosen])
             wer_trim = error_rate([(r.reference, r.trimmed, language) for r in chosen])
             trims = [t.trimmed_s * 1000 for t in turns]
-            rtf = sum(t.pass_seconds for t in turns) / sum(t.audio_s for t in turns)
+            audio = sum(t.audio_s for t in turns)
+            rtf = sum(t.pass_seconds for t in turns) / audio
+            cpu_stream = sum(t.stream_cpu_s for t in turns) / audio
+            cpu_old = sum(t.old_cpu_s for t in turns) / audio
             print(f"{engine} {language} ({len(chosen)} utterances, {len(turns)} turns): speech_stopped → "
                   f"final p50 {_pct(latencies, 50):.0f} ms, p95 {_pct(latencies, 95):.0f} ms (closing pass "
                   f"reused in {sum(t.reused for t in turns)}); old path p50 {_pct(olds, 50):.0f} ms, p95 "
@@ -282,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_pct(ratios, 95):.2f}; {metric} streamed {wer_stream:.1%} vs old {wer_old:.1%}; "
                   f"short window after the fact p50 {_pct(trims, 50):.0f} ms, p95 {_pct(trims, 95):.0f} ms, "
                   f"{metric} {wer_trim:.1%}; passes "
-                  f"RTF {rtf:.2f}; partials only grew: {all(t.monotonic for t in turns)} "
+                  f"RTF {rtf:.2f} (CPU {cpu_stream:.2f} s per audio s; old path {cpu_old:.2f}); "
+                  f"partials only grew: {all(t.monotonic for t in turns)} "
                   f"(load average {load:.1f})")
     if args.json:
         rows = [{**asdict(r), "streamed": r.streamed, "old": r.old, "trimmed": r.trimmed}
