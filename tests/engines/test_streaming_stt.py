@@ -168,6 +168,8 @@ def test_the_closing_pass_is_reused_when_speech_ended():
             transcriber.pause(2000)  # what the VAD reports while STOPPING
         if transcriber.pass_due:
             transcriber.step()
+    # regular passes every 300 ms until the pause; then only the closing pass, once 250 ms of it arrived
+    assert [round(seconds, 2) for seconds, _ in decoder.calls][-3:] == [1.4, 1.7, 2.26]
     passes = len(decoder.calls)
     final = transcriber.finalize(speech_end_ms=2000)
     assert final.reused and len(decoder.calls) == passes

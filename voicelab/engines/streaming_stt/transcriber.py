@@ -222,9 +222,10 @@ class StreamingTranscriber:
     def pause(self, at_ms: int | None) -> None:
         """The VAD heard silence start at ``at_ms`` (ms from the first sample fed); ``None``: speech again.
 
-        While a pause is set, a pass is due as soon as ``settle_ms`` of the silence has been fed, so that
-        :meth:`finalize` can reuse it when the VAD then ends the turn. Calling it again during the same
-        pause keeps the first ``at_ms`` (so it can be called after every chunk while the VAD is STOPPING).
+        While a pause is set, no regular pass starts; one pass (the closing pass) is due as soon as
+        ``settle_ms`` of the silence has been fed, so that :meth:`finalize` can reuse it when the VAD then
+        ends the turn. Calling it again during the same pause keeps the first ``at_ms`` (so it can be
+        called after every chunk while the VAD is STOPPING).
         """
         if at_ms is None:
             self._pause_at = None
@@ -236,11 +237,11 @@ class StreamingTranscriber:
         """Whether :meth:`step` has work to do now."""
         if self.state is not TranscriberState.LISTENING:
             return False
-        end = self._available()
+        end = self._kept  # a plain read: the worker thread alone joins the fed pieces
         if self._pause_at is not None:
             settled = self._pause_at + self.settle_ms * _MS
-            if end >= settled > self._last_pass_end:
-                return True
+            # no regular pass during a pause (the worker stays free), one closing pass after settle_ms
+            return self._last_pass_end < settled <= end
         if end - self._window_start < self.first_pass_ms * _MS:
             return False
         return end - self._last_pass_end >= self.step_ms * _MS
