@@ -101,7 +101,9 @@ class FinalTranscript:
     """The end of a turn.
 
     ``delta`` is the text not yet delivered by partial results (``"".join(partial deltas) + delta ==
-    text``); ``seconds`` the time :meth:`StreamingTranscriber.finalize` took; ``reused`` whether it reused
+    text``); ``audio_ms`` the audio the transcript covers (from the first sample fed, after trimming at
+    ``speech_end_ms + tail_ms`` and at ``max_utterance_s``); ``seconds`` the time
+    :meth:`StreamingTranscriber.finalize` took; ``reused`` whether it reused
     the pass run during the closing silence instead of decoding again; ``passes`` and ``pass_seconds``
     count all passes of the turn (their CPU cost); ``truncated`` whether audio past ``max_utterance_s``
     was ignored.
