@@ -4,7 +4,7 @@ faster-whisper pads every clip to Whisper's 30 s window (3000 mel frames) before
 utterance costs as much encoder time as a 30 s one. CTranslate2 (≥ 4) accepts shorter mel inputs, so
 :class:`WindowDecoder` computes the log-mel features of the audio it is given, pads them with silence to
 ``max(min_input_s, audio + pad_s)`` (10 s and 2 s by default) and decodes greedily without timestamps.
-Whisper base encodes a 10 s input in roughly a third of the time of the 30 s window.
+One probe here (load average 3.6): Whisper base encoded 10 s in 0.07 s, the 30 s window in 0.52 s.
 
 Why not trim to the audio alone: with an encoder input shorter than about 8–10 s Whisper loops.
 Measured here on 45 prefixes (20 %…100 %) of the English samples, clean and noisy: inputs of audio + 1, 2 or
