@@ -163,11 +163,11 @@ async def test_bad_secrets_requests(sdk, still_serves, body, code, param):
     ids=["speech-voice", "speed", "threshold", "tool-without-name"],
 )
 async def test_rest_and_websocket_refuse_a_session_in_the_same_words(sdk, session):
-    from voicelab.emulator.realtime.core import RealtimeCore
+    from voicelab.emulator.realtime.core import ServerCore
 
     with pytest.raises(openai.BadRequestError) as caught:
         await sdk.realtime.client_secrets.create(session=session)
-    core = RealtimeCore(now=0, seed=1)
+    core = ServerCore(now=0, seed=1)
     core.start()
     [event] = core.handle({"type": "session.update", "session": session})
     error = event["error"]
