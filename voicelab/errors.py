@@ -17,6 +17,10 @@ catches them all::
     └── WidgetError               a browser widget reported a failure (no microphone, permission denied)
 
 ``transient`` tells reconnect logic whether retrying can help.
+
+Warnings (not exceptions): ``ModelShutdownWarning`` (a ``DeprecationWarning``): the model has an announced
+shutdown date; voicelab warns once per model per process, and ``import voicelab`` makes it visible (warnings
+hides ``DeprecationWarning`` outside ``__main__`` by default, which would hide it in notebooks).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "ConnectionLostError",
     "EngineError",
     "ModelIntegrityError",
+    "ModelShutdownWarning",
     "ParameterError",
     "PricingError",
     "RealtimeError",
@@ -165,3 +170,16 @@ class ResponderError(EngineError):
     """The ``openai-compatible`` responder's chat-completions server failed or could not be reached."""
 
     transient = True
+
+
+class ModelShutdownWarning(DeprecationWarning):
+    """The model has a shutdown date announced by OpenAI (``voicelab.protocol.models.check_lifecycle``).
+
+    A ``DeprecationWarning`` so that tools which collect deprecations find it; voicelab registers a
+    ``"default"`` filter for it on import so that notebooks show it too.
+
+    Examples
+    --------
+    >>> issubclass(ModelShutdownWarning, DeprecationWarning)
+    True
+    """

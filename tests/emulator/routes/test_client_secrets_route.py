@@ -150,3 +150,14 @@ async def test_bad_secrets_requests(sdk, still_serves, body, code, param):
     assert caught.value.status_code in (400, 404)
     assert (caught.value.code, caught.value.param) == (code, param)
     await still_serves()
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-1.5", "gpt-audio-1.5"],
+)
+async def test_current_realtime_models_get_a_key(sdk, rest_app, model):
+    """Issue 13: these were 404 ``model_not_found`` before the catalogue listed the SDK's models."""
+    secret = await sdk.realtime.client_secrets.create(session={"type": "realtime", "model": model})
+    assert secret.session.model == model
+    assert rest_app.state.keys.lookup(secret.value).session["model"] == model
