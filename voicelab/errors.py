@@ -96,15 +96,27 @@ class UnknownModelError(PricingError, KeyError):
     --------
     >>> str(UnknownModelError("gpt-realtme", close=["gpt-realtime"]))
     "no prices for model 'gpt-realtme'; did you mean: gpt-realtime?"
+    >>> str(UnknownModelError("gpt-x", not_published="no price found (checked 2026-11-30)"))
+    "no prices for model 'gpt-x': not published by OpenAI (no price found (checked 2026-11-30))"
     """
 
-    def __init__(self, model: str, *, close: list[str] | None = None, at: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        close: list[str] | None = None,
+        at: str | None = None,
+        not_published: str | None = None,
+    ) -> None:
         self.model = model
         self.close = list(close or [])
         self.at = at
+        self.not_published = not_published
         message = f"no prices for model {model!r}"
         if at:
             message += f" on {at}"
+        if not_published:
+            message += f": not published by OpenAI ({not_published})"
         if self.close:
             message += f"; did you mean: {', '.join(self.close)}?"
         super().__init__(message)

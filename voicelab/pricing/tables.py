@@ -80,6 +80,7 @@ class Category(StrEnum):
     REALTIME = "realtime"
     AUDIO_CHAT = "audio-chat"
     TRANSCRIPTION = "transcription"
+    TRANSLATION = "translation"
     SPEECH = "speech"
     CHAT = "chat"
 
@@ -95,6 +96,8 @@ class ModelInfo:
     input_audio_tokens_per_second: Decimal | None = None
     output_audio_tokens_per_second: Decimal | None = None
     token_rate_source: str = ""
+    not_published: str = ""
+    """Which of its prices OpenAI has not published (and when that was checked); empty if all are."""
     table: str = ""
 
 
@@ -332,6 +335,7 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         "input_audio_tokens_per_second",
         "output_audio_tokens_per_second",
         "token_rate_source",
+        "not_published",
         "note",
     }
     _no_unknown_keys(entry, known, where)
@@ -355,6 +359,8 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         rates[key] = _rate(entry[key], f"{where}.{key}") if key in entry else None
     if any(r is not None for r in rates.values()):
         _text(entry, "token_rate_source", where)
+    if "not_published" in entry:
+        _text(entry, "not_published", where)
     return ModelInfo(
         name=name,
         category=category,
@@ -363,6 +369,7 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         input_audio_tokens_per_second=rates["input_audio_tokens_per_second"],
         output_audio_tokens_per_second=rates["output_audio_tokens_per_second"],
         token_rate_source=str(entry.get("token_rate_source", "")),
+        not_published=str(entry.get("not_published", "")),
         table=table,
     )
 
@@ -635,7 +642,7 @@ def quote(
     requested = model.strip()
     name = requested.lower()
     available_from: date | None = None
-    if name not in merged.rows:
+    if name not in merged.rows and name not in merged.models:
         if name in merged.names:
             name, available_from = merged.names[name]
         elif (match := _SNAPSHOT.match(name)) and match["base"] in merged.rows:
@@ -647,6 +654,8 @@ def quote(
             raise UnknownModelError(
                 requested, close=difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
             )
+    if name not in merged.rows:  # a known model (or a name of one) without any price row
+        raise UnknownModelError(requested, not_published=merged.models[name].not_published or "no price row")
     if available_from is not None and when < available_from:
         raise UnknownModelError(
             requested,
