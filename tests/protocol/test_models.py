@@ -48,3 +48,36 @@ def test_catalogue_has_unique_ids_and_every_kind():
     assert len(ids) == len(set(ids))
     assert all(models(kind) for kind in KINDS)
     assert model_info("gpt-audio-mini").kinds == ("realtime", "chat")
+
+
+@pytest.mark.parametrize(
+    ("session", "param"),
+    [
+        ({"type": "realtime", "model": "gpt-9"}, "session.model"),
+        (
+            {"type": "realtime", "audio": {"input": {"transcription": {"model": "bogus-stt"}}}},
+            "session.audio.input.transcription.model",
+        ),
+        (
+            {"type": "transcription", "audio": {"input": {"transcription": {"model": "bogus-stt"}}}},
+            "session.audio.input.transcription.model",
+        ),
+    ],
+)
+def test_sessions_naming_an_unknown_model_are_refused(session, param):
+    from voicelab.protocol.validate import validate_session
+
+    with pytest.raises(ProtocolError) as info:
+        validate_session(session)
+    assert (info.value.code, info.value.param) == ("model_not_found", param)
+
+
+def test_sessions_with_current_models_pass():
+    from voicelab.protocol.validate import validate_session
+
+    session = {
+        "type": "realtime",
+        "model": "gpt-realtime-2",
+        "audio": {"input": {"transcription": {"model": "gpt-realtime-whisper"}}},
+    }
+    assert validate_session(session) is session

@@ -61,10 +61,12 @@ from .errors import (
     too_short,
     unknown_parameter,
 )
+from .models import ModelKind, check_model
 from .voices import Surface, check_voice
 
 __all__ = [
     "LIMITS",
+    "MODEL_FIELDS",
     "REQUIRED",
     "VOICE_FIELDS",
     "Limit",
@@ -134,6 +136,13 @@ VOICE_FIELDS: dict[str, Surface] = {
     "response.audio.output.voice": "realtime",
 }
 """Where a Realtime event or body names a voice, and whose voice list applies."""
+
+MODEL_FIELDS: dict[str, ModelKind] = {
+    "session.model": "realtime",
+    "session.audio.input.transcription.model": "realtime_transcription",
+}
+"""Where a Realtime event or body names a model, and which catalogue kind must serve it
+(:mod:`voicelab.protocol.models`; OpenAI's ``model_not_found`` otherwise)."""
 
 
 # ------------------------------------------------------------------------------------ SDK models per event
@@ -384,8 +393,9 @@ def _check_limit(path: str, value: Any, limit: Limit) -> None:
 
 
 def check_body(data: dict[str, Any], prefix: str = "") -> None:
-    """Apply :data:`REQUIRED`, :data:`LIMITS` and :data:`VOICE_FIELDS` to an event or body that the SDK's
-    types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare session)."""
+    """Apply :data:`REQUIRED`, :data:`LIMITS`, :data:`VOICE_FIELDS` and :data:`MODEL_FIELDS` to an event or
+    body that the SDK's types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare
+    session)."""
     root: Any = data
     for part in reversed(prefix.split(".") if prefix else []):
         root = {part: root}
@@ -401,6 +411,10 @@ def check_body(data: dict[str, Any], prefix: str = "") -> None:
     for pattern, surface in VOICE_FIELDS.items():
         for path, value in _at(root, pattern):
             check_voice(value, surface, param=path)
+    for pattern, kind in MODEL_FIELDS.items():
+        for path, value in _at(root, pattern):
+            if isinstance(value, str):
+                check_model(value, kind, param=path)
 
 
 # ------------------------------------------------------------------------------------------- entry points

@@ -305,6 +305,29 @@ async def test_unknown_model_is_refused_like_openai(server, validate):
         assert closed.value.rcvd.code == 1008
 
 
+async def test_session_update_with_an_unknown_transcription_model_is_an_error_event(server, validate):
+    """The session stays open and keeps its transcription model (``bogus-stt`` used to be accepted)."""
+    async with sdk(server).realtime.connect(model="gpt-realtime-2") as conn:
+        await next_event(conn, validate, timeout=10)
+        await conn.session.update(
+            session={"type": "realtime", "audio": {"input": {"transcription": {"model": "bogus-stt"}}}},
+            event_id="evt_bogus",
+        )
+        error = await next_event(conn, validate, timeout=10)
+        body = error["error"]
+        assert (error["type"], body["code"], body["param"], body["event_id"]) == (
+            "error",
+            "model_not_found",
+            "session.audio.input.transcription.model",
+            "evt_bogus",
+        )
+        audio = {"input": {"transcription": {"model": "gpt-realtime-whisper"}}}
+        await conn.session.update(session={"type": "realtime", "audio": audio})
+        updated = await next_event(conn, validate, timeout=10)
+        assert updated["type"] == "session.updated"
+        assert updated["session"]["audio"]["input"]["transcription"]["model"] == "gpt-realtime-whisper"
+
+
 @pytest.mark.parametrize("model", ["gpt-realtime-2", "gpt-realtime-2.1-mini", "gpt-audio-1.5"])
 async def test_current_realtime_models_open_a_session(server, validate, model):
     async with sdk(server).realtime.connect(model=model) as conn:
