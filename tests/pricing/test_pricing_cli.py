@@ -128,6 +128,10 @@ def test_list_models(capsys):
     assert run("--list-models") == 0
     out = capsys.readouterr().out
     assert "gpt-realtime " in out and "whisper-1" in out and "per_minute 0.006" in out
+    assert "per_minute 0.017" in out and "per_minute 0.034" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "not published: no price found for gpt-transcribe" in lines["gpt-transcribe"]
+    assert "audio_output 64; not published: text and image token rates" in lines["gpt-realtime-2"]
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ __all__ = [
     "clear_registered_tables",
     "load_table",
     "model_names",
+    "not_published",
     "parse_date",
     "quote",
     "register_table",
@@ -614,6 +615,19 @@ def model_names(*, price_tables: Iterable[PriceTable] | None = None) -> list[str
     """
     merged = _merge(active_tables() if price_tables is None else price_tables)
     return sorted(merged.rows) + sorted(set(merged.names) - set(merged.rows))
+
+
+def not_published(*, price_tables: Iterable[PriceTable] | None = None) -> dict[str, str]:
+    """Model → which of its prices OpenAI has not published (``[[model]] not_published``), for every model
+    that says so, priced or not.
+
+    Examples
+    --------
+    >>> not_published()["gpt-transcribe"]
+    'no price found for gpt-transcribe (checked 2026-11-30)'
+    """
+    merged = _merge(active_tables() if price_tables is None else price_tables)
+    return {name: info.not_published for name, info in sorted(merged.models.items()) if info.not_published}
 
 
 def quote(
