@@ -33,7 +33,7 @@ from voicelab.pricing.estimate import (
     speech_to_speech,
     to_table,
 )
-from voicelab.pricing.tables import model_names, quote, register_table, unregister_table
+from voicelab.pricing.tables import model_names, not_published, quote, register_table, unregister_table
 from voicelab.pricing.usage import UsageKind
 
 __all__ = ["add_arguments", "run"]
@@ -195,6 +195,7 @@ def _scenario(args: argparse.Namespace) -> None:
 
 def _print_models(args: argparse.Namespace) -> None:
     rows = []
+    missing = not_published()
     for name in model_names():
         try:
             q = quote(name, args.at)
@@ -203,6 +204,8 @@ def _print_models(args: argparse.Namespace) -> None:
         if q.model.name != name:
             continue
         rates = ", ".join(f"{key} {value.normalize():f}" for key, value in q.row.rates)
+        if name in missing:
+            rates += f"; not published: {missing.pop(name)}"
         rows.append(
             {
                 "model": name,
@@ -211,6 +214,8 @@ def _print_models(args: argparse.Namespace) -> None:
                 "rates": rates,
             }
         )
+    for name, reason in missing.items():  # known models without any published price
+        rows.append({"model": name, "category": "", "effective": "", "rates": f"not published: {reason}"})
     print(
         format_table(
             rows,

@@ -4,7 +4,7 @@ Modules:
 
 * :mod:`~voicelab.protocol.formats` — audio formats and their rates;
 * :mod:`~voicelab.protocol.voices` — voices per surface;
-* :mod:`~voicelab.protocol.models` — the model catalogue;
+* :mod:`~voicelab.protocol.models` — the dated model catalogue (``models.toml``) and the shutdown warning;
 * :mod:`~voicelab.protocol.session` — GA session defaults, normalisation, ``session.update``;
 * :mod:`~voicelab.protocol.validate` — validation with the SDK's own models;
 * :mod:`~voicelab.protocol.events` — server event constructors;

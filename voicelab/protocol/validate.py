@@ -62,10 +62,12 @@ from .errors import (
     too_short,
     unknown_parameter,
 )
+from .models import ModelKind, check_model
 from .voices import Surface, check_voice
 
 __all__ = [
     "LIMITS",
+    "MODEL_FIELDS",
     "REQUIRED",
     "VOICE_FIELDS",
     "Limit",
@@ -135,6 +137,13 @@ VOICE_FIELDS: dict[str, Surface] = {
     "response.audio.output.voice": "realtime",
 }
 """Where a Realtime event or body names a voice, and whose voice list applies."""
+
+MODEL_FIELDS: dict[str, ModelKind] = {
+    "session.model": "realtime",
+    "session.audio.input.transcription.model": "realtime_transcription",
+}
+"""Where a Realtime event or body names a model, and which catalogue kind must serve it
+(:mod:`voicelab.protocol.models`; OpenAI's ``model_not_found`` otherwise)."""
 
 
 # ------------------------------------------------------------------------------------ SDK models per event
@@ -399,8 +408,9 @@ def _check_limit(path: str, value: Any, limit: Limit) -> None:
 
 
 def check_body(data: dict[str, Any], prefix: str = "") -> None:
-    """Apply :data:`REQUIRED`, :data:`LIMITS` and :data:`VOICE_FIELDS` to an event or body that the SDK's
-    types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare session)."""
+    """Apply :data:`REQUIRED`, :data:`LIMITS`, :data:`VOICE_FIELDS` and :data:`MODEL_FIELDS` to an event or
+    body that the SDK's types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare
+    session)."""
     root: Any = data
     for part in reversed(prefix.split(".") if prefix else []):
         root = {part: root}
@@ -434,11 +444,20 @@ def _voice_rule(surface: Surface) -> Callable[[str, Any], None]:
     return check
 
 
+def _model_rule(kind: ModelKind) -> Callable[[str, Any], None]:
+    def check(path: str, value: Any) -> None:
+        if isinstance(value, str):
+            check_model(value, kind, param=path)
+
+    return check
+
+
 def _rules_by_head() -> dict[str, list[tuple[tuple[tuple[str, bool], ...], Callable[[str, Any], None]]]]:
     rules: list[tuple[str, Callable[[str, Any], None]]] = [
         *((pattern, _required_rule(key, only_for)) for pattern, key, only_for in REQUIRED),
         *((pattern, _limit_rule(limit)) for pattern, limit in LIMITS.items()),
         *((pattern, _voice_rule(surface)) for pattern, surface in VOICE_FIELDS.items()),
+        *((pattern, _model_rule(kind)) for pattern, kind in MODEL_FIELDS.items()),
     ]
     by_head: dict[str, list[tuple[tuple[tuple[str, bool], ...], Callable[[str, Any], None]]]] = {}
     for pattern, rule in rules:

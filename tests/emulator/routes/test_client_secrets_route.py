@@ -173,3 +173,14 @@ async def test_rest_and_websocket_refuse_a_session_in_the_same_words(sdk, sessio
     error = event["error"]
     assert (caught.value.code, caught.value.param) == (error["code"], error["param"])
     assert caught.value.body["message"] == error["message"]
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-1.5", "gpt-audio-1.5"],
+)
+async def test_current_realtime_models_get_a_key(sdk, rest_app, model):
+    """Issue 13: these were 404 ``model_not_found`` before the catalogue listed the SDK's models."""
+    secret = await sdk.realtime.client_secrets.create(session={"type": "realtime", "model": model})
+    assert secret.session.model == model
+    assert rest_app.state.keys.lookup(secret.value).session["model"] == model
