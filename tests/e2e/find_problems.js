@@ -65,7 +65,7 @@ async () => {
     const tofu = [...chars].filter((c) => same(draw(family, c), notdef));
     if (tofu.length) {
       problems.push(`tofu: no installed font draws ${tofu.slice(0, 30).join('')} (font-family ${family}); ` +
-                    'install a CJK font such as Debian fonts-noto-cjk');
+                    'install fonts that cover it (Debian fonts-noto-cjk, fonts-noto-color-emoji)');
     }
   }
   return problems;

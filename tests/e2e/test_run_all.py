@@ -11,6 +11,7 @@ pop-up, and no JavaScript error. A screenshot of each whole notebook is saved un
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -196,3 +197,35 @@ def _show_everything(page: Any) -> None:
 def _shut_down_kernel(lab: Any, notebook: str) -> None:
     for session in _sessions(lab, notebook):
         lab.api(f"/api/sessions/{session['id']}", method="DELETE")
+
+
+_PAGE = """<html><body><div class="jp-NotebookPanel"><div class="jp-Notebook">
+  <div class="jp-MarkdownCell"><div class="jp-RenderedMarkdown"><p>日本語と English {prose}</p></div></div>
+  <div class="jp-OutputArea"><div class="jp-OutputArea-output"><pre>{output}</pre>{image}</div></div>
+</div></div></body></html>"""
+_GOOD_PNG = (  # 1×1 px
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def test_the_checks_see_what_a_learner_would_see(browser):
+    """The page checks on a clean page find nothing, and on a broken one find each defect."""
+    page = browser.new_page()
+    try:
+        page.set_content(_PAGE.format(prose="", output="ok", image=f'<img src="{_GOOD_PNG}">'))
+        assert page.evaluate(_FIND_PROBLEMS_JS) == []
+        page.set_content(_PAGE.format(
+            prose="\U00017000",  # a Tangut character: no installed font draws it
+            output=html.escape("\n".join([
+                "WidgetError: nothing recorded yet", "<Figure size 640x480 with 1 Axes>",
+                "<Axes: xlabel='time (s)'>", "UserWarning: Glyph 26085 missing from font(s) DejaVu Sans", "□",
+            ])),
+            image='<img src="data:image/png;base64,AAAA">',
+        ))
+        found = "\n".join(page.evaluate(_FIND_PROBLEMS_JS))
+    finally:
+        page.close()
+    for expected in ("tofu: no installed font draws \U00017000", "WidgetError: nothing recorded yet",
+                     "a figure printed as text", "a stray matplotlib repr", "tofu in a figure",
+                     "tofu (□ or �) in the text", "1 of 1 figures did not render"):
+        assert expected in found, f"{expected!r} not in:\n{found}"
