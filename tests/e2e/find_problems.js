@@ -15,6 +15,8 @@ async () => {
     [outputs, /<Figure size [^>]*>/g, 'a figure printed as text instead of drawn'],
     [outputs, /<Axes: [^\n]*>|<matplotlib\.[\w.]+ (object )?at 0x[0-9a-f]+>/g, 'a stray matplotlib repr'],
     [outputs, /Glyph \d+[^\n]*missing from font[^\n]*/g, 'tofu in a figure'],
+    // A session Run All started and hung up at once shows its cost as this (07's live cells did).
+    [outputs, /ConversationCost\(no usage yet[^\n]*/g, 'a session that never talked'],
     [outputs + '\n' + prose, /[\u25A1\uFFFD]/g, 'tofu (□ or �) in the text'],
   ];
   for (const [text, pattern, what] of patterns) {

@@ -5,7 +5,8 @@ fresh page and a fresh kernel. After Run All the kernel must go idle and the not
 output, no ``WidgetError``, no widget that failed to render, no tofu (□, or a glyph no installed font has,
 or matplotlib's "Glyph … missing from font"), no figure that did not render (an image output whose ``<img>``
 has naturalWidth 0, or a ``<Figure size …>`` repr instead of the figure), no stray ``<Axes: …>`` repr, no
-pop-up, and no JavaScript error. A screenshot of each whole notebook is saved under ``VOICELAB_ARTIFACTS``
+session that Run All hung up before it talked (``ConversationCost(no usage yet …)``), no pop-up, and no
+JavaScript error. A screenshot of each whole notebook is saved under ``VOICELAB_ARTIFACTS``
 (or a temporary folder); the folder and the time each notebook took are printed at the end of the run.
 """
 
@@ -219,6 +220,7 @@ def test_the_checks_see_what_a_learner_would_see(browser):
             output=html.escape("\n".join([
                 "WidgetError: nothing recorded yet", "<Figure size 640x480 with 1 Axes>",
                 "<Axes: xlabel='time (s)'>", "UserWarning: Glyph 26085 missing from font(s) DejaVu Sans", "□",
+                "ConversationCost(no usage yet: $0)",
             ])),
             image='<img src="data:image/png;base64,AAAA">',
         ))
@@ -227,5 +229,6 @@ def test_the_checks_see_what_a_learner_would_see(browser):
         page.close()
     for expected in ("tofu: no installed font draws \U00017000", "WidgetError: nothing recorded yet",
                      "a figure printed as text", "a stray matplotlib repr", "tofu in a figure",
-                     "tofu (□ or �) in the text", "1 of 1 figures did not render"):
+                     "tofu (□ or �) in the text", "1 of 1 figures did not render",
+                     "a session that never talked"):
         assert expected in found, f"{expected!r} not in:\n{found}"
