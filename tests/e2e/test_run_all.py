@@ -29,8 +29,15 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 RUN_ALL_TIMEOUT_S = 900.0  # one notebook; the slowest takes ~1–2 min on a loaded 2-core machine
 SCREENSHOT_MAX_HEIGHT = 16_000  # px; Chromium's limit for one capture is a little above this
-# Notebooks whose version on main cannot Run All yet (issue 12). Strict: the fixed notebooks flip them.
-KNOWN_BROKEN: dict[str, str] = {}
+# Notebooks whose version on main cannot Run All yet (issue 12). Strict: once a notebook is fixed its case
+# passes, which fails the run until its line here is removed.
+KNOWN_BROKEN: dict[str, str] = {
+    "07_voice_agents.ipynb": "issue 12: Run All starts the live session and hangs it up at once "
+    "(ConversationCost(no usage yet)); <Axes: …> reprs above the plots",
+    "08_function_calling.ipynb": "issue 12: <Axes: …> reprs above the plots",
+    "11_widgets.ipynb": "issue 12: WidgetError 'nothing recorded yet' at cell 5 stops Run All; 11 cells "
+    "never run",
+}
 
 _FIND_PROBLEMS_JS = (Path(__file__).with_name("find_problems.js")).read_text()
 
