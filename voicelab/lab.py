@@ -41,7 +41,9 @@ LAB_CONFIG_DIR = Path(__file__).with_name("lab_config")
 """Jupyter configuration of the lab ``voicelab lab`` starts (prepended to ``JUPYTER_CONFIG_PATH``)."""
 
 _READY_TIMEOUT_S = 180.0
-_FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_FORWARDED_SIGNALS = tuple(  # SIGHUP: the terminal closed; Windows has none
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
