@@ -467,8 +467,9 @@ class ClientCore:
         if event.get("type") == "input_audio_buffer.speech_started":
             position = self.outbox.server_ms(event.get("audio_start_ms"))
             detection = ((self.session.get("audio") or {}).get("input") or {}).get("turn_detection") or {}
-            default_pad = SERVER_VAD_DEFAULTS["prefix_padding_ms"]
-            pad = detection.get("prefix_padding_ms", default_pad if detection.get("type") == "server_vad" else 0)
+            vad_type = detection.get("type")
+            default_pad = SERVER_VAD_DEFAULTS["prefix_padding_ms"] if vad_type == "server_vad" else 0
+            pad = detection.get("prefix_padding_ms", default_pad)
             position = None if position is None else position + float(pad or 0)
         else:
             position = self.outbox.server_ms(event.get("audio_end_ms"))
