@@ -72,6 +72,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let other machines mint ephemeral keys at /api/openai/realtime/session (put a login in front!)",
     )
+    option(
+        "--allow-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; e.g. the machine's LAN name with "
+        "--host 0.0.0.0; '*' disables the DNS-rebinding guard). Loopback names and --host always work",
+    )
+    option(
+        "--allow-origin",
+        dest="allowed_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="web pages allowed to open the Realtime WebSocket and mint keys at the token route, e.g. "
+        "https://app.example or http://lab.example:* (repeatable; replaces the default: pages on this "
+        "machine, http(s)://127.0.0.1|localhost|[::1] on any port)",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
