@@ -11,6 +11,8 @@ MODULES = [
     "voicelab.emulator.auth",
     "voicelab.emulator.origins",
     "voicelab.emulator.settings",
+    "voicelab.emulator.logging_redaction",
+    "voicelab.emulator.cli",
     "voicelab.emulator.routes.token_backend",
     "voicelab.errors",
 ]
