@@ -202,3 +202,10 @@ def test_voicelab_serve_debug_log_and_key_file_keep_the_key_out_of_logs_and_ps(t
             assert key.encode() not in cmdline.read()
     assert process.returncode == 0
     assert key not in process.stderr_text and "openai-insecure-api-key.[redacted]" in process.stderr_text
+
+
+def test_allow_host_and_origin_options_reach_the_settings():
+    args = parse(["--allow-host", "lab.local", "--allow-origin", "https://a.example", "--allow-origin", "*"])
+    settings = settings_from_args(args)
+    assert settings.allowed_hosts == ["lab.local"] and settings.allowed_origins == ["https://a.example", "*"]
+    assert "http://127.0.0.1:*" in settings_from_args(parse([])).allowed_origins
