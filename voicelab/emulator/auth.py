@@ -207,9 +207,9 @@ def raise_for(result: AuthResult, token: str | None) -> None:
         raise auth_error(result, token)
 
 
-def auth_error(result: AuthResult, token: str | None) -> OpenAIHTTPError:
+def auth_error(result: AuthResult, token: str | None, *, realtime: bool = False) -> OpenAIHTTPError:
     """The 401 for a refused key (``result`` not OK): the HTTP answer, and the Realtime ``error`` event's
-    message and code.
+    message and code (``realtime``: also name the browser subprotocol a key can travel in).
 
     Examples
     --------
@@ -218,10 +218,15 @@ def auth_error(result: AuthResult, token: str | None) -> OpenAIHTTPError:
     (401, 'invalid_api_key')
     """
     if result is AuthResult.MISSING:
+        where = (
+            " or, from a browser, in the 'openai-insecure-api-key.<key>' WebSocket subprotocol"
+            if realtime
+            else ""
+        )
         return OpenAIHTTPError(
             401,
             "You didn't provide an API key. You need to provide your API key in an Authorization header "
-            "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            f"using Bearer auth (i.e. Authorization: Bearer YOUR_KEY){where}.",
             type="invalid_request_error",
         )
     if result is AuthResult.EXPIRED:

@@ -183,7 +183,7 @@ async def realtime(websocket: WebSocket) -> None:
     if keys is not None:
         result = keys.check(token, realtime=True)
         if not result.ok:
-            refusal = auth_error(result, token)
+            refusal = auth_error(result, token, realtime=True)
             await _refuse(websocket, subprotocol, "invalid_api_key", refusal.message, None, 1008)
             return
         ephemeral = keys.lookup(token)
