@@ -1,12 +1,16 @@
 # voicelab — two commands: `make lab` and `make test`.
-# The virtualenv is rebuilt whenever pyproject.toml changes (the stamp file is older).
+# `make lab` installs the package and JupyterLab (the `lab` extra); `make test` adds the test toolchain (the `test`
+# extra: pytest, nbval, Playwright, ruff, mypy). Each reinstalls when pyproject.toml changes (its stamp is older).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+LAB_STAMP  := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
+# make lab OPEN=1 also opens the lab in your default browser; otherwise it prints the address to open.
+OPEN   ?=
 PYTEST_ARGS ?=
 
 export PYTHONDONTWRITEBYTECODE := 1
@@ -14,41 +18,56 @@ export PYTHONDONTWRITEBYTECODE := 1
 export VOICELAB_BACKEND ?= local
 export HF_HUB_OFFLINE := 1
 
-.PHONY: lab test test-py test-notebooks venv lint bench serve clean
+.PHONY: lab test test-py test-notebooks notebooks venv lint bench serve clean
 
-venv: $(STAMP)
+# Everything (what `make test` installs): the virtualenv for working on voicelab.
+venv: $(TEST_STAMP)
 
-$(STAMP): pyproject.toml
+define install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(1)]'
+endef
 
-lab: $(STAMP)
-	$(BIN)/voicelab lab --notebook-dir notebooks --host $(HOST) --port $(PORT)
+$(LAB_STAMP): pyproject.toml
+	$(call install,lab)
+	@touch $@
 
-test: $(STAMP)
-	$(BIN)/ruff check voicelab tests benchmarks
+# The test extra includes the lab extra, so it stamps both.
+$(TEST_STAMP): pyproject.toml
+	$(call install,test)
+	@touch $@ $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(BIN)/voicelab lab --notebook-dir notebooks --host $(HOST) --port $(PORT) $(if $(OPEN),--open)
+
+test: $(TEST_STAMP)
+	$(BIN)/ruff check voicelab tests benchmarks scripts
 	$(BIN)/mypy voicelab
 	$(BIN)/lint-imports
+	$(BIN)/python -m pytest --doctest-modules voicelab $(PYTEST_ARGS)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
-	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks $(PYTEST_ARGS)
 
-test-py: $(STAMP)
+test-py: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
-test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
+test-notebooks: $(TEST_STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks $(PYTEST_ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check voicelab tests benchmarks
+# Re-execute every notebook in place, offline, as committed (outputs compressed); then `make test` checks them.
+notebooks: $(TEST_STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check voicelab tests benchmarks scripts
 	$(BIN)/mypy voicelab
 	$(BIN)/lint-imports
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-serve: $(STAMP)
+serve: $(LAB_STAMP)
 	$(BIN)/voicelab serve --host $(HOST)
 
 clean:

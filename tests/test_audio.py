@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import voicelab.audio
+from voicelab import samples
 from voicelab.audio import (
     ENCODE_FORMATS,
     READ_FORMATS,
@@ -26,6 +27,7 @@ from voicelab.audio import (
     encode,
     from_base64,
     from_pcm16,
+    limit,
     loudness,
     normalize_loudness,
     normalize_peak,
@@ -34,6 +36,7 @@ from voicelab.audio import (
     to_base64,
     to_mono,
     to_pcm16,
+    true_peak_db,
     validate,
     wav_stream_header,
 )
@@ -562,6 +565,59 @@ def test_audio_html_works_for_tiny_odd_rate_and_surround_audio(n, sr, channels):
     assert embedded.duration == pytest.approx(n / sr, abs=0.01)
 
 
+# --------------------------------------------------------------------------- true peak and the limiter
+
+
+def test_true_peak_finds_the_peak_between_samples():
+    t = np.arange(48000) / 48000
+    y = np.sin(2 * np.pi * 12000 * t + np.pi / 4).astype(np.float32)  # every sample at ±0.707
+    assert 20 * np.log10(np.abs(y).max()) == pytest.approx(-3.01, abs=0.01)
+    assert true_peak_db(y, 48000) == pytest.approx(0.0, abs=0.1)
+    assert true_peak_db(np.zeros(4800, dtype=np.float32), 48000) == -np.inf
+
+
+@pytest.mark.parametrize("channels", [1, 2], ids=["mono", "stereo"])
+def test_limit_holds_the_true_peak_and_leaves_quiet_parts_alone(channels):
+    t = np.arange(48000) / 24000
+    y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    y[24000:24480] *= 4.0  # a 20 ms burst at 1.2 (+1.6 dBFS)
+    if channels == 2:
+        y = np.stack([y, 0.5 * y], axis=1)
+    out = limit(y, 24000, ceiling_db=-1.0)
+    assert out.shape == y.shape and out.dtype == np.float32
+    assert true_peak_db(out, 24000) <= -1.0
+    # far from the burst (more than look-ahead before it, release after it) nothing changed
+    assert np.array_equal(out[:23000], y[:23000]) and np.array_equal(out[27000:], y[27000:])
+    # the burst was turned down, not clipped: its shape (ratio to the input) changes smoothly
+    gain = (out if channels == 1 else out[:, 0])[23800:25000] / (y if channels == 1 else y[:, 0])[23800:25000]
+    finite = np.isfinite(gain) & (np.abs((y if channels == 1 else y[:, 0])[23800:25000]) > 0.05)
+    assert np.abs(np.diff(gain[finite])).max() < 0.05
+
+
+def test_limit_does_nothing_under_the_ceiling(rng):
+    y = (0.1 * rng.standard_normal(24000)).astype(np.float32)
+    assert np.array_equal(limit(y, 24000, ceiling_db=-1.0), y)
+
+
+def test_normalize_loudness_with_a_true_peak_ceiling_reaches_both():
+    speech = samples.load("en_weather")
+    plain = normalize_loudness(speech.y, speech.sr, target_lufs=-14.0)
+    assert true_peak_db(plain, speech.sr) > 0.0  # this target clips without a limiter
+    safe = normalize_loudness(speech.y, speech.sr, target_lufs=-14.0, true_peak_db=-1.0)
+    assert loudness(safe, speech.sr) == pytest.approx(-14.0, abs=0.1)
+    assert true_peak_db(safe, speech.sr) <= -1.0
+
+
+@pytest.mark.parametrize("bad", [0.5, float("nan"), -100.0, True, "-1"], ids=repr)
+def test_limit_and_normalize_reject_a_bad_ceiling(bad):
+    y = np.zeros(24000, dtype=np.float32)
+    y[100] = 0.5
+    with pytest.raises(ParameterError) as info:
+        limit(y, 24000, ceiling_db=bad)
+    assert info.value.param == "ceiling_db"
+    with pytest.raises(ParameterError) as info:
+        normalize_loudness(y + 0.01, 24000, true_peak_db=bad)
+    assert info.value.param == "true_peak_db"
 @pytest.mark.parametrize("fmt", ["flac", "wav", "mp3", "aac"])
 def test_read_stops_at_max_seconds(fmt):
     """Decoding stops once past the cap (libsndfile and FFmpeg paths); within it, nothing changes."""

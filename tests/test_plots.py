@@ -132,3 +132,53 @@ def test_timeline_is_re_exported_by_plots_and_the_realtime_package():
 
     assert voicelab.plots.timeline is timeline and voicelab.realtime.timeline is timeline
     assert "timeline" in voicelab.plots.__all__
+
+
+# ------------------------------------------------------------------ Japanese text
+
+
+JAPANESE = "日本語のタイトル：音声の波形（ｋＨｚ）、ゆっくり話す"
+
+
+def _fonts_drawing(text):
+    from matplotlib import font_manager
+
+    return [str(path) for path in font_manager.fontManager._find_fonts_by_props(text.get_fontproperties())]
+
+
+@pytest.mark.parametrize("module", ["voicelab.plots", "voicelab.vad.plots", "voicelab.pricing.plots"])
+def test_japanese_text_renders_with_the_shipped_font_without_missing_glyphs(module):
+    import importlib
+    import warnings
+
+    from matplotlib.ft2font import FT2Font
+
+    importlib.import_module(module)
+    fig, ax = plt.subplots()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph … missing from font(s)" would be raised here
+            waveform(np.zeros(2400, dtype=np.float32), 24_000, ax=ax)
+            title = ax.set_title(JAPANESE)
+            label = ax.set_xlabel("時間 (s)")
+            fig.canvas.draw()
+        shipped = voicelab.plots.use_japanese_font()
+        assert "matplotlib_fontja" in str(shipped)
+        for text in (title, label):
+            fonts = _fonts_drawing(text)
+            assert fonts[0].endswith("DejaVuSans.ttf")  # Latin text keeps the default font
+            assert str(shipped) in fonts  # … and the shipped font is the fallback, not a system font
+        covered = FT2Font(str(shipped)).get_charmap()
+        assert all(ord(ch) in covered for ch in JAPANESE if not ch.isascii())
+    finally:
+        plt.close(fig)
+
+
+def test_use_japanese_font_is_idempotent():
+    import matplotlib
+
+    before = list(matplotlib.rcParams["font.family"])
+    voicelab.plots.use_japanese_font()
+    voicelab.plots.use_japanese_font()
+    assert matplotlib.rcParams["font.family"] == before
+    assert before.count(voicelab.plots.JAPANESE_FONT) == 1

@@ -27,7 +27,9 @@ def _outside(info: samples.SampleInfo) -> list[tuple[float, float]]:
 
 def test_the_set_covers_languages_pauses_and_noise_levels():
     assert {info.language for info in ALL} == {"en", "ja"}
-    assert {info.engine for info in ALL} == {"piper", "espeak"}
+    assert {info.engine for info in ALL} == {"piper", "openjtalk"}
+    assert {info.name for info in ALL if info.language == "ja" and info.snr_db is None} == {
+        "ja_greeting", "ja_station", "ja_weather", "ja_directions", "ja_order", "ja_particles"}
     assert {info.snr_db for info in ALL} == {None, 20.0, 10.0, 5.0}
     assert {info.noise for info in ALL} == {None, "white", "pink"}
     pause_ms = {round((e - s) * 1000) for info in ALL for s, e in info.pauses}
@@ -127,3 +129,29 @@ def test_build_reproduces_the_committed_set(tmp_path):
     for r, c in zip(rebuilt, committed, strict=True):
         assert r["duration"] == c.duration
         assert [tuple(seg) for seg in r["segments"]] == list(c.segments)
+
+
+JAPANESE_CLEAN = [info for info in ALL if info.language == "ja" and info.snr_db is None]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("info", JAPANESE_CLEAN, ids=[info.name for info in JAPANESE_CLEAN])
+def test_japanese_samples_are_natural_speech_whisper_understands(info):
+    from voicelab.engines import stt
+    from voicelab.engines.scoring import character_error_rate
+
+    y, sr = samples.load(info.name)
+    text = stt.transcribe(y, sr, language="ja").text
+    assert character_error_rate(info.text, text) <= 0.15, text
+
+
+@pytest.mark.slow
+def test_japanese_samples_rebuild_bit_for_bit(tmp_path):
+    spec = next(s for s in samples.SPECS if s.name == "ja_station")
+    samples.build(tmp_path, specs=[spec])
+    committed_dir = samples.samples_dir()
+    assert (tmp_path / "ja_station.flac").read_bytes() == (committed_dir / "ja_station.flac").read_bytes()
+    rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["samples"]
+    everything = json.loads((committed_dir / "manifest.json").read_text(encoding="utf-8"))["samples"]
+    committed = [entry for entry in everything if entry["file"] == "ja_station.flac"]
+    assert rebuilt == committed

@@ -13,9 +13,10 @@ Examples
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from voicelab.errors import ParameterError, VoicelabError
+from voicelab.errors import ModelShutdownWarning, ParameterError, VoicelabError
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,11 @@ __all__ = [
     "vad",
     "widgets",
 ]
+
+# DeprecationWarning is hidden outside __main__ (so when raised from voicelab inside a notebook); a model's
+# shutdown notice must be seen. voicelab emits it once per model per process (models.check_lifecycle);
+# filters set later (pytest's ``filterwarnings``, a user's ``warnings.simplefilter``) still take precedence.
+warnings.filterwarnings("default", category=ModelShutdownWarning)
 
 # Heavy modules load on first use so that ``import voicelab`` stays fast.
 _LAZY_ATTRIBUTES = {

@@ -42,6 +42,7 @@ __all__ = [
     "encode",
     "from_base64",
     "from_pcm16",
+    "limit",
     "loudness",
     "normalize_loudness",
     "normalize_peak",
@@ -50,6 +51,7 @@ __all__ = [
     "to_base64",
     "to_mono",
     "to_pcm16",
+    "true_peak_db",
     "validate",
     "wav_stream_header",
 ]
@@ -433,11 +435,33 @@ def loudness(y: np.ndarray, sr: int) -> float:
         return float(meter.integrated_loudness(y.astype(np.float64)))
 
 
-def normalize_loudness(y: np.ndarray, sr: int, *, target_lufs: float = -23.0) -> np.ndarray:
+def normalize_loudness(y: np.ndarray, sr: int, *, target_lufs: float = -23.0,
+                       true_peak_db: float | None = None) -> np.ndarray:
     """Scale ``y`` so its integrated loudness is ``target_lufs`` (EBU R128 default: -23 LUFS).
 
-    Peaks may end up above 1.0 for loud targets (float keeps them); follow with
-    :func:`normalize_peak`, or let :func:`to_pcm16` clip.
+    A loud target can push peaks past full scale: speech at -16 LUFS often peaks above 0 dBFS, and
+    those samples clip when written as PCM16 or MP3. With ``true_peak_db`` the result is also run
+    through :func:`limit`, which turns down only the few loudest moments so the true peak stays at or
+    under that ceiling, then the loudness is re-measured and made up, so both hold.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+    sr : int
+    target_lufs : float
+        Integrated loudness to reach (EBU R128: -23; podcasts: about -16).
+    true_peak_db : float, optional
+        Ceiling in dBTP for the result (EBU R128 allows -1). ``None`` (default) leaves peaks as they fall.
+
+    Returns
+    -------
+    np.ndarray
+        float32, the shape of ``y``; within 0.1 LU of the target.
+
+    Raises
+    ------
+    ParameterError
+        For silence, and when no gain reaches ``target_lufs`` under ``true_peak_db``.
 
     Examples
     --------
@@ -445,15 +469,146 @@ def normalize_loudness(y: np.ndarray, sr: int, *, target_lufs: float = -23.0) ->
     >>> y = (0.01 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     >>> round(loudness(normalize_loudness(y, 48000, target_lufs=-20.0), 48000), 1)
     -20.0
+    >>> from voicelab import samples
+    >>> speech = samples.load("en_weather")
+    >>> round(true_peak_db(normalize_loudness(speech.y, speech.sr, target_lufs=-16.0), speech.sr), 1)  # clips
+    3.3
+    >>> safe = normalize_loudness(speech.y, speech.sr, target_lufs=-16.0, true_peak_db=-1.0)
+    >>> round(loudness(safe, speech.sr), 1), bool(true_peak_db(safe, speech.sr) <= -1.0)
+    (-16.0, True)
     """
     measured = loudness(y, sr)
     if not np.isfinite(measured):
         raise ParameterError("y", expected="audio with a measurable loudness", got="silence (-inf LUFS)",
                              fix="check the recording; silence cannot be normalised")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Possible clipped samples", category=UserWarning)
-        out = _pyloudnorm().normalize.loudness(validate(y), measured, float(target_lufs))
+    target = float(target_lufs)
+    y = validate(y)
+    gain_db = target - measured
+    out = y * np.float32(10.0 ** (gain_db / 20.0))
+    if true_peak_db is None:
+        return out.astype(np.float32, copy=False)
+    ceiling = _check_ceiling(true_peak_db, param="true_peak_db")
+
+    def limited(gain_db: float) -> tuple[np.ndarray, float]:
+        result = limit(y * np.float32(10.0 ** (gain_db / 20.0)), sr, ceiling_db=ceiling)
+        return result, loudness(result, sr) - target
+
+    # Limiting lowers the loudness; find the gain before the limiter that lands on the target (secant
+    # steps: the loudness after the limiter grows monotonically, and more slowly than the gain).
+    out, error = limited(gain_db)
+    previous = (gain_db, error)
+    gain_db -= error
+    for _ in range(12):
+        if abs(error) <= 0.05:
+            break
+        out, error = limited(gain_db)
+        slope = (error - previous[1]) / (gain_db - previous[0]) if gain_db != previous[0] else 1.0
+        previous = (gain_db, error)
+        gain_db -= float(np.clip(error / max(slope, 0.05), -6.0, 6.0))  # steps of at most 6 dB
+    if abs(error) > 0.5:
+        raise ParameterError("target_lufs", expected=f"a loudness this audio reaches under {ceiling} dBTP",
+                             got=f"{target} LUFS (best {target + error:.1f} LUFS)",
+                             fix="choose a lower target_lufs or a higher true_peak_db")
+    return out
+
+
+def true_peak_db(y: np.ndarray, sr: int) -> float:
+    """The true peak in dBTP: the largest absolute value of ``y`` upsampled 4× (ITU-R BS.1770-4, annex 2).
+
+    Between two samples a signal can swing higher than either; a decoder or a DAC reconstructs those
+    peaks, so a file whose samples stay under 1.0 can still clip when played. ``-inf`` for silence.
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> y = np.sin(2 * np.pi * 12000 * t + np.pi / 4).astype(np.float32)   # samples hit ±0.707 only
+    >>> round(float(20 * np.log10(np.abs(y).max())), 1), round(true_peak_db(y, 48000))
+    (-3.0, 0)
+    """
+    envelope = _true_peak_envelope(validate(y), _check_sr(sr))
+    peak = float(envelope.max()) if envelope.size else 0.0
+    with np.errstate(divide="ignore"):
+        return float(20.0 * np.log10(peak))
+
+
+def limit(y: np.ndarray, sr: int, *, ceiling_db: float = -1.0, lookahead_ms: float = 5.0,
+          release_ms: float = 60.0) -> np.ndarray:
+    """A look-ahead peak limiter: the true peak of the result is at most ``ceiling_db`` dBTP.
+
+    Where the signal would go over the ceiling, the gain is lowered just enough, starting
+    ``lookahead_ms`` before the peak and recovering ``release_ms`` after it; everywhere else the
+    signal is untouched. Unlike clipping, this does not square off the waveform (no buzz), and unlike
+    :func:`normalize_peak`, it does not turn the whole recording down for one loud syllable.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+    sr : int
+    ceiling_db : float
+        Highest true peak allowed, in dBTP (≤ 0). EBU R128 delivers at -1.
+    lookahead_ms, release_ms : float
+        How early the gain goes down before a peak, and how long it is held after (ms, > 0).
+
+    Returns
+    -------
+    np.ndarray
+        float32, the shape of ``y``.
+
+    Examples
+    --------
+    >>> t = np.arange(24000) / 24000
+    >>> y = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    >>> y[12000:12240] *= 4                                         # one 10 ms burst peaking at 1.2
+    >>> out = limit(y, 24000, ceiling_db=-1.0)
+    >>> bool(true_peak_db(out, 24000) <= -1.0), bool(np.array_equal(out[:6000], y[:6000]))
+    (True, True)
+    """
+    y = validate(y)
+    sr = _check_sr(sr)
+    ceiling_db = _check_ceiling(ceiling_db)
+    lookahead = max(1, round(_check_positive(lookahead_ms, param="lookahead_ms", unit="ms") * sr / 1000))
+    release = max(1, round(_check_positive(release_ms, param="release_ms", unit="ms") * sr / 1000))
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d  # scipy comes with pyloudnorm
+
+    out = y
+    ceiling = 10.0 ** (ceiling_db / 20.0)
+    for _ in range(4):  # a changing gain shifts inter-sample peaks slightly: re-check, aim a little lower
+        envelope = _true_peak_envelope(out, sr)
+        if envelope.max(initial=0.0) <= ceiling * (1 + 1e-6):
+            break
+        needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
+        # Hold the lowest gain from `lookahead` before a peak to `release` after it, then ramp over
+        # `lookahead`. (scipy's window for size s and origin o starts at n - s//2 - o: the minimum is
+        # over [n - release, n + lookahead - 1], the average over [n - lookahead + 1, n].)
+        held = minimum_filter1d(needed, size=lookahead + release, origin=release - (lookahead + release) // 2,
+                                mode="nearest")
+        gain = uniform_filter1d(held, size=lookahead, origin=lookahead - 1 - lookahead // 2, mode="nearest")
+        gain = np.minimum(gain, held)
+        out = (out * (gain if out.ndim == 1 else gain[:, None])).astype(np.float32)
+        ceiling *= 0.999
     return out.astype(np.float32, copy=False)
+
+
+def _true_peak_envelope(y: np.ndarray, sr: int) -> np.ndarray:
+    """Per sample, the largest absolute value of the 4× upsampled signal around it (all channels)."""
+    mono_abs = np.abs(y) if y.ndim == 1 else np.abs(y).max(axis=1)
+    if y.shape[0] < 2:
+        return mono_abs.astype(np.float64)
+    upsampled = np.abs(soxr.resample(y.astype(np.float64), sr, 4 * sr, quality="VHQ"))
+    if upsampled.ndim == 2:
+        upsampled = upsampled.max(axis=1)
+    n = min(y.shape[0], upsampled.shape[0] // 4)
+    envelope = mono_abs.astype(np.float64)
+    envelope[:n] = np.maximum(envelope[:n], upsampled[: 4 * n].reshape(n, 4).max(axis=1))
+    return envelope
+
+
+def _check_ceiling(value: object, *, param: str = "ceiling_db") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or not -60.0 <= float(value) <= 0.0:
+        raise ParameterError(param, expected="a ceiling in dBTP between -60 and 0", got=repr(value),
+                             fix=f"pass {param}=-1.0 (EBU R128)")
+    return float(value)
 
 
 def _pyloudnorm():

@@ -37,8 +37,13 @@ _SUBCOMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
+    from voicelab import __version__
+
     parser = argparse.ArgumentParser(
         prog="voicelab", description="A Jupyter workbench for OpenAI's audio APIs."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"voicelab {__version__}", help="print the version and exit"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,cost}")
     for name, (module_name, add_arguments, run, help_text) in _SUBCOMMANDS.items():
@@ -54,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["cost", "--help"])  # doctest: +SKIP
+    >>> main(["--version"])
+    Traceback (most recent call last):
+    SystemExit: 0
     """
     args = _parser().parse_args(argv)
     return int(args._run(args) or 0)

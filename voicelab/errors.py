@@ -5,6 +5,7 @@ catches them all::
 
     VoicelabError
     ├── ParameterError            bad input to a voicelab function (also a ValueError)
+    │   ├── ProtocolError         refused by the protocol, in OpenAI's words (voicelab.protocol.errors)
     │   └── AudioTooLongError     audio past a duration cap; decoding stopped there
     ├── PricingError              a price could not be computed
     │   └── UnknownModelError     no price table row for that model (also a KeyError)
@@ -18,6 +19,10 @@ catches them all::
     └── WidgetError               a browser widget reported a failure (no microphone, permission denied)
 
 ``transient`` tells reconnect logic whether retrying can help.
+
+Warnings (not exceptions): ``ModelShutdownWarning`` (a ``DeprecationWarning``): the model has an announced
+shutdown date; voicelab warns once per model per process, and ``import voicelab`` makes it visible (warnings
+hides ``DeprecationWarning`` outside ``__main__`` by default, which would hide it in notebooks).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ __all__ = [
     "ConnectionLostError",
     "EngineError",
     "ModelIntegrityError",
+    "ModelShutdownWarning",
     "ParameterError",
     "PricingError",
     "RealtimeError",
@@ -116,15 +122,27 @@ class UnknownModelError(PricingError, KeyError):
     --------
     >>> str(UnknownModelError("gpt-realtme", close=["gpt-realtime"]))
     "no prices for model 'gpt-realtme'; did you mean: gpt-realtime?"
+    >>> str(UnknownModelError("gpt-x", not_published="no price found (checked 2026-11-30)"))
+    "no prices for model 'gpt-x': not published by OpenAI (no price found (checked 2026-11-30))"
     """
 
-    def __init__(self, model: str, *, close: list[str] | None = None, at: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        close: list[str] | None = None,
+        at: str | None = None,
+        not_published: str | None = None,
+    ) -> None:
         self.model = model
         self.close = list(close or [])
         self.at = at
+        self.not_published = not_published
         message = f"no prices for model {model!r}"
         if at:
             message += f" on {at}"
+        if not_published:
+            message += f": not published by OpenAI ({not_published})"
         if self.close:
             message += f"; did you mean: {', '.join(self.close)}?"
         super().__init__(message)
@@ -190,3 +208,16 @@ class ResponderError(EngineError):
     """The ``openai-compatible`` responder's chat-completions server failed or could not be reached."""
 
     transient = True
+
+
+class ModelShutdownWarning(DeprecationWarning):
+    """The model has a shutdown date announced by OpenAI (``voicelab.protocol.models.check_lifecycle``).
+
+    A ``DeprecationWarning`` so that tools which collect deprecations find it; voicelab registers a
+    ``"default"`` filter for it on import so that notebooks show it too.
+
+    Examples
+    --------
+    >>> issubclass(ModelShutdownWarning, DeprecationWarning)
+    True
+    """

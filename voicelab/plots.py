@@ -6,6 +6,14 @@ input is down-mixed to mono first.
 
 ``timeline`` (a Realtime session's events and audio on one time axis) lives in :mod:`voicelab.timeline`
 and is re-exported here.
+
+Japanese text
+    Importing this module registers the font IPAexGothic, shipped inside the PyPI package
+    ``matplotlib-fontja`` (IPA Font License v1.0), and appends it to ``rcParams["font.family"]`` as a
+    fallback: Latin text keeps matplotlib's default font (DejaVu Sans), and each character DejaVu Sans lacks
+    (kana, kanji, full-width punctuation) is drawn with IPAexGothic instead of □ with a "Glyph missing"
+    warning. No system font is needed. :mod:`voicelab.vad.plots` and :mod:`voicelab.pricing.plots` import this
+    module, so their figures get it too; :func:`use_japanese_font` applies it again after a style change.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from matplotlib import mlab
 
 from voicelab.audio import _check_sr, to_mono
 from voicelab.errors import ParameterError
+from voicelab.fonts import JAPANESE_FONT, use_japanese_font
 from voicelab.timeline import timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,8 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.collections import PolyCollection, QuadMesh
     from matplotlib.lines import Line2D
 
-__all__ = ["spectrogram", "timeline", "waveform"]
 
+__all__ = ["JAPANESE_FONT", "spectrogram", "timeline", "use_japanese_font", "waveform"]
 
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
@@ -193,3 +202,5 @@ def spectrogram(
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Frequency (Hz)")
     return mesh
+
+

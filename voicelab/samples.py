@@ -1,4 +1,4 @@
-"""A small labelled speech set: English (Piper) and Japanese (eSpeak NG) utterances with known timing.
+"""A small labelled speech set: English (Piper) and Japanese (OpenJTalk) utterances with known timing.
 
 Each utterance is built from phrases spoken one by one, trimmed to their voiced extent and laid out with a
 leading silence, pauses of known length between phrases (300, 600, 900 ms, …) and a trailing silence, so the
@@ -82,11 +82,24 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("en_order", "en", "nova",
           ("I would like a cup of coffee, please.", "Make it a large one.", "Thank you very much."),
           (0.9, 0.3), 0.4, 0.7, "white", 103),
-    _Spec("ja_greeting", "ja", "alloy", ("こんにちは。", "きょうは いい てんき ですね。"),
+    _Spec("ja_greeting", "ja", "alloy", ("こんにちは。", "今日はいい天気ですね。"),
           (0.6,), 0.6, 0.6, "pink", 104),
     _Spec("ja_station", "ja", "nova",
-          ("すみません。", "えきは どこ ですか。", "まっすぐ いって ください。"),
+          ("すみません。", "駅はどこですか。", "まっすぐ行ってください。"),
           (0.3, 0.9), 0.5, 0.8, "white", 105),
+    # the English utterances' Japanese counterparts (same pauses), for English/Japanese comparisons
+    _Spec("ja_weather", "ja", "marin", ("今日はいい天気ですね。", "公園へ散歩に行きましょう。"),
+          (0.6,), 0.5, 0.6, "white", 106),
+    _Spec("ja_directions", "ja", "verse",
+          ("次の角を左に曲がってください。", "二ブロック歩きます。", "駅は右側にあります。"),
+          (0.3, 0.9), 0.8, 0.5, "pink", 107),
+    _Spec("ja_order", "ja", "coral",
+          ("コーヒーを一杯お願いします。", "大きいサイズでお願いします。", "どうもありがとうございます。"),
+          (0.9, 0.3), 0.4, 0.7, "white", 108),
+    # sentence-final particles (ね, よ, か) before pauses of 0.5 and 1.2 s, a deep voice
+    _Spec("ja_particles", "ja", "onyx",
+          ("そうですね。", "明日は雨が降るかもしれませんよ。", "傘を持っていきましょうか。"),
+          (0.5, 1.2), 0.5, 0.6, "pink", 109),
 )
 
 
@@ -101,7 +114,7 @@ class SampleInfo:
     file : str
         The FLAC file (clean speech) inside :func:`samples_dir`.
     text : str
-        What is said (phrases joined by spaces).
+        What is said (phrases joined by spaces; without them in Japanese).
     language : str
         ISO 639-1 code.
     sr : int
@@ -119,7 +132,7 @@ class SampleInfo:
     noise_seed : int or None
         Seed of the noise generator.
     engine : str
-        ``"piper"`` or ``"espeak"``.
+        The engine that spoke it (:func:`voicelab.engines.tts.engine_for`): ``"piper"``, ``"openjtalk"``.
     voice : str
         The OpenAI voice name used with :func:`voicelab.engines.tts.synthesize`.
     phrases : tuple of str
@@ -368,11 +381,13 @@ def _phrases_audio(spec: _Spec) -> list[np.ndarray]:
 
 def _entry(spec: _Spec, duration: float, segments: list[tuple[float, float]],
            snr_db: float | None) -> dict:
+    from voicelab.engines.tts import engine_for
+
     pauses = [(segments[i][1], segments[i + 1][0]) for i in range(len(segments) - 1)]
     info = SampleInfo(
         name=spec.name if snr_db is None else f"{spec.name}_snr{snr_db:g}",
         file=f"{spec.name}.flac",
-        text=" ".join(spec.phrases),
+        text=("" if spec.language == "ja" else " ").join(spec.phrases),
         language=spec.language,
         sr=SR,
         duration=duration,
@@ -381,7 +396,7 @@ def _entry(spec: _Spec, duration: float, segments: list[tuple[float, float]],
         snr_db=snr_db,
         noise=None if snr_db is None else spec.noise,
         noise_seed=None if snr_db is None else spec.seed * 100 + int(snr_db),
-        engine="piper" if spec.language == "en" else "espeak",
+        engine=engine_for(spec.language),
         voice=spec.voice,
         phrases=spec.phrases,
     )

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import voicelab.fonts  # noqa: F401  (registers the Japanese fallback font)
 from voicelab.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,14 +189,15 @@ def timeline(
         ax.vlines(
             [t for t, _ in data.vad], y["VAD"] - h / 2, y["VAD"] + h / 2, colors=_COLORS["vad"], linewidth=1.2
         )
-        for t, label in data.vad:
+        for i, (t, label) in enumerate(data.vad):
+            # alternate above and below the ticks: "stop" and "commit" arrive a few ms apart
+            above = i % 2 == 0
             ax.annotate(
                 label,
-                (t, y["VAD"] + h / 2),
-                fontsize=6,
-                rotation=30,
+                (t, y["VAD"] + (h / 2 if above else -h / 2)),
+                fontsize=8,
                 ha="left",
-                va="bottom",
+                va="bottom" if above else "top",
                 color=_COLORS["vad"],
             )
     for name in ("stt", "llm", "tts"):

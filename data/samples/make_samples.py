@@ -5,9 +5,8 @@ Usage::
     .venv/bin/python data/samples/make_samples.py [OUT_DIR]
 
 The utterances are defined in ``voicelab.samples.SPECS``. English: Piper with a seeded ONNX session, so the
-audio is reproducible bit for bit with the same onnxruntime build. Japanese: eSpeak NG, whose wave generator
-keeps a little state between calls, so a rebuild can differ by a few samples; the manifest's segment times lie
-on a 10 ms grid and normally come out identical.
+audio is reproducible bit for bit with the same onnxruntime build. Japanese: OpenJTalk with the HTS voice
+"mei" (pyopenjtalk-plus, pinned), which is deterministic: a rebuild gives the same samples.
 Noisy variants are not stored: ``voicelab.samples.load`` mixes seeded noise in on load.
 """
 

@@ -1,5 +1,8 @@
 """End-to-end browser tests: Debian Chromium (driven by pytest-playwright) against a real JupyterLab.
 
+The lab is started the way ``make lab`` starts it: ``voicelab lab`` on a free loopback port (on a temporary
+notebook folder, with Jupyter's runtime, settings and workspaces under a temporary folder too).
+
 Chromium gets a fake microphone fed from a WAV we generate (``--use-file-for-fake-audio-capture``)
 and may start audio without a gesture (``--autoplay-policy=no-user-gesture-required``). Tests skip
 with a reason when ``/usr/bin/chromium`` is missing, except under ``VOICELAB_REQUIRE_BROWSER=1``
@@ -9,6 +12,7 @@ with a reason when ``/usr/bin/chromium`` is missing, except under ``VOICELAB_REQ
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import json
 import os
 import socket
@@ -60,6 +64,38 @@ def require_chromium() -> None:
     if _browser_required():
         pytest.fail(f"VOICELAB_REQUIRE_BROWSER=1 but {message}", pytrace=False)
     pytest.skip(message)
+
+
+class RunAllReport:
+    """What ``test_run_all.py`` prints at the end: its screenshot folder and the seconds per notebook."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.seconds: dict[str, float] = {}
+
+    def lines(self) -> list[str]:
+        if self.folder is None:
+            return []
+        times = ", ".join(f"{name.removesuffix('.ipynb')} {s:.0f} s" for name, s in self.seconds.items())
+        return [f"Run All screenshots: {self.folder}",
+                f"Run All seconds (open + run): {times}; total {sum(self.seconds.values()):.0f} s"]
+
+
+RUN_ALL_REPORT = pytest.StashKey[RunAllReport]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RUN_ALL_REPORT] = RunAllReport()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    for line in config.stash[RUN_ALL_REPORT].lines():
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def run_all_report(request: pytest.FixtureRequest) -> RunAllReport:
+    return request.config.stash[RUN_ALL_REPORT]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -144,10 +180,17 @@ class JupyterLab:
         self.port = port
         self.process = process
         self.url = f"http://127.0.0.1:{port}"
+        self._cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self._cookies))
 
     def api(self, path: str, method: str = "GET") -> Any:
-        req = urllib.request.Request(self.url + path, method=method)
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        """Call the lab's REST API as its page does (the ``_xsrf`` cookie echoed in a header)."""
+        if method != "GET" and not any(c.name == "_xsrf" for c in self._cookies):
+            self._opener.open(self.url + "/lab", timeout=30).close()  # sets the _xsrf cookie
+        xsrf = {c.name: c.value for c in self._cookies}.get("_xsrf")
+        headers = {"X-XSRFToken": xsrf} if xsrf else {}
+        req = urllib.request.Request(self.url + path, method=method, headers=headers)
+        with self._opener.open(req, timeout=10) as resp:
             body = resp.read()
         return json.loads(body) if body else None
 
@@ -161,12 +204,15 @@ class JupyterLab:
         return name
 
     def stop(self) -> None:
-        self.shutdown_kernels()
+        """SIGTERM to ``voicelab lab``, which stops JupyterLab and its kernels and waits for them."""
+        with contextlib.suppress(OSError):
+            self.shutdown_kernels()
         self.process.terminate()
         try:
-            self.process.wait(15)
+            self.process.wait(60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
 
     def shutdown_kernels(self) -> None:
         for kernel in self.api("/api/kernels"):
@@ -187,45 +233,33 @@ def write_fake_mic_wav(path: Path) -> Path:
 
 
 def start_lab(base: Path) -> JupyterLab:
-    """Start a token-less JupyterLab on a free loopback port with everything under ``base``."""
+    """Start ``voicelab lab`` as ``make lab`` does, on a free loopback port, with its files under ``base``."""
     root, runtime, workspaces, settings, ipython = (
         base / d for d in ("notebooks", "runtime", "workspaces", "settings", "ipython"))
     for d in (root, runtime, workspaces, settings, ipython):
         d.mkdir(parents=True, exist_ok=True)
-    # No "would you like news?" toast, no update checks: nothing reaches for the network.
-    notification = settings / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True, exist_ok=True)
-    (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port = free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "PYTHONUNBUFFERED": "1",
+           "JUPYTERLAB_WORKSPACES_DIR": str(workspaces), "JUPYTERLAB_SETTINGS_DIR": str(settings),
            "IPYTHONDIR": str(ipython),  # fresh input history: nothing from other runs reaches the page
+           "VOICELAB_BACKEND": "local",
            # A stand-in "real" API key that only kernels know (the browser-direct test looks for leaks).
            "VOICELAB_E2E_REAL_KEY": E2E_REAL_KEY}
     env.pop("OPENAI_API_KEY", None)
-    jupyter = Path(sys.executable).with_name("jupyter")
     log_path = base / "lab.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(jupyter), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-             "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-             "--ServerApp.disable_check_xsrf=True",
-             f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={settings}",
-             "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            [sys.executable, "-m", "voicelab", "lab", "--notebook-dir", str(root), "--port", str(port)],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     lab = JupyterLab(root, runtime, port, process)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            lab.api("/api/status")
-            return lab
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}") from None
-            time.sleep(0.3)
+    deadline = time.monotonic() + 120
+    while b"JupyterLab is ready at" not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            lab.stop()
+            raise RuntimeError(f"voicelab lab did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    return lab
 
 
 @pytest.fixture(scope="package")

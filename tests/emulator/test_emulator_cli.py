@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -116,6 +117,64 @@ def test_voicelab_serve_process_answers_and_stops():
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/v1" in process.stderr_text
     assert "cli-key" not in process.stderr_text  # the key is never logged
+
+
+def _serve(*argv: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "voicelab", "serve", "--log-level", "warning", *argv],
+        env={**os.environ, "VOICELAB_API_KEY": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_voicelab_serve_on_a_busy_port_says_so_and_suggests_another():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        process = _serve("--port", str(busy))
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert f"127.0.0.1:{busy} is already in use" in stderr and f"--port {busy + 1}" in stderr
+    assert "Traceback" not in stderr
+    assert "http://" not in stderr  # no address is announced that the server does not hold
+
+
+@pytest.mark.slow
+def test_voicelab_serve_announces_the_port_it_bound():
+    """``--port 0`` binds a free port; the address printed is the bound one, and it answers at once."""
+    process = _serve("--port", "0")
+    try:
+        line = process.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/v1", line)
+        assert match, line
+        assert int(match.group(1)) != 0
+        deadline = time.monotonic() + 30
+        while True:  # bound before printed; uvicorn starts listening a moment later
+            try:
+                assert httpx.get(f"http://127.0.0.1:{match.group(1)}/health").json() == {"status": "ok"}
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_help_texts_and_doctests():
+    import doctest
+
+    import voicelab.emulator.cli
+    import voicelab.emulator.server
+
+    for module in (voicelab.emulator.cli, voicelab.emulator.server):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__
 
 
 def test_api_key_from_the_environment_or_a_file(tmp_path, monkeypatch):

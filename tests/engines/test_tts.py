@@ -1,4 +1,5 @@
-"""Text-to-speech: Piper for English, eSpeak NG for the rest; 24 kHz output; voices, speed, instructions."""
+"""Text-to-speech: Piper for English, eSpeak NG for the rest (Japanese: test_tts_openjtalk.py; eSpeak NG's
+Japanese here, with engine="espeak"); 24 kHz output; voices, speed, instructions."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def test_stream_yields_one_piece_per_sentence_lazily():
     ("Guten Morgen.", "de", 0.4, 2.5),
 ], ids=["ja-kana", "ja-kanji", "es", "de"])
 def test_espeak_speaks_other_languages_at_24khz(text, language, low, high):
-    audio = tts.synthesize(text, language=language)
+    audio = tts.synthesize(text, language=language, engine="espeak")
     assert audio.sr == 24_000 and audio.y.ndim == 1
     assert low < audio.duration < high
     frames = audio.y[: len(audio.y) // 240 * 240].reshape(-1, 240)
@@ -172,32 +173,33 @@ def test_espeak_speaks_other_languages_at_24khz(text, language, low, high):
 
 
 def test_kanji_are_read_as_kana_not_as_chinese_letter():
-    kanji = tts.synthesize("東京", language="ja")
-    kana = tts.synthesize("とうきょう", language="ja")
+    kanji = tts.synthesize("東京", language="ja", engine="espeak")
+    kana = tts.synthesize("とうきょう", language="ja", engine="espeak")
     assert abs(kanji.duration - kana.duration) < 0.05  # "Chinese letter" ×2 would take ~3 s
     assert tts._to_kana("私は東京へ行きます。") == "わたしわとうきょうえいきます。"
 
 
 def test_espeak_speed_and_voices():
     text = "えきは どこ ですか。"
-    normal = tts.synthesize(text, language="ja")
-    assert tts.synthesize(text, language="ja", speed=2.0).duration < 0.65 * normal.duration
-    assert tts.synthesize(text, language="ja", speed=0.25).duration > 3.0 * normal.duration
-    assert tts.synthesize(text, language="ja", speed=4.0).duration < 0.35 * normal.duration
-    deep = median_f0(tts.synthesize(text, language="ja", voice="onyx").y, 24_000)
-    high = median_f0(tts.synthesize(text, language="ja", voice="shimmer").y, 24_000)
+    normal = tts.synthesize(text, engine="espeak")
+    assert tts.synthesize(text, engine="espeak", speed=2.0).duration < 0.65 * normal.duration
+    assert tts.synthesize(text, engine="espeak", speed=0.25).duration > 3.0 * normal.duration
+    assert tts.synthesize(text, engine="espeak", speed=4.0).duration < 0.35 * normal.duration
+    deep = median_f0(tts.synthesize(text, engine="espeak", voice="onyx").y, 24_000)
+    high = median_f0(tts.synthesize(text, engine="espeak", voice="shimmer").y, 24_000)
     assert high > 1.5 * deep
 
 
 def test_espeak_is_thread_safe():
     texts = ["いち に さん。", "Uno dos tres.", "Eins zwei drei.", "un deux trois."]
     langs = ["ja", "es", "de", "fr"]
-    expected = [len(tts.synthesize(t, language=lang).y) for t, lang in zip(texts, langs, strict=True)]
+    expected = [len(tts.synthesize(t, language=lang, engine="espeak").y)
+                for t, lang in zip(texts, langs, strict=True)]
     results: dict[int, int] = {}
 
     def work(i: int) -> None:
         for _ in range(3):
-            results[i] = len(tts.synthesize(texts[i], language=langs[i]).y)
+            results[i] = len(tts.synthesize(texts[i], language=langs[i], engine="espeak").y)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for thread in threads:
@@ -230,7 +232,8 @@ def test_detect_language(text, expected):
 
 
 def test_detected_language_picks_the_engine():
-    assert tts.engine_for(tts.detect_language("こんにちは")) == "espeak"
+    assert tts.engine_for(tts.detect_language("こんにちは")) == "openjtalk"
+    assert tts.engine_for(tts.detect_language("¿Dónde está la estación?")) == "espeak"
     assert tts.engine_for(tts.detect_language("Hello")) == "piper"
 
 

@@ -128,6 +128,10 @@ def test_list_models(capsys):
     assert run("--list-models") == 0
     out = capsys.readouterr().out
     assert "gpt-realtime " in out and "whisper-1" in out and "per_minute 0.006" in out
+    assert "per_minute 0.017" in out and "per_minute 0.034" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "not published: no price found for gpt-transcribe" in lines["gpt-transcribe"]
+    assert "audio_output 64; not published: text and image token rates" in lines["gpt-realtime-2"]
 
 
 @pytest.mark.parametrize(
@@ -165,3 +169,22 @@ def test_top_level_voicelab_cost_dispatches_here(capsys):
 
     assert main(["cost", "--model", "gpt-realtime", "--minutes", "2", "--turns", "1"]) == 0
     assert capsys.readouterr().out.startswith("gpt-realtime: 2 min, 1 turns")
+
+
+@pytest.mark.parametrize(
+    ("model", "total"),
+    [("gpt-realtime-whisper", "$0.0255000"), ("gpt-realtime-translate", "$0.0510000")],
+)
+def test_per_minute_models_from_stdin(monkeypatch, capsys, model, total):
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"type": "duration", "seconds": 90}'))
+    assert run("-", "--model", model) == 0
+    out = capsys.readouterr().out
+    assert f"{model} · duration usage · prices effective 2026-05-07" in out
+    assert out.strip().endswith(total)
+
+
+def test_unpublished_price_exits_2_naming_it(tmp_path, capsys):
+    usage = tmp_path / "u.json"
+    usage.write_text(json.dumps({"type": "duration", "seconds": 60}))
+    assert run(str(usage), "--model", "gpt-transcribe") == 2
+    assert "not published by OpenAI" in capsys.readouterr().err

@@ -589,3 +589,65 @@ def test_a_session_list_is_priced_as_the_sum():
     with pytest.raises(ParameterError) as info:
         cost([DOC_USAGE, {"type": "duration", "seconds": 3}], "gpt-realtime")
     assert info.value.param == "usage"
+
+
+# ---------------------------------------------------------------------------------------------- issue 13 rows
+
+
+@pytest.mark.parametrize(
+    ("model", "seconds", "expected"),
+    [
+        ("gpt-realtime-whisper", 90, "0.0255"),  # $0.017 per minute × 1.5 min
+        ("gpt-realtime-whisper", "0.6", "0.00017"),  # sub-cent, exact
+        ("gpt-realtime-translate", 90, "0.051"),  # $0.034 per minute × 1.5 min
+        ("gpt-realtime-translate", 3600, "2.04"),
+    ],
+)
+def test_per_minute_models_bill_by_duration_exactly(model, seconds, expected):
+    breakdown = cost({"type": "duration", "seconds": seconds}, model)
+    assert breakdown.total_decimal == Decimal(expected)
+    assert [(line.direction, line.unit) for line in breakdown.lines] == [("duration", "seconds")]
+
+
+def _realtime_usage(*, text_in=0, audio_in=0, cached_audio=0, text_out=0, audio_out=0) -> dict:
+    details = {"text_tokens": text_in, "audio_tokens": audio_in, "image_tokens": 0}
+    return {
+        "total_tokens": text_in + audio_in + text_out + audio_out,
+        "input_tokens": text_in + audio_in,
+        "output_tokens": text_out + audio_out,
+        "input_token_details": {
+            **details,
+            "cached_tokens": cached_audio,
+            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": cached_audio, "image_tokens": 0},
+        },
+        "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
+    }
+
+
+def test_gpt_realtime_2_audio_rates():
+    breakdown = cost(_realtime_usage(audio_in=1000, cached_audio=400, audio_out=2000), "gpt-realtime-2")
+    # 600 × $32/M + 400 × $0.40/M + 2000 × $64/M
+    assert breakdown.total_decimal == Decimal("0.0192") + Decimal("0.00016") + Decimal("0.128")
+    assert breakdown.effective.isoformat() == "2026-05-07"
+
+
+def test_gpt_realtime_2_text_tokens_say_not_published():
+    with pytest.raises(PricingError, match=r"text_input price: not published by OpenAI"):
+        cost(_realtime_usage(text_in=10, text_out=20), "gpt-realtime-2")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gpt-realtime-2.1",
+        "gpt-realtime-2.1-mini",
+        "gpt-audio-1.5",
+        "gpt-transcribe",
+        "gpt-live-transcribe",
+        "gpt-4o-transcribe-diarize",
+    ],
+)
+def test_models_without_a_published_price_say_so(model):
+    with pytest.raises(UnknownModelError, match="not published by OpenAI") as caught:
+        cost({"type": "duration", "seconds": 60}, model)
+    assert caught.value.not_published and caught.value.close == []

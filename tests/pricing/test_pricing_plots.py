@@ -11,7 +11,7 @@ from voicelab.pricing.estimate import (
     compare_approaches,
     speech_to_speech,
 )
-from voicelab.pricing.plots import explore, plot_approaches, plot_cost_vs_turns, plot_turn_parts
+from voicelab.pricing.plots import explore, explorer, plot_approaches, plot_cost_vs_turns, plot_turn_parts
 
 
 def test_plot_cost_vs_turns_draws_the_cumulative_cost():
@@ -63,3 +63,28 @@ def test_explore_draws_on_a_new_figure_and_returns_the_result():
     finally:
         for number in set(plt.get_fignums()) - before:
             plt.close(number)
+
+
+def test_legends_sit_beside_the_axes_not_over_the_bars():
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    ax = fig.subplots()
+    plot_turn_parts(speech_to_speech(Conversation(minutes=15, turns=30)), ax=ax)
+    fig.canvas.draw()
+    legend, axes = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes.x1  # entirely to the right of the plotting area
+
+
+def test_explorer_redraws_the_chart_when_a_control_moves():
+    box = explorer(at="2026-03-01")
+    first = box.output.outputs
+    assert [list(o.get("data", {"stream": 0})) for o in first] == [["image/png", "text/plain"], ["stream"]]
+    assert first[1]["text"].startswith("gpt-realtime: 5 min, 10 turns")
+    box.controls["turns"].value = 30
+    second = box.output.outputs
+    assert len(second) == 2  # replaced, not appended
+    assert second[1]["text"].startswith("gpt-realtime: 5 min, 30 turns")
+    assert second[0]["data"]["image/png"] != first[0]["data"]["image/png"]  # a new chart, not the old one
+    box.controls["model"].value = "chained"
+    assert box.output.outputs[1]["text"].startswith("chained")
+    # labels are wide enough to be read whole
+    assert all(c.style.description_width == "10em" for c in box.controls.values())

@@ -65,8 +65,11 @@ def test_builtin_rows_have_source_date_and_sane_rates():
         for modality, cached in CACHED_RATE.items():
             if row.rate(cached) is not None:
                 assert row.rate(cached) <= row.rate(INPUT_RATE[modality]), where
-    # every model has prices, every row has a model
-    assert set(table.models) == {row.model for row in table.rows}
+    # every row has a model; a model without prices says why (not published, and when that was checked)
+    priced = {row.model for row in table.rows}
+    assert priced <= set(table.models)
+    for name, info in table.models.items():
+        assert name in priced or "checked" in info.not_published, name
 
 
 def test_realtime_models_carry_the_documented_audio_token_rates():
@@ -428,3 +431,12 @@ def test_missing_builtin_tables_say_how_to_fix(monkeypatch, tmp_path):
     monkeypatch.setattr(T.sys, "prefix", str(tmp_path))
     with pytest.raises(PricingError, match="VOICELAB_PRICING_DIR"):
         builtin_dir()
+
+
+def test_models_the_catalogue_bills_by_the_minute_have_a_per_minute_price():
+    from voicelab.protocol.models import CATALOGUE
+
+    by_minute = [m.name for m in CATALOGUE if m.billing == "minutes"]
+    assert {"whisper-1", "gpt-realtime-whisper", "gpt-realtime-translate"} <= set(by_minute)
+    for name in by_minute:
+        assert quote(name).row.rate("per_minute") is not None, name

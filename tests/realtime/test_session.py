@@ -352,6 +352,25 @@ async def test_server_error_on_update_names_the_parameter_and_session_keeps_work
         assert turn.response.state is ResponseState.COMPLETED
 
 
+async def test_a_kind_change_only_the_server_refuses_raises_its_error(client):
+    async with RealtimeSession(client=client, output_modalities=["text"]) as s:
+        with pytest.raises(ServerEventError) as info:  # only the server knows the session's kind
+            await s.update({"type": "transcription"})
+        assert info.value.param == "session.type" and info.value.code == "invalid_value"
+        turn = await s.ask("What is 2 plus 3?")
+        assert turn.response.state is ResponseState.COMPLETED
+
+
+async def test_update_the_server_would_refuse_is_refused_before_sending_in_its_words(client):
+    async with RealtimeSession(client=client, output_modalities=["text"]) as s:
+        with pytest.raises(ProtocolError) as info:
+            await s.update({"max_output_tokens": 99999})
+        assert (info.value.code, info.value.param) == ("integer_above_max_value", "session.max_output_tokens")
+        assert "Expected a value <= 4096, but got 99999 instead." in str(info.value)
+        turn = await s.ask("What is 2 plus 3?")
+        assert turn.response.state is ResponseState.COMPLETED
+
+
 @pytest.mark.parametrize(
     "session, code, param",
     [

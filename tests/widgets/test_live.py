@@ -28,6 +28,8 @@ class FakeSession:
         self.reported: list[tuple[str, float]] = []
         self.lines: list[tuple[str, str]] = []
         self.connected = self.closed = False
+        self.said: list[Audio] = []
+        self.waited_turns = 0
 
     async def connect(self) -> FakeSession:
         self.connected = True
@@ -60,6 +62,12 @@ class FakeSession:
 
     def transcript(self) -> list[tuple[str, str]]:
         return list(self.lines)
+
+    async def say(self, y: Audio) -> None:
+        self.said.append(y)
+
+    async def wait_turn(self) -> None:
+        self.waited_turns += 1
 
 
 class Event:
@@ -94,6 +102,40 @@ async def test_microphone_audio_goes_to_the_session_only_while_live(frontend):
     assert {c.sr for c in session.received} == {24000}
     await live.stop()
     assert session.closed
+
+
+async def test_converse_or_says_the_fallback_when_no_browser_shows_the_widget(capsys):
+    session = FakeSession()
+    live = LiveSession(session)
+    question = Audio(np.zeros(24000, dtype=np.float32), 24000)
+    await live.start()
+    await live.converse_or(question, timeout=30, browser_timeout=0.2)
+    assert session.said == [question] and session.waited_turns == 0
+    assert "No browser shows the recorder" in capsys.readouterr().out
+    await live.stop()
+
+
+async def test_converse_or_lets_the_user_talk_until_they_stop(frontend, capsys):
+    session = FakeSession()
+    live = LiveSession(session)
+    mic = frontend(live.recorder)
+    mic.send({"type": "ready"})
+    await live.start()
+    talking = asyncio.create_task(live.converse_or(Audio(np.zeros(24000, dtype=np.float32), 24000),
+                                                   timeout=10, browser_timeout=0.1))
+    await asyncio.sleep(0.3)
+    assert not talking.done()
+    _mic(mic, 0.5)
+    await asyncio.wait_for(talking, 5)
+    assert session.said == [] and session.waited_turns == 1
+    assert sum(c.y.shape[0] for c in session.received) == pytest.approx(12000, abs=2)
+    assert capsys.readouterr().out == ""
+    await live.stop()
+
+
+async def test_converse_or_needs_a_started_session():
+    with pytest.raises(ParameterError, match=r"live\.start"):
+        await LiveSession(FakeSession()).converse_or(Audio(np.zeros(24000, dtype=np.float32), 24000))
 
 
 async def test_response_audio_is_played_one_stream_per_item_and_played_ms_reported(frontend):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import doctest
 
 import numpy as np
 import pytest
 
+from voicelab import samples
 from voicelab.audio import Audio, from_pcm16, resample, to_pcm16
 from voicelab.errors import ParameterError, WidgetError
 from voicelab.widgets import Recorder
@@ -159,3 +161,83 @@ def test_chunk_ms_is_validated():
 
 def test_repr_is_stable():
     assert repr(Recorder()) == repr(Recorder()) == "Recorder(rate=24000, chunk_ms=20)"
+
+
+# ------------------------------------------------------------------ recording_or: wait, else fall back
+
+
+async def test_recording_or_falls_back_at_once_without_a_browser(capsys):
+    rec = Recorder()
+    started = asyncio.get_running_loop().time()
+    audio = await rec.recording_or("en_weather", timeout=30, browser_timeout=0.2)
+    assert asyncio.get_running_loop().time() - started < 5  # did not wait for the 30 s timeout
+    assert audio.y.shape == samples.load("en_weather").y.shape
+    assert "No browser shows the recorder" in capsys.readouterr().out
+
+
+async def test_recording_or_returns_what_the_user_records_while_it_waits(frontend):
+    rec = Recorder()
+    fe = frontend(rec)
+    fe.send({"type": "ready"})
+    waiter = asyncio.create_task(rec.recording_or("en_weather", timeout=10, browser_timeout=0.1))
+    await asyncio.sleep(0.3)
+    assert not waiter.done()
+    assert any("waiting" in (m.get("state") or {}).get("note", "") for m in fe.state_messages())
+    await asyncio.to_thread(_send_recording, fe, _tone(48000, 0.5), 48000)
+    audio = await asyncio.wait_for(waiter, 5)
+    assert audio.duration == pytest.approx(0.5, abs=1e-3)
+    assert rec.note == ""
+
+
+async def test_recording_or_waits_for_a_recording_in_progress_to_stop(frontend):
+    rec = Recorder()
+    fe = frontend(rec)
+    fe.send({"type": "ready"})
+    fe.send({"type": "start", "sr": 48000, "channels": 1})
+    fe.send({"type": "chunk", "sr": 48000, "seq": 0, "t": 0.0}, [_tone(48000, 0.2).astype("<f4").tobytes()])
+    waiter = asyncio.create_task(rec.recording_or("en_weather", timeout=0.2, browser_timeout=0.1))
+    await asyncio.sleep(0.5)  # past the timeout, but the user is still speaking
+    assert not waiter.done()
+    fe.send({"type": "stop", "seq": 1})
+    assert (await asyncio.wait_for(waiter, 5)).duration == pytest.approx(0.2, abs=1e-3)
+
+
+async def test_recording_or_falls_back_with_a_note_when_nobody_records(frontend, capsys):
+    rec = Recorder()
+    frontend(rec).send({"type": "ready"})
+    fallback = Audio(_tone(24000, 1.0), 24000)
+    assert await rec.recording_or(fallback, timeout=0.3, browser_timeout=0.1) is fallback
+    assert "Nothing was recorded in 0.3 s" in capsys.readouterr().out
+
+
+async def test_recording_or_falls_back_when_the_microphone_fails(frontend, capsys):
+    rec = Recorder()
+    fe = frontend(rec)
+    fe.send({"type": "ready"})
+    fe.send({"type": "error", "name": "NotAllowedError", "message": "Microphone permission denied"})
+    audio = await rec.recording_or("en_weather", timeout=10, browser_timeout=0.1)
+    assert audio.sr == samples.load("en_weather").sr
+    assert "Microphone permission denied" in capsys.readouterr().out
+
+
+async def test_recording_or_returns_an_existing_recording_without_a_browser(frontend):
+    rec = Recorder()
+    _send_recording(frontend(rec), _tone(48000, 0.3), 48000)
+    assert (await rec.recording_or("en_weather", browser_timeout=0)).duration == pytest.approx(0.3, abs=1e-3)
+
+
+@pytest.mark.parametrize("kwargs", [{"timeout": -1}, {"browser_timeout": float("nan")}, {"timeout": True}],
+                         ids=repr)
+async def test_recording_or_validates_its_timeouts(kwargs):
+    with pytest.raises(ParameterError, match=next(iter(kwargs))):
+        await Recorder().recording_or("en_weather", **kwargs)
+
+
+def test_recording_or_docstring_example_runs():
+    finder = doctest.DocTestFinder()
+    tests = [t for t in finder.find(Recorder.recording_or, "Recorder.recording_or",
+                                    globs={"Recorder": Recorder, "asyncio": asyncio})]
+    runner = doctest.DocTestRunner()
+    for test in tests:
+        runner.run(test)
+    assert runner.summarize(verbose=False).attempted >= 2 and runner.summarize(verbose=False).failed == 0

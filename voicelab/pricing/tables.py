@@ -49,6 +49,7 @@ __all__ = [
     "clear_registered_tables",
     "load_table",
     "model_names",
+    "not_published",
     "parse_date",
     "quote",
     "register_table",
@@ -80,6 +81,7 @@ class Category(StrEnum):
     REALTIME = "realtime"
     AUDIO_CHAT = "audio-chat"
     TRANSCRIPTION = "transcription"
+    TRANSLATION = "translation"
     SPEECH = "speech"
     CHAT = "chat"
 
@@ -95,6 +97,8 @@ class ModelInfo:
     input_audio_tokens_per_second: Decimal | None = None
     output_audio_tokens_per_second: Decimal | None = None
     token_rate_source: str = ""
+    not_published: str = ""
+    """Which of its prices OpenAI has not published (and when that was checked); empty if all are."""
     table: str = ""
 
 
@@ -332,6 +336,7 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         "input_audio_tokens_per_second",
         "output_audio_tokens_per_second",
         "token_rate_source",
+        "not_published",
         "note",
     }
     _no_unknown_keys(entry, known, where)
@@ -355,6 +360,8 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         rates[key] = _rate(entry[key], f"{where}.{key}") if key in entry else None
     if any(r is not None for r in rates.values()):
         _text(entry, "token_rate_source", where)
+    if "not_published" in entry:
+        _text(entry, "not_published", where)
     return ModelInfo(
         name=name,
         category=category,
@@ -363,6 +370,7 @@ def _model_info(entry: Mapping[str, Any], where: str, table: str) -> ModelInfo:
         input_audio_tokens_per_second=rates["input_audio_tokens_per_second"],
         output_audio_tokens_per_second=rates["output_audio_tokens_per_second"],
         token_rate_source=str(entry.get("token_rate_source", "")),
+        not_published=str(entry.get("not_published", "")),
         table=table,
     )
 
@@ -609,6 +617,19 @@ def model_names(*, price_tables: Iterable[PriceTable] | None = None) -> list[str
     return sorted(merged.rows) + sorted(set(merged.names) - set(merged.rows))
 
 
+def not_published(*, price_tables: Iterable[PriceTable] | None = None) -> dict[str, str]:
+    """Model → which of its prices OpenAI has not published (``[[model]] not_published``), for every model
+    that says so, priced or not.
+
+    Examples
+    --------
+    >>> not_published()["gpt-transcribe"]
+    'no price found for gpt-transcribe (checked 2026-11-30)'
+    """
+    merged = _merge(active_tables() if price_tables is None else price_tables)
+    return {name: info.not_published for name, info in sorted(merged.models.items()) if info.not_published}
+
+
 def quote(
     model: str, at: date | datetime | str | None = None, *, price_tables: Iterable[PriceTable] | None = None
 ) -> Quote:
@@ -635,7 +656,7 @@ def quote(
     requested = model.strip()
     name = requested.lower()
     available_from: date | None = None
-    if name not in merged.rows:
+    if name not in merged.rows and name not in merged.models:
         if name in merged.names:
             name, available_from = merged.names[name]
         elif (match := _SNAPSHOT.match(name)) and match["base"] in merged.rows:
@@ -647,6 +668,8 @@ def quote(
             raise UnknownModelError(
                 requested, close=difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
             )
+    if name not in merged.rows:  # a known model (or a name of one) without any price row
+        raise UnknownModelError(requested, not_published=merged.models[name].not_published or "no price row")
     if available_from is not None and when < available_from:
         raise UnknownModelError(
             requested,

@@ -1,8 +1,23 @@
-"""The OpenAI audio and Realtime protocol, once, for the client and the emulator (pure: no I/O).
+"""The OpenAI audio protocol, each fact once: pure, no I/O, shared by the client and the emulator.
 
-``formats`` (audio formats and rates), ``voices`` (per surface), ``models`` (the catalogue), ``session``
-(GA defaults, normalisation, ``session.update`` merge), ``validate`` (client events and REST bodies parsed
-with the installed SDK's pydantic types), ``events`` (server-event constructors), ``billing`` (audio and text
-tokens, caching, the usage object shared with :mod:`voicelab.pricing`), ``errors`` (OpenAI's error
-vocabulary for REST and WebSocket).
+Modules:
+
+* :mod:`~voicelab.protocol.formats` — audio formats and their rates;
+* :mod:`~voicelab.protocol.voices` — voices per surface;
+* :mod:`~voicelab.protocol.models` — the dated model catalogue (``models.toml``) and the shutdown warning;
+* :mod:`~voicelab.protocol.session` — GA session defaults, normalisation, ``session.update``;
+* :mod:`~voicelab.protocol.validate` — validation with the SDK's own models;
+* :mod:`~voicelab.protocol.events` — server event constructors;
+* :mod:`~voicelab.protocol.billing` — tokens per ms per role, text tokens, caching, the usage object;
+* :mod:`~voicelab.protocol.errors` — OpenAI's error vocabulary.
+
+Import the module you need; this package imports none of them.
+
+Examples
+--------
+>>> from voicelab.protocol import voices
+>>> "marin" in voices.REALTIME_VOICES
+True
 """
+
+__all__: list[str] = []

@@ -1,117 +1,182 @@
-"""The models the emulator serves, by kind, with the unit each is billed in.
+"""The model catalogue: every model voicelab knows, the kinds that serve it, its billing unit and lifecycle.
 
-A data table (:data:`CATALOGUE`), so that adding a model, a kind or a shutdown date is a one-line change.
-Dated snapshots of a listed model (``gpt-realtime-2025-08-28``) are accepted wherever the model is.
+The facts live in ``models.toml`` beside this module (one dated, sourced row per model id), loaded once
+and validated with pydantic. ``tests/protocol/test_model_catalogue.py`` checks the table against the
+installed SDK's ``Literal`` types and their "Announced shutdown date" docstrings.
+
+Only the listed ids are served: OpenAI answers an unlisted dated snapshot with ``model_not_found`` too.
 
 Examples
 --------
 >>> lookup("whisper-1", "transcription").billing
-'seconds'
+'minutes'
 >>> models("translation")
 ('whisper-1',)
->>> lookup("gpt-realtime-2025-08-28", "realtime").name
-'gpt-realtime'
+>>> lookup("gpt-realtime-2025-08-28", "realtime").shutdown
+datetime.date(2027, 1, 20)
+>>> lookup("gpt-realtime-2099-01-01", "realtime") is None
+True
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+import tomllib
+import warnings
 from datetime import date
-from typing import Literal
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from voicelab.errors import ModelShutdownWarning
 
 from .errors import ProtocolError
 
-__all__ = ["CATALOGUE", "BillingUnit", "ModelInfo", "ModelKind", "check_model", "lookup", "models"]
+__all__ = [
+    "CATALOGUE",
+    "DEPRECATIONS_URL",
+    "KINDS",
+    "SOURCES",
+    "BillingUnit",
+    "ModelInfo",
+    "ModelKind",
+    "check_lifecycle",
+    "check_model",
+    "lifecycle_message",
+    "lookup",
+    "model_info",
+    "models",
+]
 
-ModelKind = Literal["speech", "transcription", "translation", "chat", "realtime"]
-BillingUnit = Literal["tokens", "characters", "seconds"]
+ModelKind = Literal[
+    "speech",
+    "transcription",
+    "translation",
+    "chat",
+    "realtime",
+    "realtime_transcription",
+    "realtime_translation",
+]
+KINDS: tuple[ModelKind, ...] = ModelKind.__args__  # type: ignore[attr-defined]
+"""Every kind, in the order of :data:`ModelKind`."""
+
+BillingUnit = Literal["tokens", "characters", "minutes"]
+DEPRECATIONS_URL = "https://developers.openai.com/api/docs/deprecations"
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """One model on one endpoint kind.
+class ModelInfo(BaseModel):
+    """One row of ``models.toml``: a model id and what OpenAI states about it.
 
     Parameters
     ----------
     name : str
-        The model id as sent in ``model``.
-    kind : {"speech", "transcription", "translation", "chat", "realtime"}
-        The endpoint family that serves it.
-    billing : {"tokens", "characters", "seconds"}
-        What its usage counts (tts-1 bills characters, whisper-1 seconds, the others tokens).
+        The model id as sent in ``model`` (``id`` in the table).
+    kinds : tuple of str
+        The endpoint kinds that serve it (:data:`ModelKind`).
+    billing : {"tokens", "characters", "minutes"} or None
+        What its usage is billed in; None when OpenAI has not published it.
     shutdown : datetime.date, optional
-        OpenAI's announced shutdown date, if any.
+        OpenAI's announced shutdown date.
+    replacement : str, optional
+        The replacement OpenAI names, if a source we hold names one.
+    source : str
+        A key of the table's ``[sources]`` (``"key: detail"``; several joined by ``"; "``).
+    effective : datetime.date
+        The date the source states these facts as of.
     """
 
-    name: str
-    kind: ModelKind
-    billing: BillingUnit
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(alias="id", min_length=1)
+    kinds: tuple[ModelKind, ...] = Field(min_length=1)
+    billing: BillingUnit | None = None
     shutdown: date | None = None
+    replacement: str | None = None
+    source: str = Field(min_length=1)
+    effective: date
+
+    @model_validator(mode="after")
+    def _replacement_needs_shutdown(self) -> ModelInfo:
+        if self.replacement is not None and self.shutdown is None:
+            raise ValueError("a replacement is named only for a model with a shutdown date")
+        return self
+
+    def source_keys(self) -> tuple[str, ...]:
+        """The ``[sources]`` keys this row cites."""
+        return tuple(part.split(":", 1)[0].strip() for part in self.source.split(";"))
 
 
-def _rows(kind: ModelKind, billing: BillingUnit, *names: str) -> tuple[ModelInfo, ...]:
-    return tuple(ModelInfo(name, kind, billing) for name in names)
+class _Table(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: dict[str, str]
+    model: tuple[ModelInfo, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Table:
+        ids = [m.name for m in self.model]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate model ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+        for row in self.model:
+            unknown = [key for key in row.source_keys() if key not in self.sources]
+            if unknown:
+                raise ValueError(f"{row.name}: source {unknown} is not in [sources]")
+            if row.replacement is not None and row.replacement not in ids:
+                raise ValueError(f"{row.name}: replacement {row.replacement!r} is not in the table")
+        return self
 
 
-CATALOGUE: tuple[ModelInfo, ...] = (
-    *_rows("speech", "tokens", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "gpt-4o-mini-tts-2025-03-20"),
-    *_rows("speech", "characters", "tts-1", "tts-1-hd"),
-    *_rows("transcription", "seconds", "whisper-1"),
-    *_rows(
-        "transcription",
-        "tokens",
-        "gpt-4o-transcribe",
-        "gpt-4o-mini-transcribe",
-        "gpt-4o-mini-transcribe-2025-12-15",
-        "gpt-4o-mini-transcribe-2025-03-20",
-        "gpt-transcribe",
-    ),
-    *_rows("translation", "seconds", "whisper-1"),
-    *_rows(
-        "chat",
-        "tokens",
-        "gpt-4o-audio-preview",
-        "gpt-4o-mini-audio-preview",
-        "gpt-audio",
-        "gpt-audio-mini",
-        "gpt-4o",
-        "gpt-4o-mini",
-        "gpt-4.1",
-        "gpt-4.1-mini",
-    ),
-    *_rows(
-        "realtime",
-        "tokens",
-        "gpt-realtime",
-        "gpt-realtime-mini",
-        "gpt-4o-realtime-preview",
-        "gpt-4o-mini-realtime-preview",
-    ),
-)
-"""Every (model, kind) the emulator serves."""
+def _parse(data: dict[str, Any]) -> _Table:
+    try:
+        return _Table.model_validate(data)
+    except ValidationError as exc:  # a broken package-data file is a bug in voicelab, not user input
+        raise RuntimeError(f"voicelab/protocol/models.toml is invalid: {exc}") from exc
 
-_SNAPSHOT = re.compile(r"(?P<base>.+)-\d{4}-\d{2}-\d{2}")
+
+@cache
+def _table() -> _Table:
+    text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
+    return _parse(tomllib.loads(text))
+
+
+CATALOGUE: tuple[ModelInfo, ...] = _table().model
+"""Every model, in table order."""
+SOURCES: dict[str, str] = dict(_table().sources)
+"""Source key → citation."""
+_BY_ID = {m.name: m for m in CATALOGUE}
+
+
+def model_info(name: str) -> ModelInfo | None:
+    """The catalogue row for the id ``name`` on any kind, if any.
+
+    Examples
+    --------
+    >>> model_info("tts-1").kinds
+    ('speech',)
+    """
+    return _BY_ID.get(name)
 
 
 def models(kind: ModelKind, *, billing: BillingUnit | None = None) -> tuple[str, ...]:
-    """Names of the models of ``kind`` (optionally only those billed in ``billing``), in catalogue order.
+    """Ids of the models of ``kind`` (optionally only those billed in ``billing``), in catalogue order.
 
     Examples
     --------
     >>> models("transcription", billing="tokens")[0]
     'gpt-4o-transcribe'
+    >>> models("realtime_translation")
+    ('gpt-realtime-translate',)
     """
-    return tuple(m.name for m in CATALOGUE if m.kind == kind and (billing is None or m.billing == billing))
+    return tuple(m.name for m in CATALOGUE if kind in m.kinds and (billing is None or m.billing == billing))
 
 
 def lookup(name: str, kind: ModelKind) -> ModelInfo | None:
-    """The catalogue row for ``name`` (or the model it is a dated snapshot of) on ``kind``, if any."""
-    rows = {m.name: m for m in CATALOGUE if m.kind == kind}
-    if name in rows:
-        return rows[name]
-    match = _SNAPSHOT.fullmatch(name)
-    return rows.get(match["base"]) if match else None
+    """The catalogue row for ``name`` if ``kind`` serves it."""
+    info = _BY_ID.get(name)
+    return info if info is not None and kind in info.kinds else None
 
 
 def check_model(name: str, kind: ModelKind, *, param: str = "model") -> ModelInfo:
@@ -133,4 +198,75 @@ def check_model(name: str, kind: ModelKind, *, param: str = "model") -> ModelInf
             f"serves: {', '.join(models(kind))}.",
             param,
         )
+    return info
+
+
+def lifecycle_message(info: ModelInfo) -> str | None:
+    """The shutdown notice for ``info``, or None if OpenAI announced no shutdown.
+
+    Examples
+    --------
+    >>> print(lifecycle_message(model_info("tts-1")))  # doctest: +ELLIPSIS
+    Model 'tts-1': OpenAI's announced shutdown date is 2027-01-06. ... shutdown — speech: none yet.
+    >>> lifecycle_message(model_info("gpt-realtime-2")) is None
+    True
+    """
+    if info.shutdown is None:
+        return None
+    head = f"Model {info.name!r}: OpenAI's announced shutdown date is {info.shutdown.isoformat()}."
+    if info.replacement is not None:
+        return f"{head} Recommended replacement: {info.replacement!r} ({DEPRECATIONS_URL})."
+    per_kind = []
+    for kind in info.kinds:
+        current = [m.name for m in CATALOGUE if kind in m.kinds and _is_current(m)]
+        per_kind.append(f"{kind}: {', '.join(current) if current else 'none yet'}")
+    return (
+        f"{head} OpenAI names replacements on {DEPRECATIONS_URL}. Models with no announced shutdown — "
+        f"{'; '.join(per_kind)}."
+    )
+
+
+_SNAPSHOT = re.compile(r".+-\d{4}-\d{2}-\d{2}")
+
+
+def _is_current(info: ModelInfo) -> bool:
+    """No announced shutdown, not a dated snapshot, not a preview (OpenAI retires previews quickly)."""
+    return info.shutdown is None and not _SNAPSHOT.fullmatch(info.name) and "preview" not in info.name
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def check_lifecycle(model: str, *, stacklevel: int = 2) -> ModelInfo | None:
+    """Warn once per process if ``model`` has an announced shutdown date; return its row (None if unknown).
+
+    The warning is a :class:`voicelab.errors.ModelShutdownWarning` (a ``DeprecationWarning``) naming the date
+    and the replacement or the current alternatives; ``import voicelab`` makes it visible in notebooks.
+
+    Parameters
+    ----------
+    model : str
+        A model id.
+    stacklevel : int
+        As in :func:`warnings.warn`: 2 (default) is the line calling this function, 3 its caller.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = check_lifecycle("gpt-realtime-2")          # no shutdown announced
+    >>> caught
+    []
+    """
+    info = _BY_ID.get(model)
+    message = lifecycle_message(info) if info is not None else None
+    if message is None:
+        return info
+    with _warned_lock:
+        if model in _warned:
+            return info
+        _warned.add(model)
+    warnings.warn(ModelShutdownWarning(message), stacklevel=stacklevel)
     return info

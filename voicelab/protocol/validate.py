@@ -35,8 +35,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +62,12 @@ from .errors import (
     too_short,
     unknown_parameter,
 )
+from .models import ModelKind, check_model
 from .voices import Surface, check_voice
 
 __all__ = [
     "LIMITS",
+    "MODEL_FIELDS",
     "REQUIRED",
     "VOICE_FIELDS",
     "Limit",
@@ -134,6 +137,13 @@ VOICE_FIELDS: dict[str, Surface] = {
     "response.audio.output.voice": "realtime",
 }
 """Where a Realtime event or body names a voice, and whose voice list applies."""
+
+MODEL_FIELDS: dict[str, ModelKind] = {
+    "session.model": "realtime",
+    "session.audio.input.transcription.model": "realtime_transcription",
+}
+"""Where a Realtime event or body names a model, and which catalogue kind must serve it
+(:mod:`voicelab.protocol.models`; OpenAI's ``model_not_found`` otherwise)."""
 
 
 # ------------------------------------------------------------------------------------ SDK models per event
@@ -315,10 +325,9 @@ def error_from_pydantic(exc: ValidationError | list[dict[str, Any]], prefix: str
 
 def _closed_literals(annotation: Any) -> tuple[str, ...]:
     """The ``Literal`` strings of a ``Union[str, Literal[…]]`` annotation (a set the SDK keeps open)."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) not in (typing.Union, __import__("types").UnionType):
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return ()
-    if str not in args:
+    if str not in typing.get_args(annotation):
         return ()
     return tuple(v for v in literal_values(annotation) if isinstance(v, str))
 
@@ -340,37 +349,52 @@ def unknown_keys(value: Any, path: str = "") -> Iterator[ProtocolError]:
         return
     if not isinstance(value, BaseModel):
         return
-    for name, field in type(value).model_fields.items():
-        key = field.alias or name
+    for name, key, closed in _field_plan(type(value)):
         sub = f"{path}.{key}" if path else key
         item = getattr(value, name)
-        closed = () if key in ("model", "voice") else _closed_literals(field.annotation)
         if closed and isinstance(item, str) and item not in closed:
             yield invalid_value(sub, item, closed)
-        yield from unknown_keys(item, sub)
+        if isinstance(item, BaseModel | list):
+            yield from unknown_keys(item, sub)
     for key in value.model_extra or {}:
         yield unknown_parameter(f"{path}.{key}" if path else key)
+
+
+@functools.cache
+def _field_plan(model: type[BaseModel]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """``(attribute, wire name, closed set of strings)`` for each field of an SDK model (computed once)."""
+    return tuple(
+        (
+            name,
+            field.alias or name,
+            () if (field.alias or name) in ("model", "voice") else _closed_literals(field.annotation),
+        )
+        for name, field in model.model_fields.items()
+    )
 
 
 # ------------------------------------------------------------------------------------------ the raw checks
 
 
-def _at(data: Any, pattern: str) -> Iterator[tuple[str, Any]]:
-    """``(path, value)`` for every value of ``data`` at ``pattern`` (``a.b[].c``)."""
+def _at(data: Any, pattern: tuple[tuple[str, bool], ...]) -> list[tuple[str, Any]]:
+    """``(path, value)`` for every value of ``data`` at a split pattern (``a.b[].c`` →
+    ``(("a", False), ("b", True), ("c", False))``)."""
     items: list[tuple[str, Any]] = [("", data)]
-    for part in pattern.split("."):
-        name, each = part.removesuffix("[]"), part.endswith("[]")
+    for name, each in pattern:
         nxt = []
         for path, node in items:
             if isinstance(node, dict) and name in node:
                 sub = f"{path}.{name}" if path else name
-                if each:
-                    if isinstance(node[name], list):
-                        nxt += [(f"{sub}[{i}]", v) for i, v in enumerate(node[name])]
-                else:
+                if not each:
                     nxt.append((sub, node[name]))
+                elif isinstance(node[name], list):
+                    nxt += [(f"{sub}[{i}]", v) for i, v in enumerate(node[name])]
         items = nxt
-    return iter(items)
+    return items
+
+
+def _split(pattern: str) -> tuple[tuple[str, bool], ...]:
+    return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in pattern.split("."))
 
 
 def _check_limit(path: str, value: Any, limit: Limit) -> None:
@@ -384,23 +408,65 @@ def _check_limit(path: str, value: Any, limit: Limit) -> None:
 
 
 def check_body(data: dict[str, Any], prefix: str = "") -> None:
-    """Apply :data:`REQUIRED`, :data:`LIMITS` and :data:`VOICE_FIELDS` to an event or body that the SDK's
-    types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare session)."""
+    """Apply :data:`REQUIRED`, :data:`LIMITS`, :data:`VOICE_FIELDS` and :data:`MODEL_FIELDS` to an event or
+    body that the SDK's types accepted (``prefix`` is prepended to the paths, e.g. ``"session"`` for a bare
+    session)."""
     root: Any = data
     for part in reversed(prefix.split(".") if prefix else []):
         root = {part: root}
-    for pattern, key, only_for in REQUIRED:
-        for path, node in _at(root, pattern):
-            if not isinstance(node, dict) or key in node:
-                continue
-            if only_for is None or node.get("type", only_for) == only_for:
-                raise missing_parameter(f"{path}.{key}")
-    for pattern, limit in LIMITS.items():
-        for path, value in _at(root, pattern):
-            _check_limit(path, value, limit)
-    for pattern, surface in VOICE_FIELDS.items():
-        for path, value in _at(root, pattern):
-            check_voice(value, surface, param=path)
+    present = root.keys()
+    for head in present & _RULES_BY_HEAD.keys():
+        for pattern, rule in _RULES_BY_HEAD[head]:
+            for path, node in _at(root, pattern):
+                rule(path, node)
+
+
+def _required_rule(key: str, only_for: str | None) -> Callable[[str, Any], None]:
+    def check(path: str, node: Any) -> None:
+        if (
+            isinstance(node, dict)
+            and key not in node
+            and (only_for is None or node.get("type", only_for) == only_for)
+        ):
+            raise missing_parameter(f"{path}.{key}")
+
+    return check
+
+
+def _limit_rule(limit: Limit) -> Callable[[str, Any], None]:
+    return lambda path, value: _check_limit(path, value, limit)
+
+
+def _voice_rule(surface: Surface) -> Callable[[str, Any], None]:
+    def check(path: str, value: Any) -> None:
+        check_voice(value, surface, param=path)
+
+    return check
+
+
+def _model_rule(kind: ModelKind) -> Callable[[str, Any], None]:
+    def check(path: str, value: Any) -> None:
+        if isinstance(value, str):
+            check_model(value, kind, param=path)
+
+    return check
+
+
+def _rules_by_head() -> dict[str, list[tuple[tuple[tuple[str, bool], ...], Callable[[str, Any], None]]]]:
+    rules: list[tuple[str, Callable[[str, Any], None]]] = [
+        *((pattern, _required_rule(key, only_for)) for pattern, key, only_for in REQUIRED),
+        *((pattern, _limit_rule(limit)) for pattern, limit in LIMITS.items()),
+        *((pattern, _voice_rule(surface)) for pattern, surface in VOICE_FIELDS.items()),
+        *((pattern, _model_rule(kind)) for pattern, kind in MODEL_FIELDS.items()),
+    ]
+    by_head: dict[str, list[tuple[tuple[tuple[str, bool], ...], Callable[[str, Any], None]]]] = {}
+    for pattern, rule in rules:
+        split = _split(pattern)
+        by_head.setdefault(split[0][0], []).append((split, rule))
+    return by_head
+
+
+_RULES_BY_HEAD = _rules_by_head()
 
 
 # ------------------------------------------------------------------------------------------- entry points

@@ -34,6 +34,7 @@ import numpy as np
 from voicelab import audio as vaudio
 from voicelab.errors import ParameterError
 from voicelab.protocol.formats import PCM_RATE
+from voicelab.protocol.models import check_lifecycle
 from voicelab.realtime.costs import ConversationCost
 
 __all__ = ["ChainedAgent", "ChainedTurn", "split_sentences"]
@@ -159,6 +160,8 @@ class ChainedAgent:
 
         if voice not in VOICES:
             raise ParameterError("voice", expected=f"one of {', '.join(VOICES)}", got=repr(voice))
+        for model in (stt_model, llm_model, tts_model):
+            check_lifecycle(model, stacklevel=3)  # once per model per process if its shutdown is announced
         self._client = client
         self.stt_model = stt_model
         self.llm_model = llm_model

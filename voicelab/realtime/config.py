@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from voicelab.errors import ParameterError
 from voicelab.protocol.formats import pcm_format
+from voicelab.protocol.models import check_lifecycle
 from voicelab.protocol.session import SEMANTIC_VAD_DEFAULTS, SERVER_VAD_DEFAULTS
 from voicelab.protocol.validate import validate_session
 from voicelab.protocol.voices import REALTIME_VOICES
@@ -85,6 +86,11 @@ def session_config(
     -------
     dict
         ``{"type": "realtime", ...}`` ready for ``session.update``.
+
+    Warns
+    -----
+    voicelab.errors.ModelShutdownWarning
+        ``model`` or the transcription model has an announced shutdown date (once per model per process).
 
     Raises
     ------
@@ -192,4 +198,9 @@ def session_config(
                 del audio[key]
         if not audio:
             del cfg["audio"]
-    return validate_session(cfg)  # the emulator's own check: refused here with the text it would send
+    checked = validate_session(cfg)  # the emulator's own check: refused here with the text it would send
+    transcription_cfg = ((checked.get("audio") or {}).get("input") or {}).get("transcription") or {}
+    for name in (checked.get("model"), transcription_cfg.get("model")):
+        if isinstance(name, str):
+            check_lifecycle(name, stacklevel=3)  # a model with an announced shutdown: one warning per process
+    return checked

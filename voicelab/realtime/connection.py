@@ -16,7 +16,6 @@ Examples
 --------
 >>> from voicelab.realtime.core import ClientCore
 >>> from voicelab.realtime.events import SessionEvents
-from voicelab.realtime.recording import strip_audio
 >>> conn = Connection(ClientCore(), SessionEvents(clock=lambda: 0.0), clock=lambda: 0.0)
 >>> conn.query(0), conn.event_id(), conn.event_id()
 ({}, 'evt_vl_1', 'evt_vl_2')

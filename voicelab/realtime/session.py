@@ -30,6 +30,7 @@ from typing import Any
 
 from voicelab import audio as vaudio
 from voicelab.errors import ParameterError, ServerEventError
+from voicelab.protocol.models import check_lifecycle
 from voicelab.realtime.audio_queue import RATE, AudioQueue, OutputAudio
 from voicelab.realtime.config import session_config
 from voicelab.realtime.connection import DEFAULT_POLICY, Connection
@@ -112,6 +113,7 @@ class RealtimeSession:
             None if tools is None else list(self.tools.define(tools))
         )
         self.config = session_config(session, tools=tool_defs, **config)
+        check_lifecycle(model, stacklevel=3)  # the connection's ?model=: one warning per process if shut down
         self.model = model
         self.core = ClientCore(self.config, on_disconnect=on_disconnect)
         self.chunk_ms = chunk_ms

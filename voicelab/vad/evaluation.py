@@ -50,6 +50,7 @@ import numpy as np
 
 from voicelab.errors import ParameterError
 from voicelab.protocol.billing import audio_tokens
+from voicelab.protocol.session import SERVER_VAD_DEFAULTS
 from voicelab.vad.detectors import Detector, EnergyDetector, SileroDetector, frame_levels_db
 from voicelab.vad.semantic import SemanticVAD
 from voicelab.vad.server_vad import (
@@ -614,8 +615,9 @@ def sweep(evalset: EvaluationSet, *, thresholds: Sequence[float] = (0.5,),
     return Table(rows)
 
 
-def recommend(table: Table, *, pause_ms: int, threshold: float = 0.5, prefix_padding_ms: int = 300,
-              detector: str = "silero", baseline_silence_ms: int = 500) -> dict[str, Any]:
+def recommend(table: Table, *, pause_ms: int, threshold: float = SERVER_VAD_DEFAULTS["threshold"],
+              prefix_padding_ms: int = SERVER_VAD_DEFAULTS["prefix_padding_ms"], detector: str = "silero",
+              baseline_silence_ms: int = SERVER_VAD_DEFAULTS["silence_duration_ms"]) -> dict[str, Any]:
     """The shortest ``silence_duration_ms`` of a :func:`sweep` that cut none of the ``pause_ms`` pauses.
 
     Parameters

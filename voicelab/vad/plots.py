@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
 from voicelab.vad.evaluation import EvaluationSet, _condition_key, _pooled, auc, roc_curve, turns
 from voicelab.vad.server_vad import VADEvent

@@ -137,6 +137,34 @@ class LiveSession(ipywidgets.VBox):
         self._started = False
         self.view.status = "closed"
 
+    async def converse_or(self, fallback: Audio, *, timeout: float = 30.0,
+                          browser_timeout: float = 5.0) -> None:
+        """Let someone talk (until they click ■ Stop), else say ``fallback``; never raises for a missing mic.
+
+        After :meth:`start`: while a browser shows the widget, wait up to ``timeout`` seconds for a person to
+        click ● Record and talk (server VAD ends each turn; the answers play in the browser), and until they
+        click ■ Stop. When nobody does — no browser (nbval, Run All unattended), a failed microphone, or
+        nobody in time — print why and speak ``fallback`` through the same session, as a microphone would
+        (real time, then silence for VAD), and wait for its answer. Either way the session then holds a
+        conversation, with its transcript and cost.
+
+        Examples
+        --------
+        >>> await live.start()                                   # doctest: +SKIP
+        >>> await live.converse_or(samples.load("en_weather"))   # doctest: +SKIP
+        """
+        if not self._started:
+            raise ParameterError("live", expected="a started LiveSession", got="not started",
+                                 fix="await live.start() first")
+        reason = await self.recorder.wait_for_use(timeout=timeout, browser_timeout=browser_timeout)
+        if reason:
+            print(f"{reason}: saying the recorded question {fallback!r} instead.")
+            self.view.status = "no one talked — saying the recorded question"
+            await self.session.say(fallback)
+        else:
+            await self.session.wait_turn()
+        self.view.status = "listening"
+
     async def __aenter__(self) -> LiveSession:
         await self.start()
         return self

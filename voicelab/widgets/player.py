@@ -62,9 +62,9 @@ class Player(anywidget.AnyWidget):
     Examples
     --------
     >>> player = Player()
-    >>> player                                           # doctest: +SKIP (displays the widget)
+    >>> player                                           # doctest: +SKIP
     >>> player.play(voicelab.samples.load("hello"))      # doctest: +SKIP
-    >>> for chunk in chunks: player.feed(chunk)          # doctest: +SKIP (24 kHz PCM16 bytes)
+    >>> for chunk in chunks: player.feed(chunk)          # doctest: +SKIP
     >>> player.interrupt(); player.played_ms             # doctest: +SKIP
     """
 

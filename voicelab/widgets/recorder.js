@@ -7,6 +7,7 @@
 //   {type: "chunk", sr, seq, t, level}, [Float32Array]   mono float32 samples at `sr`
 //   {type: "stop", seq}                                 capture ended; `seq` chunks were sent
 //   {type: "error", name, message}                      getUserMedia / AudioContext failure
+//   {type: "ready"}                                     a browser holds the widget (sent once, on initialize)
 
 const WORKLET = `
 class VoicelabCapture extends AudioWorkletProcessor {
@@ -187,6 +188,7 @@ function initialize({ model }) {
     else if (msg.cmd === "stop") capture.stop();
   };
   model.on("msg:custom", onMsg);
+  model.send({ type: "ready" });
   return () => {
     model.off("msg:custom", onMsg);
     capture.release();
@@ -223,9 +225,11 @@ function render({ model, el }) {
     bar.style.width = `${Math.min(100, Math.round(Math.sqrt(level) * 100))}%`;
     const err = model.get("error");
     status.style.color = state === "error" ? "#b00020" : "#555";
+    const note = model.get("note");
     status.textContent = state === "error" ? err
-      : recording && c && c.ctx ? `recording at ${c.ctx.sampleRate} Hz` : state === "idle" && model.get("duration") > 0
-        ? `${model.get("duration").toFixed(1)} s recorded` : "";
+      : recording && c && c.ctx ? `recording at ${c.ctx.sampleRate} Hz${note ? ` · ${note}` : ""}`
+        : state === "idle" && model.get("duration") > 0 ? `${model.get("duration").toFixed(1)} s recorded`
+          : note;
   };
   button.addEventListener("click", () => {
     if (!capture) return;
@@ -237,11 +241,13 @@ function render({ model, el }) {
   const onChange = () => draw(capture);
   model.on("change:duration", onChange);
   model.on("change:error", onChange);
+  model.on("change:note", onChange);
   draw(capture);
   return () => {
     capture && capture.listeners.delete(listener);
     model.off("change:duration", onChange);
     model.off("change:error", onChange);
+    model.off("change:note", onChange);
   };
 }
 

@@ -61,14 +61,17 @@ class Recorder(anywidget.AnyWidget):
         Seconds recorded so far (24 kHz audio received).
     device_rate : int
         The browser context's native rate (0 until a recording started).
+    note : str
+        A line the widget shows next to its button (e.g. how long :meth:`recording_or` still waits).
 
     Examples
     --------
     >>> rec = Recorder()
-    >>> rec                                     # doctest: +SKIP (displays the widget)
-    >>> rec.on_chunk(lambda chunk: print(chunk.duration))   # each 24 kHz piece as it arrives
+    >>> rec                                     # doctest: +SKIP
+    >>> _ = rec.on_chunk(lambda chunk: print(chunk.duration))   # each 24 kHz piece as it arrives
     >>> async for chunk in rec.stream(): ...                # doctest: +SKIP
-    >>> y, sr = rec.audio                                   # doctest: +SKIP (after stop)
+    >>> y, sr = rec.audio                                   # doctest: +SKIP
+    >>> speech = await rec.recording_or("en_weather")       # doctest: +SKIP
     """
 
     _esm = pathlib.Path(__file__).parent / "recorder.js"
@@ -79,6 +82,7 @@ class Recorder(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     duration = traitlets.Float(0.0).tag(sync=True)
     device_rate = traitlets.Int(0).tag(sync=True)
+    note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, chunk_ms: int = 20, **kwargs: Any) -> None:
         if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, int) or not 10 <= chunk_ms <= 500:
@@ -94,6 +98,7 @@ class Recorder(anywidget.AnyWidget):
         self._stopped = threading.Event()
         self._stop_waiters: list[asyncio.Future[None]] = []
         self._received_samples = 0
+        self._frontend_seen = threading.Event()
         self.latencies_ms: list[float] = []
         """Per chunk: browser send time → kernel receive time, in ms (same host clock)."""
         self.on_msg(self._handle_message)
@@ -101,6 +106,8 @@ class Recorder(anywidget.AnyWidget):
     # ------------------------------------------------------------------ front end → kernel
     def _handle_message(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind is not None:
+            self._frontend_seen.set()  # any message means a browser holds this widget ("ready" comes first)
         if kind == "start":
             self._on_start(int(content.get("sr") or 0))
         elif kind == "chunk":
@@ -227,6 +234,89 @@ class Recorder(anywidget.AnyWidget):
                 _resolve(fut)
             await asyncio.wait_for(fut, timeout)
         return self.audio
+
+    async def recording_or(self, fallback: Audio | str, *, timeout: float = 30.0,
+                           browser_timeout: float = 5.0) -> Audio:
+        """The recording, or ``fallback`` with a printed note when there is none; never raises for no mic.
+
+        For a notebook cell that must run with nobody at the microphone (Run All, nbval, a script):
+
+        - a recording exists (and is not still going on): it is returned;
+        - a browser shows the widget: wait up to ``timeout`` seconds for someone to click ● Record, speak and
+          click ■ Stop (the widget counts down); a recording in progress is waited for until it stops;
+        - no browser answered within ``browser_timeout`` seconds, the microphone failed, or nobody recorded
+          in time: print why and return ``fallback``.
+
+        Browser messages reach the kernel while this awaits (ipykernel ≥ 7.4 dispatches widget messages
+        during an awaiting cell), so call it with ``await`` in the cell after the one that shows the widget.
+
+        Parameters
+        ----------
+        fallback : Audio or str
+            Audio to use instead, or the name of a :mod:`voicelab.samples` utterance.
+        timeout : float
+            Seconds to wait for a recording once a browser shows the widget.
+        browser_timeout : float
+            Seconds to wait for a browser to show the widget at all.
+
+        Examples
+        --------
+        >>> rec = Recorder()
+        >>> speech = asyncio.run(rec.recording_or("en_weather", browser_timeout=0.1))
+        No browser shows the recorder (the notebook runs unattended): using the sample 'en_weather' instead.
+        >>> speech
+        Audio(4.42 s, 24000 Hz, mono)
+        """
+        reason = await self.wait_for_use(timeout=timeout, browser_timeout=browser_timeout)
+        if not reason:
+            return self.audio
+        if isinstance(fallback, str):
+            from voicelab import samples
+
+            name, fallback = fallback, samples.load(fallback)
+            print(f"{reason}: using the sample {name!r} instead.")
+        else:
+            print(f"{reason}: using the fallback audio instead ({fallback!r}).")
+        return fallback
+
+    async def wait_for_use(self, *, timeout: float = 30.0, browser_timeout: float = 5.0) -> str:
+        """Wait until someone records something (see :meth:`recording_or`); ``""`` then, else why not.
+
+        Returns at once when a recording exists and is not still going on. While a browser shows the
+        widget, its status line counts down. Returns the reason nothing was recorded: no browser answered
+        within ``browser_timeout`` s, the microphone failed, or ``timeout`` s passed with nobody recording.
+        """
+        for name, value in (("timeout", timeout), ("browser_timeout", browser_timeout)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
+                raise ParameterError(name, expected="seconds between 0 and 3600", got=repr(value),
+                                     fix=f"pass {name}=30")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            while True:
+                waited = loop.time() - start
+                state = self.state
+                if self._pending_error is not None or state == RecorderState.ERROR.value:
+                    return f"The microphone failed ({self.error or self._pending_error})"
+                if self._has_audio() and state == RecorderState.IDLE.value:
+                    return ""
+                busy = state in (RecorderState.REQUESTING.value, RecorderState.RECORDING.value,
+                                 RecorderState.STOPPING.value)
+                if not self._frontend_seen.is_set() and waited >= browser_timeout:
+                    return "No browser shows the recorder (the notebook runs unattended)"
+                if not busy and waited >= timeout:
+                    return f"Nothing was recorded in {timeout:g} s"
+                if self._frontend_seen.is_set():
+                    self.note = ("recording… click ■ Stop when done" if busy else
+                                 f"waiting {max(0.0, timeout - waited):.0f} s for you: "
+                                 "click ● Record, speak, then ■ Stop")
+                await asyncio.sleep(0.1)
+        finally:
+            self.note = ""
+
+    def _has_audio(self) -> bool:
+        with self._lock:
+            return bool(self._chunks)
 
     @property
     def audio(self) -> Audio:

@@ -291,6 +291,50 @@ async def test_beta_header_is_refused(server, validate):
         assert closed.value.rcvd.code == 4000 and closed.value.rcvd.reason == "beta_api_shape_disabled"
 
 
+async def test_unknown_model_is_refused_like_openai(server, validate):
+    """``?model=no-such-model`` gets OpenAI's ``model_not_found`` error event and a close, not a session."""
+    async with sdk(server).realtime.connect(model="no-such-model") as conn:
+        error = await next_event(conn, validate, timeout=10)
+        assert error["type"] == "error"
+        assert (error["error"]["code"], error["error"]["param"]) == ("model_not_found", "model")
+        assert error["error"]["message"].startswith(
+            "The model `no-such-model` does not exist or you do not have access to it."
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(conn.recv_bytes(), 10)
+        assert closed.value.rcvd.code == 1008
+
+
+async def test_session_update_with_an_unknown_transcription_model_is_an_error_event(server, validate):
+    """The session stays open and keeps its transcription model (``bogus-stt`` used to be accepted)."""
+    async with sdk(server).realtime.connect(model="gpt-realtime-2") as conn:
+        await next_event(conn, validate, timeout=10)
+        await conn.session.update(
+            session={"type": "realtime", "audio": {"input": {"transcription": {"model": "bogus-stt"}}}},
+            event_id="evt_bogus",
+        )
+        error = await next_event(conn, validate, timeout=10)
+        body = error["error"]
+        assert (error["type"], body["code"], body["param"], body["event_id"]) == (
+            "error",
+            "model_not_found",
+            "session.audio.input.transcription.model",
+            "evt_bogus",
+        )
+        audio = {"input": {"transcription": {"model": "gpt-realtime-whisper"}}}
+        await conn.session.update(session={"type": "realtime", "audio": audio})
+        updated = await next_event(conn, validate, timeout=10)
+        assert updated["type"] == "session.updated"
+        assert updated["session"]["audio"]["input"]["transcription"]["model"] == "gpt-realtime-whisper"
+
+
+@pytest.mark.parametrize("model", ["gpt-realtime-2", "gpt-realtime-2.1-mini", "gpt-audio-1.5"])
+async def test_current_realtime_models_open_a_session(server, validate, model):
+    async with sdk(server).realtime.connect(model=model) as conn:
+        created = await next_event(conn, validate, timeout=10)
+        assert (created["type"], created["session"]["model"]) == ("session.created", model)
+
+
 async def test_ephemeral_key_session_and_expiry(server, validate):
     keys = server._app.state.keys
     key = keys.mint(

@@ -150,3 +150,37 @@ async def test_bad_secrets_requests(sdk, still_serves, body, code, param):
     assert caught.value.status_code in (400, 404)
     assert (caught.value.code, caught.value.param) == (code, param)
     await still_serves()
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"type": "realtime", "audio": {"output": {"voice": "nova"}}},  # a speech voice: allowed here before
+        {"type": "realtime", "audio": {"output": {"speed": 0.1}}},
+        {"type": "realtime", "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 2}}}},
+        {"type": "realtime", "tools": [{"type": "function"}]},
+    ],
+    ids=["speech-voice", "speed", "threshold", "tool-without-name"],
+)
+async def test_rest_and_websocket_refuse_a_session_in_the_same_words(sdk, session):
+    from voicelab.emulator.realtime.core import ServerCore
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        await sdk.realtime.client_secrets.create(session=session)
+    core = ServerCore(now=0, seed=1)
+    core.start()
+    [event] = core.handle({"type": "session.update", "session": session})
+    error = event["error"]
+    assert (caught.value.code, caught.value.param) == (error["code"], error["param"])
+    assert caught.value.body["message"] == error["message"]
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-1.5", "gpt-audio-1.5"],
+)
+async def test_current_realtime_models_get_a_key(sdk, rest_app, model):
+    """Issue 13: these were 404 ``model_not_found`` before the catalogue listed the SDK's models."""
+    secret = await sdk.realtime.client_secrets.create(session={"type": "realtime", "model": model})
+    assert secret.session.model == model
+    assert rest_app.state.keys.lookup(secret.value).session["model"] == model

@@ -40,6 +40,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.models import check_model
 
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
@@ -192,6 +193,12 @@ async def realtime(websocket: WebSocket) -> None:
     model = query.get("model") or key_session.get("model")
     if intent == "conversation" and not model:
         model = "gpt-realtime"
+    if intent == "conversation":
+        try:
+            check_model(str(model), "realtime")
+        except ProtocolError as exc:  # OpenAI's wording (openai/openai-realtime-console#561), then close
+            await _refuse(websocket, subprotocol, exc.code or "model_not_found", exc.message, exc.param, 1008)
+            return
     now = time.time()
     engines = _state(app, "realtime_engines") or Engines.default(vad_detector=settings.realtime_vad_detector)
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind

@@ -60,9 +60,10 @@ def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
     validated here."""
     request = {"type": "realtime", **session}
     try:
-        if request["type"] == "realtime" and isinstance(request.get("model"), str):
-            check_model(request["model"], "realtime", param="session.model")
-        return protocol_session.normalize_session(request, session_id=new_id("sess"))
+        normalized = protocol_session.normalize_session(request, session_id=new_id("sess"))
+        if normalized["type"] == "realtime":
+            check_model(normalized["model"], "realtime", param="session.model")
+        return normalized
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
 

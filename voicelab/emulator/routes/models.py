@@ -1,4 +1,5 @@
-"""``GET /v1/models`` and ``GET /v1/models/{model}``: the model names the emulator answers to."""
+"""``GET /v1/models`` and ``GET /v1/models/{model}``: exactly the models of the catalogue
+(:mod:`voicelab.protocol.models`), each with OpenAI's ``shutdown_date`` where one is announced."""
 
 from __future__ import annotations
 
@@ -7,31 +8,41 @@ from typing import Any
 from fastapi import APIRouter
 
 from voicelab.emulator.errors import OpenAIHTTPError
-from voicelab.protocol.models import CATALOGUE
+from voicelab.protocol.models import CATALOGUE, ModelInfo, model_info
 
 __all__ = ["MODEL_IDS", "router"]
 
 router = APIRouter(tags=["models"])
 
-MODEL_IDS = tuple(dict.fromkeys(m.name for m in CATALOGUE))
+MODEL_IDS = tuple(m.name for m in CATALOGUE)
 _CREATED = 1_700_000_000  # a fixed timestamp: the list is the same on every run
 
 
-def _model(model_id: str) -> dict[str, Any]:
-    return {"id": model_id, "object": "model", "created": _CREATED, "owned_by": "voicelab-emulator"}
+def _model(info: ModelInfo) -> dict[str, Any]:
+    return {
+        "id": info.name,
+        "object": "model",
+        "created": _CREATED,
+        "owned_by": "voicelab-emulator",
+        "shutdown_date": info.shutdown.isoformat() if info.shutdown else None,
+    }
 
 
 @router.get("/models")
 async def list_models() -> dict[str, Any]:
-    """Every model name the emulator serves (all backed by the same offline engines)."""
-    return {"object": "list", "data": [_model(m) for m in MODEL_IDS]}
+    """Every model the emulator serves (all backed by the same offline engines)."""
+    return {"object": "list", "data": [_model(m) for m in CATALOGUE]}
 
 
 @router.get("/models/{model}")
 async def retrieve_model(model: str) -> dict[str, Any]:
     """One model, or 404 ``model_not_found``."""
-    if model not in MODEL_IDS:
+    info = model_info(model)
+    if info is None:
         raise OpenAIHTTPError(
-            404, f"The model '{model}' does not exist", param="model", code="model_not_found"
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
         )
-    return _model(model)
+    return _model(info)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from openai.types.audio import SpeechCreateParams, SpeechModel
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
@@ -35,7 +36,7 @@ router = APIRouter(tags=["audio"])
 _LEGACY_MODELS = ("tts-1", "tts-1-hd")
 
 # As in OpenAI's spec, ``model`` and ``voice`` are "a known name, or any string" (dated snapshots pass).
-SpeechModel = Literal["gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "tts-1", "tts-1-hd"]
+StreamFormat = get_type_hints(SpeechCreateParams)["stream_format"]  # the SDK's Literal["sse", "audio"]
 VoiceName = Literal[SPEECH_VOICES]  # type: ignore[valid-type]
 
 
@@ -56,7 +57,7 @@ class SpeechRequest(BaseModel):
     instructions: Annotated[str | None, Field(max_length=4096)] = None
     response_format: Literal[SPEECH_FORMATS] = "mp3"  # type: ignore[valid-type]
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
-    stream_format: Literal["sse", "audio"] = "audio"
+    stream_format: StreamFormat = "audio"  # type: ignore[valid-type]
 
 
 def _check(body: SpeechRequest, max_chars: int) -> str:

@@ -18,6 +18,7 @@ from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_posit
 from voicelab.pricing.estimate.results import ConversationEstimate, OneShotCost, TurnCost
 from voicelab.pricing.tables import Quote, quote
 from voicelab.pricing.usage import Usage, UsageKind
+from voicelab.protocol.billing import audio_tokens
 
 __all__ = ["chained", "one_shot_costs"]
 
@@ -190,9 +191,9 @@ def one_shot_costs(
         q = quote(name, at)
         usage = Usage(
             UsageKind.CHAT,
-            audio_input=round(seconds * 10),
+            audio_input=audio_tokens(seconds * 1000, "user"),
             text_output=text,
-            audio_output=round(seconds * 20),
+            audio_output=audio_tokens(seconds * 1000, "assistant"),
         )
         _, total = price_usage(usage, q)
         rows.append(

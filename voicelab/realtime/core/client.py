@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.session import SERVER_VAD_DEFAULTS
 from voicelab.realtime.core.outbox import Outbox
 from voicelab.realtime.core.playback import Playback, audio_ms, is_audio_format
 from voicelab.realtime.core.reconnect import Phase
@@ -466,7 +467,9 @@ class ClientCore:
         if event.get("type") == "input_audio_buffer.speech_started":
             position = self.outbox.server_ms(event.get("audio_start_ms"))
             detection = ((self.session.get("audio") or {}).get("input") or {}).get("turn_detection") or {}
-            pad = detection.get("prefix_padding_ms", 300 if detection.get("type") == "server_vad" else 0)
+            vad_type = detection.get("type")
+            default_pad = SERVER_VAD_DEFAULTS["prefix_padding_ms"] if vad_type == "server_vad" else 0
+            pad = detection.get("prefix_padding_ms", default_pad)
             position = None if position is None else position + float(pad or 0)
         else:
             position = self.outbox.server_ms(event.get("audio_end_ms"))

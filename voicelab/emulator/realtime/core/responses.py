@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.formats import realtime_format
 
 from .. import codecs
 from ..effects import GenerateReply, StopResponse, Synthesize
@@ -151,12 +152,7 @@ class ServerResponses:
         audio_out = (request.get("audio") or {}).get("output") or {}
         voice = audio_out.get("voice", session["audio"]["output"]["voice"])
         voice_name = voice if isinstance(voice, str) else voice.get("id", "alloy")
-        fmt = audio_out.get("format", session["audio"]["output"]["format"])
-        fmt = (
-            {"type": "audio/pcm", "rate": 24000}
-            if fmt.get("type", "audio/pcm") == "audio/pcm"
-            else {"type": fmt["type"]}
-        )
+        fmt = realtime_format(audio_out.get("format", session["audio"]["output"]["format"]))
         max_tokens = request.get("max_output_tokens", session.get("max_output_tokens", "inf"))
         response_id = core.ids.new("resp")
         data = {
