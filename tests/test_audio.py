@@ -40,7 +40,7 @@ from voicelab.audio import (
     validate,
     wav_stream_header,
 )
-from voicelab.errors import ParameterError, VoicelabError
+from voicelab.errors import AudioTooLongError, ParameterError, VoicelabError
 
 LSB = 1 / 32767
 
@@ -618,3 +618,16 @@ def test_limit_and_normalize_reject_a_bad_ceiling(bad):
     with pytest.raises(ParameterError) as info:
         normalize_loudness(y + 0.01, 24000, true_peak_db=bad)
     assert info.value.param == "true_peak_db"
+@pytest.mark.parametrize("fmt", ["flac", "wav", "mp3", "aac"])
+def test_read_stops_at_max_seconds(fmt):
+    """Decoding stops once past the cap (libsndfile and FFmpeg paths); within it, nothing changes."""
+    y = (0.1 * np.sin(np.arange(3 * 16000) / 16000 * 2 * np.pi * 440)).astype(np.float32)
+    data = encode(np.stack([y, y], axis=1), 16000, fmt)
+    with pytest.raises(AudioTooLongError) as caught:
+        read(data, mono=True, max_seconds=1.0)
+    assert caught.value.max_seconds == 1.0 and caught.value.param == "source"
+    whole, capped = read(data, mono=True), read(data, mono=True, max_seconds=5.0)
+    assert capped.sr == whole.sr and capped.channels == 1
+    np.testing.assert_allclose(capped.y, whole.y, atol=1e-6)
+    with pytest.raises(ParameterError, match="max_seconds"):
+        read(data, max_seconds=0)

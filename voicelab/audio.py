@@ -17,7 +17,7 @@ import html
 import io
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +28,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from voicelab.errors import ParameterError
+from voicelab.errors import AudioTooLongError, ParameterError
 
 __all__ = [
     "ENCODE_FORMATS",
@@ -647,8 +647,35 @@ def _describe(source: object) -> str:
     return type(source).__name__
 
 
-def _decode_with_ffmpeg(data: BinaryIO) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream with PyAV into float32 (n, channels)."""
+_DECODE_BLOCK = 65536  # frames decoded at a time when reading
+
+
+def _gather(pieces: Iterable[np.ndarray], sr: int, *, mono: bool, max_seconds: float | None) -> np.ndarray:
+    """Join decoded blocks of shape (n, channels), down-mixing each as it comes when ``mono``; stop with
+    :class:`~voicelab.errors.AudioTooLongError` as soon as they pass ``max_seconds``, before the rest of the
+    file is decoded (a small file of silence can declare hours)."""
+    limit = None if max_seconds is None else int(np.ceil(max_seconds * sr))
+    kept: list[np.ndarray] = []
+    total = 0
+    for piece in pieces:
+        if mono and piece.shape[1] > 1:
+            piece = to_mono(piece).reshape(-1, 1)
+        kept.append(piece)
+        total += piece.shape[0]
+        if limit is not None and total > limit:
+            raise AudioTooLongError(max_seconds or 0.0)
+    return np.concatenate(kept) if kept else np.zeros((0, 1), dtype=np.float32)
+
+
+def _read_blocks(sound: soundfile.SoundFile, dtype: str) -> Iterator[np.ndarray]:
+    """Blocks of (n, channels) samples until libsndfile returns none (a declared length is not trusted)."""
+    while (block := sound.read(_DECODE_BLOCK, dtype=dtype, always_2d=True)).shape[0]:
+        yield block
+
+
+def _decode_with_ffmpeg(data: BinaryIO, *, mono: bool = False,
+                        max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode the first audio stream with PyAV into float32 (n, channels), at most ``max_seconds``."""
     with av.open(data, mode="r") as container:
         if not container.streams.audio:
             raise ParameterError("source", expected="a file with an audio stream", got="no audio stream",
@@ -659,13 +686,18 @@ def _decode_with_ffmpeg(data: BinaryIO) -> tuple[np.ndarray, int]:
                                  got="a stream with no decoder or no sample rate",
                                  fix="check the file is complete; convert it with ffmpeg if needed")
         sr = stream.codec_context.sample_rate or stream.rate
+        channels = stream.codec_context.channels
         # Packed float32 at the stream's own rate and channel count: FFmpeg converts, nothing is resampled.
         converter = av.AudioResampler(format="flt", layout=stream.codec_context.layout, rate=sr)
-        pieces = [piece.to_ndarray().reshape(-1, stream.codec_context.channels)
-                  for frame in container.decode(stream) for piece in converter.resample(frame)]
-        pieces += [piece.to_ndarray().reshape(-1, stream.codec_context.channels)
-                   for piece in converter.resample(None)]
-        y = np.concatenate(pieces) if pieces else np.zeros((0, 1), dtype=np.float32)
+
+        def pieces() -> Iterator[np.ndarray]:
+            for frame in container.decode(stream):
+                for piece in converter.resample(frame):
+                    yield piece.to_ndarray().reshape(-1, channels)
+            for piece in converter.resample(None):
+                yield piece.to_ndarray().reshape(-1, channels)
+
+        y = _gather(pieces(), sr, mono=mono, max_seconds=max_seconds)
         # MP4's edit list is authoritative about the length; FFmpeg trims the encoder delay but
         # not the padding of the last frame, so cut to the declared duration.
         if "mp4" in container.format.name and stream.duration and stream.time_base:
@@ -673,7 +705,8 @@ def _decode_with_ffmpeg(data: BinaryIO) -> tuple[np.ndarray, int]:
     return y, int(sr)
 
 
-def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono: bool = False) -> Audio:
+def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono: bool = False,
+         max_seconds: float | None = None) -> Audio:
     """Decode audio from a path, bytes, or a binary file object.
 
     libsndfile (``soundfile``) is tried first — WAV, FLAC, OGG/Vorbis/Opus, MP3 — and FFmpeg
@@ -685,7 +718,10 @@ def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono
     source : str, Path, bytes-like or binary file object
         A path, the encoded file's bytes, or an object with ``read()``.
     mono : bool, keyword-only
-        Down-mix to mono with :func:`to_mono`.
+        Down-mix to mono with :func:`to_mono` (block by block while decoding).
+    max_seconds : float, optional, keyword-only
+        Stop decoding and raise :class:`~voicelab.errors.AudioTooLongError` once the audio passes this
+        length: memory and time stay bounded by it, whatever length the file declares (an upload limit).
 
     Returns
     -------
@@ -696,12 +732,19 @@ def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono
     ------
     ParameterError
         Missing file, empty input, bytes neither library can decode, or no audio stream.
+    AudioTooLongError
+        The audio is longer than ``max_seconds`` (a ``ParameterError``).
 
     Examples
     --------
     >>> audio = read(encode(np.zeros(24000, dtype=np.float32), 24000, "flac"))
     >>> audio
     Audio(1.00 s, 24000 Hz, mono)
+    >>> read(encode(np.zeros(24000, dtype=np.float32), 24000, "flac"), max_seconds=0.5)
+    Traceback (most recent call last):
+    ...
+    voicelab.errors.AudioTooLongError: source: expected audio of at most 0.5 s; got more (decoding stopped \
+there) — cut the audio or split it into parts
     """
     what = _describe(source)
     if isinstance(source, (str, Path)):
@@ -725,15 +768,18 @@ def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono
     if not raw:
         raise ParameterError("source", expected="encoded audio", got=f"{what} with no bytes",
                              fix="check the upload or recording; nothing was received")
+    if max_seconds is not None:
+        max_seconds = _check_positive(max_seconds, param="max_seconds", unit="s")
     try:
         with soundfile.SoundFile(io.BytesIO(raw)) as sound:
-            if sound.subtype == "PCM_16":  # convert as from_pcm16 does, so PCM16 round-trips exactly
-                y, sr = from_pcm16(sound.read(dtype="int16", always_2d=True)), sound.samplerate
-            else:
-                y, sr = sound.read(dtype="float32", always_2d=True), sound.samplerate
+            sr = sound.samplerate
+            pcm16 = sound.subtype == "PCM_16"  # convert as from_pcm16 does, so PCM16 round-trips exactly
+            blocks = _read_blocks(sound, "int16" if pcm16 else "float32")
+            y = _gather((from_pcm16(b) if pcm16 else b for b in blocks), sr, mono=mono,
+                        max_seconds=max_seconds)
     except (soundfile.LibsndfileError, RuntimeError, TypeError):
         try:
-            y, sr = _decode_with_ffmpeg(io.BytesIO(raw))
+            y, sr = _decode_with_ffmpeg(io.BytesIO(raw), mono=mono, max_seconds=max_seconds)
         except ParameterError:
             raise
         except (av.FFmpegError, ValueError) as exc:  # ValueError: also PyAV's UnicodeDecodeError on bad tags

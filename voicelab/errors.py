@@ -5,7 +5,8 @@ catches them all::
 
     VoicelabError
     ├── ParameterError            bad input to a voicelab function (also a ValueError)
-    │   └── ProtocolError         refused by the protocol, in OpenAI's words (voicelab.protocol.errors)
+    │   ├── ProtocolError         refused by the protocol, in OpenAI's words (voicelab.protocol.errors)
+    │   └── AudioTooLongError     audio past a duration cap; decoding stopped there
     ├── PricingError              a price could not be computed
     │   └── UnknownModelError     no price table row for that model (also a KeyError)
     ├── EngineError               an offline speech engine failed or is missing
@@ -29,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AudioTooLongError",
     "BackendError",
     "ConnectionLostError",
     "EngineError",
@@ -84,6 +86,29 @@ class ParameterError(VoicelabError, ValueError):
         if fix:
             message += f" — {fix}"
         super().__init__(message)
+
+
+class AudioTooLongError(ParameterError):
+    """Audio longer than a duration cap; decoding stopped at the cap, so the rest was never decoded.
+
+    Parameters
+    ----------
+    max_seconds : float
+        The cap that was passed.
+    param : str
+        The parameter that carried the audio.
+
+    Examples
+    --------
+    >>> err = AudioTooLongError(1500)
+    >>> err.max_seconds, err.param
+    (1500.0, 'source')
+    """
+
+    def __init__(self, max_seconds: float, *, param: str = "source") -> None:
+        self.max_seconds = float(max_seconds)
+        super().__init__(param, expected=f"audio of at most {self.max_seconds:g} s",
+                         got="more (decoding stopped there)", fix="cut the audio or split it into parts")
 
 
 class PricingError(VoicelabError):

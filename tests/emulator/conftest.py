@@ -22,10 +22,10 @@ def make_sdk(app, *, api_key: str = "test-key", **kwargs) -> openai.AsyncOpenAI:
     """An SDK client talking to ``app`` in-process."""
     transport = httpx.ASGITransport(app=app)
     return openai.AsyncOpenAI(
-        base_url="http://emulator.test/v1",
+        base_url="http://127.0.0.1/v1",
         api_key=api_key,
         max_retries=0,
-        http_client=httpx.AsyncClient(transport=transport, base_url="http://emulator.test"),
+        http_client=httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1"),
         **kwargs,
     )
 
@@ -58,7 +58,7 @@ async def http(rest_app) -> AsyncIterator[httpx.AsyncClient]:
     """Raw HTTP to the app (for requests the SDK would not send), with a bearer key."""
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=rest_app),
-        base_url="http://emulator.test",
+        base_url="http://127.0.0.1",
         headers={"Authorization": "Bearer test-key"},
     ) as client:
         yield client

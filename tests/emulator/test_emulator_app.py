@@ -117,9 +117,13 @@ def test_openapi_schema_fuzz_has_no_server_errors():
 
     Small input limits keep the engines quick; everything else is the real app with its real engines.
     """
-    app = create_app(
-        EmulatorSettings(max_input_chars=24, max_audio_seconds=5.0, fixed_time="2026-11-21T14:05:00Z")
+    settings = EmulatorSettings(
+        max_input_chars=24,
+        max_audio_seconds=5.0,
+        fixed_time="2026-11-21T14:05:00Z",
+        allowed_hosts=["testserver"],  # schemathesis calls the ASGI app as Starlette's TestClient does
     )
+    app = create_app(settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 7

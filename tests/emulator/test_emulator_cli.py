@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -14,7 +15,9 @@ import time
 import httpx
 import pytest
 
-from voicelab.emulator.cli import add_arguments, settings_from_args
+from voicelab.emulator.cli import add_arguments, exposure_warnings, settings_from_args
+from voicelab.emulator.settings import EmulatorSettings
+from voicelab.errors import ParameterError
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -75,23 +78,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_voicelab_serve_process_answers_and_stops():
+@contextlib.contextmanager
+def serving(argv: list[str], key: str):
+    """``voicelab serve --port P *argv`` in a subprocess, once it answers ``key``; yields (process, port,
+    first response); on exit stops it with Ctrl-C and stores its stderr on ``process.stderr_text``."""
     port = _free_port()
     env = {**os.environ, "VOICELAB_API_KEY": ""}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voicelab",
-            "serve",
-            "--port",
-            str(port),
-            "--api-key",
-            "cli-key",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "voicelab", "serve", "--port", str(port), *argv],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -102,21 +96,27 @@ def test_voicelab_serve_process_answers_and_stops():
         while True:
             try:
                 response = httpx.get(
-                    f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer cli-key"}
+                    f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {key}"}
                 )
                 break
             except httpx.ConnectError:
                 assert process.poll() is None, process.stderr.read()
                 assert time.monotonic() < deadline, "voicelab serve did not start"
                 time.sleep(0.2)
-        assert response.status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 401
+        yield process, port, response
     finally:
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        _, process.stderr_text = process.communicate(timeout=30)
+
+
+@pytest.mark.slow
+def test_voicelab_serve_process_answers_and_stops():
+    with serving(["--api-key", "cli-key", "--log-level", "warning"], "cli-key") as (process, port, response):
+        assert response.status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 401
     assert process.returncode == 0
-    assert f"http://127.0.0.1:{port}/v1" in stderr
-    assert "cli-key" not in stderr  # the key is never logged
+    assert f"http://127.0.0.1:{port}/v1" in process.stderr_text
+    assert "cli-key" not in process.stderr_text  # the key is never logged
 
 
 def _serve(*argv: str) -> subprocess.Popen[str]:
@@ -175,3 +175,96 @@ def test_help_texts_and_doctests():
     for module in (voicelab.emulator.cli, voicelab.emulator.server):
         result = doctest.testmod(module)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_api_key_from_the_environment_or_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICELAB_API_KEY", "env-key")
+    assert settings_from_args(parse([])).api_key == "env-key"
+    key_file = tmp_path / "key"
+    key_file.write_text("file-key\n")
+    assert settings_from_args(parse(["--api-key-file", str(key_file)])).api_key == "file-key"
+    with pytest.raises(ParameterError, match="api_key_file"):
+        settings_from_args(parse(["--api-key-file", str(key_file), "--api-key", "x"]))
+    with pytest.raises(ParameterError, match="api_key_file"):
+        settings_from_args(parse(["--api-key-file", str(tmp_path / "missing")]))
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ParameterError, match="api_key_file"):
+        settings_from_args(parse(["--api-key-file", str(tmp_path / "empty")]))
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], []),
+        (["--host", "0.0.0.0"], ["WARNING: listening on 0.0.0.0"]),
+        (
+            ["--host", "192.168.1.5", "--api-key", "k"],
+            ["WARNING: listening on 192.168.1.5", "note: --api-key"],
+        ),
+        (["--host", "::1"], []),
+    ],
+    ids=["loopback", "any-address", "lan-and-key-on-command-line", "ipv6-loopback"],
+)
+def test_exposure_warnings(argv, expected, monkeypatch):
+    monkeypatch.delenv("VOICELAB_API_KEY", raising=False)
+    args = parse(argv)
+    warnings = exposure_warnings(settings_from_args(args), args)
+    assert [w[: len(e)] for w, e in zip(warnings, expected, strict=True)] == expected
+    if "--api-key" not in argv and expected:
+        assert "ANYONE" in warnings[0]
+
+
+def _browser_connect(port: int, key: str) -> str:
+    """A browser-style Realtime connect (key in the subprotocol, a page Origin); the first event's type."""
+    import asyncio
+    import json
+
+    import websockets
+
+    async def connect() -> str:
+        url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+        protocols = ["realtime", f"openai-insecure-api-key.{key}"]
+        async with websockets.connect(url, subprotocols=protocols, origin="http://127.0.0.1:8888") as ws:
+            return json.loads(await ws.recv())["type"]
+
+    return asyncio.run(connect())
+
+
+def test_debug_log_never_shows_keys(capfd):
+    """At debug level uvicorn and websockets log every handshake header: the keys are masked."""
+    from voicelab.emulator.app import create_app
+    from voicelab.emulator.server import EmbeddedServer
+
+    key = "sk-debug-log-secret-1234"
+    settings = EmulatorSettings(port=0, api_key=key, realtime_pacing=False)
+    with EmbeddedServer(settings, app=create_app(settings), log_level="debug") as server:
+        response = httpx.get(f"{server.base_url}/models", headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200
+        assert _browser_connect(server.port, key) == "session.created"
+        with httpx.Client() as http:  # a Bearer-authenticated WebSocket upgrade is logged too
+            http.get(f"{server.base_url}/realtime", headers={"Authorization": f"Bearer {key}"})
+    out, err = capfd.readouterr()
+    assert key not in out + err
+    assert "openai-insecure-api-key.[redacted]" in err  # the debug log was written, with the key masked
+
+
+@pytest.mark.slow
+def test_voicelab_serve_debug_log_and_key_file_keep_the_key_out_of_logs_and_ps(tmp_path):
+    key = "sk-serve-file-secret-5678"
+    key_file = tmp_path / "key"
+    key_file.write_text(key)
+    argv = ["--api-key-file", str(key_file), "--log-level", "debug"]
+    with serving(argv, key) as (process, port, response):
+        assert response.status_code == 200
+        assert _browser_connect(port, key) == "session.created"
+        with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+            assert key.encode() not in cmdline.read()
+    assert process.returncode == 0
+    assert key not in process.stderr_text and "openai-insecure-api-key.[redacted]" in process.stderr_text
+
+
+def test_allow_host_and_origin_options_reach_the_settings():
+    args = parse(["--allow-host", "lab.local", "--allow-origin", "https://a.example", "--allow-origin", "*"])
+    settings = settings_from_args(args)
+    assert settings.allowed_hosts == ["lab.local"] and settings.allowed_origins == ["https://a.example", "*"]
+    assert "http://127.0.0.1:*" in settings_from_args(parse([])).allowed_origins

@@ -144,3 +144,26 @@ def test_unwritable_cache_is_a_clear_engine_error(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(EngineError, match="VOICELAB_CACHE_DIR"):
         models.whisper_base_dir(blocker / "cache")
+
+
+def test_silero_vad_weights_are_verified(tmp_path):
+    path = models.silero_vad_file(tmp_path, trust_stamp=False)
+    assert models.sha256_file(path) == models.SILERO_VAD_SHA256[path.name]
+    assert (tmp_path / "silero-vad.verified.json").is_file()
+
+
+def test_tampered_silero_weights_are_never_loaded(tmp_path, monkeypatch):
+    """The VAD refuses altered weights before either binding (ctypes or pysilero's class) opens them."""
+    from voicelab.vad._silero import SileroModel
+
+    real = models.silero_vad_file(tmp_path / "ok")
+    fake = tmp_path / "pkg"
+    fake.mkdir()
+    data = bytearray(real.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (fake / real.name).write_bytes(bytes(data))
+    monkeypatch.setattr(models, "_silero_package_dir", lambda: fake)
+    monkeypatch.setenv("VOICELAB_CACHE_DIR", str(tmp_path / "cache"))
+    for native in (True, False):
+        with pytest.raises(ModelIntegrityError):
+            SileroModel(native=native)

@@ -81,7 +81,7 @@ async def test_standalone_backend_mints_through_the_sdk_and_the_token_opens_a_re
 ):
     real = openai.AsyncOpenAI(base_url=emulator.base_url, api_key=API_KEY, max_retries=0)
     app = create_token_app(real)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://backend") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://localhost") as http:
         body = (await http.post(TOKEN_PATH, json={"voice": "ash"})).json()
     assert body["success"] is True
     assert emulator_app.state.keys.lookup(body["token"]).session["audio"]["output"]["voice"] == "ash"
@@ -102,7 +102,7 @@ async def test_standalone_backend_mints_through_the_sdk_and_the_token_opens_a_re
 async def test_standalone_backend_reports_upstream_errors_without_the_key(emulator):
     wrong = openai.AsyncOpenAI(base_url=emulator.base_url, api_key="sk-wrong-key-123456", max_retries=0)
     app = create_token_app(wrong)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://backend") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://localhost") as http:
         reply = await http.post(TOKEN_PATH, json={})
     assert reply.status_code == 502
     body = reply.json()

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
+from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
 from voicelab.emulator.responder import make_responder
 from voicelab.emulator.routes.token_backend import TokenMint, token_router
 from voicelab.emulator.settings import EmulatorSettings
@@ -68,7 +69,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     -------
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
-        ``state.responder``
+        ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
         and ``state.audio_store`` (chat-completion audio transcripts by id).
 
     Examples
@@ -92,6 +93,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     )
     app.state.settings = settings
     app.state.keys = KeyStore(api_key=settings.api_key)
+    app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
     install_error_handlers(app)
@@ -103,8 +105,9 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Outermost first: errors wrap everything, then faults, then auth.
+    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then auth.
     app.add_middleware(AuthMiddleware, keys=app.state.keys)
     app.add_middleware(FaultMiddleware, settings=settings)
+    app.add_middleware(HostGuardMiddleware, policy=app.state.host_policy)
     app.add_middleware(ServerErrorMiddleware)
     return app

@@ -1,12 +1,12 @@
-"""Bearer-key checks and ephemeral ``ek_`` keys for the emulator.
+"""Bearer-key checks and ephemeral ``ek_`` keys for the emulator: one auth path for HTTP and WebSocket.
 
-With ``api_key`` set, a request must carry ``Authorization: Bearer <api_key>`` or a valid unexpired ``ek_``
-key
-minted by ``POST /v1/realtime/client_secrets``. Without it, any bearer key is accepted (only a *known* but
-expired
-``ek_`` key is refused). A missing header is always refused, as OpenAI does. Keys are compared in constant
-time
-and never logged.
+With ``api_key`` set, a request must carry ``Authorization: Bearer <api_key>`` (browsers opening the Realtime
+WebSocket pass it as the ``openai-insecure-api-key.<key>`` subprotocol, :func:`request_token`) or, for a
+Realtime session only, a valid unexpired ``ek_`` key minted by ``POST /v1/realtime/client_secrets``. Without
+it, any bearer key is accepted. Ephemeral keys have OpenAI's scope everywhere: they open Realtime sessions and
+nothing else, so every REST endpoint (``client_secrets`` included: a leaked key cannot renew itself) answers
+them with a 401. A missing key is always refused, as OpenAI does. Keys are compared in constant time and never
+logged.
 
 Examples
 --------
@@ -14,8 +14,10 @@ Examples
 >>> key = store.mint({"type": "realtime"}, seconds=60)
 >>> key.value.startswith("ek_"), key.expires_at
 (True, 1060)
->>> [store.check(token).value for token in (key.value, "sk-local", "nope", None)]
+>>> [store.check(token, realtime=True).value for token in (key.value, "sk-local", "nope", None)]
 ['ok', 'ok', 'invalid', 'missing']
+>>> store.check(key.value).value  # an ek_ key on a REST endpoint
+'wrong_scope'
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +35,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicelab.emulator.errors import OpenAIHTTPError
 
-__all__ = ["AuthMiddleware", "AuthResult", "EphemeralKey", "KeyStore", "bearer_token", "raise_for"]
+__all__ = [
+    "EPHEMERAL_PREFIX",
+    "SUBPROTOCOL_KEY_PREFIX",
+    "AuthMiddleware",
+    "AuthResult",
+    "EphemeralKey",
+    "KeyStore",
+    "auth_error",
+    "bearer_token",
+    "raise_for",
+    "request_token",
+]
+
+EPHEMERAL_PREFIX = "ek_"
+SUBPROTOCOL_KEY_PREFIX = "openai-insecure-api-key."
+"""Browsers cannot set headers on a WebSocket: they pass the key as this subprotocol (OpenAI's name)."""
 
 
 class AuthResult(enum.Enum):
@@ -43,6 +60,7 @@ class AuthResult(enum.Enum):
     MISSING = "missing"
     INVALID = "invalid"
     EXPIRED = "expired"
+    WRONG_SCOPE = "wrong_scope"
 
     @property
     def ok(self) -> bool:
@@ -81,6 +99,11 @@ class KeyStore:
     def __repr__(self) -> str:  # never shows a key
         return f"KeyStore(api_key={'set' if self._api_key else 'None'}, ephemeral={len(self._keys)})"
 
+    @property
+    def requires_key(self) -> bool:
+        """Whether a server key is configured (then only it, or an ``ek_`` key for Realtime, is accepted)."""
+        return self._api_key is not None
+
     def now(self) -> float:
         return self._clock()
 
@@ -93,7 +116,9 @@ class KeyStore:
         10
         """
         key = EphemeralKey(
-            value="ek_" + secrets.token_hex(16), expires_at=int(self._clock()) + int(seconds), session=session
+            value=EPHEMERAL_PREFIX + secrets.token_hex(16),
+            expires_at=int(self._clock()) + int(seconds),
+            session=session,
         )
         with self._lock:
             self._prune()
@@ -107,14 +132,21 @@ class KeyStore:
         with self._lock:
             return self._keys.get(token)
 
-    def check(self, token: str | None) -> AuthResult:
-        """Whether ``token`` (the bearer value, without ``Bearer``) may call the emulator."""
+    def check(self, token: str | None, *, realtime: bool = False) -> AuthResult:
+        """Whether ``token`` (the bearer value, without ``Bearer``) may call the emulator.
+
+        ``realtime``: the call opens a Realtime session, the only thing an ``ek_`` key may do.
+        """
         if not token:
             return AuthResult.MISSING
         key = self.lookup(token)
         if key is not None:
-            return AuthResult.EXPIRED if key.expired(self._clock()) else AuthResult.OK
+            if key.expired(self._clock()):
+                return AuthResult.EXPIRED
+            return AuthResult.OK if realtime else AuthResult.WRONG_SCOPE
         if self._api_key is None:
+            if token.startswith(EPHEMERAL_PREFIX) and not realtime:
+                return AuthResult.WRONG_SCOPE
             return AuthResult.OK
         if hmac.compare_digest(token.encode(), self._api_key.encode()):
             return AuthResult.OK
@@ -143,6 +175,27 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+def request_token(headers: Mapping[str, str]) -> str | None:
+    """The key a request or WebSocket upgrade carries: ``Authorization: Bearer <key>``, else (browsers) the
+    ``openai-insecure-api-key.<key>`` subprotocol.
+
+    Examples
+    --------
+    >>> request_token({"authorization": "Bearer sk-1"})
+    'sk-1'
+    >>> request_token({"sec-websocket-protocol": "realtime, openai-insecure-api-key.ek_2"})
+    'ek_2'
+    """
+    token = bearer_token(headers.get("authorization"))
+    if token is not None:
+        return token
+    for protocol in (headers.get("sec-websocket-protocol") or "").split(","):
+        protocol = protocol.strip()
+        if protocol.startswith(SUBPROTOCOL_KEY_PREFIX):
+            return protocol[len(SUBPROTOCOL_KEY_PREFIX) :] or None
+    return None
+
+
 def _redact(token: str) -> str:
     return (token[:3] + "*" * 4 + token[-4:]) if len(token) > 10 else "*" * 4
 
@@ -150,23 +203,47 @@ def _redact(token: str) -> str:
 def raise_for(result: AuthResult, token: str | None) -> None:
     """Raise the 401 OpenAI sends for ``result`` (nothing for OK). The key is shown redacted, as OpenAI
     does."""
-    if result is AuthResult.OK:
-        return
+    if result is not AuthResult.OK:
+        raise auth_error(result, token)
+
+
+def auth_error(result: AuthResult, token: str | None, *, realtime: bool = False) -> OpenAIHTTPError:
+    """The 401 for a refused key (``result`` not OK): the HTTP answer, and the Realtime ``error`` event's
+    message and code (``realtime``: also name the browser subprotocol a key can travel in).
+
+    Examples
+    --------
+    >>> err = auth_error(AuthResult.WRONG_SCOPE, "ek_0123456789abcdef")
+    >>> err.status, err.code
+    (401, 'invalid_api_key')
+    """
     if result is AuthResult.MISSING:
-        raise OpenAIHTTPError(
+        where = (
+            " or, from a browser, in the 'openai-insecure-api-key.<key>' WebSocket subprotocol"
+            if realtime
+            else ""
+        )
+        return OpenAIHTTPError(
             401,
             "You didn't provide an API key. You need to provide your API key in an Authorization header "
-            "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            f"using Bearer auth (i.e. Authorization: Bearer YOUR_KEY){where}.",
             type="invalid_request_error",
         )
     if result is AuthResult.EXPIRED:
-        raise OpenAIHTTPError(
+        return OpenAIHTTPError(
             401,
             "The ephemeral key (client secret) has expired; mint a new one with "
             "POST /v1/realtime/client_secrets.",
             code="invalid_api_key",
         )
-    raise OpenAIHTTPError(
+    if result is AuthResult.WRONG_SCOPE:
+        return OpenAIHTTPError(
+            401,
+            f"Ephemeral keys ({_redact(token or '')}) can only open Realtime sessions; call this endpoint "
+            "with a standard API key.",
+            code="invalid_api_key",
+        )
+    return OpenAIHTTPError(
         401,
         f"Incorrect API key provided: {_redact(token or '')}. Use the key given to "
         "`voicelab serve --api-key`.",
@@ -175,7 +252,8 @@ def raise_for(result: AuthResult, token: str | None) -> None:
 
 
 class AuthMiddleware:
-    """Checks the bearer key on every HTTP request under ``/v1`` (WebSockets authenticate in their route)."""
+    """Checks the bearer key on every HTTP request under ``/v1`` — all REST, so ``ek_`` keys are refused
+    (the Realtime WebSocket authenticates in its route with ``check(..., realtime=True)``)."""
 
     def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
         self.app = app
@@ -183,14 +261,10 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            headers = dict(scope.get("headers") or [])
-            raw = headers.get(b"authorization")
+            raw = dict(scope.get("headers") or []).get(b"authorization")
             token = bearer_token(raw.decode("latin-1") if raw else None)
             result = self.keys.check(token)
             if not result.ok:
-                try:
-                    raise_for(result, token)
-                except OpenAIHTTPError as err:
-                    await err.response()(scope, receive, send)
-                    return
+                await auth_error(result, token).response()(scope, receive, send)
+                return
         await self.app(scope, receive, send)

@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import ipaddress
 import signal
 import sys
 
 from voicelab.emulator.routes.token_backend import TokenMint
 from voicelab.emulator.settings import RESPONDERS, EmulatorSettings
-from voicelab.errors import VoicelabError
+from voicelab.errors import ParameterError, VoicelabError
 
-__all__ = ["add_arguments", "run", "settings_from_args"]
+__all__ = ["add_arguments", "exposure_warnings", "is_loopback", "read_key_file", "run", "settings_from_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     option("--port", type=int, help="TCP port (default 8000; 0 picks a free one)")
     option(
         "--api-key",
-        help="accept only this bearer key (or ek_ keys minted here); default: any key. "
-        "Also read from VOICELAB_API_KEY",
+        help="accept only this bearer key (or, for Realtime sessions, ek_ keys minted here); default: any "
+        "key. Visible to other users in `ps`: prefer VOICELAB_API_KEY or --api-key-file",
+    )
+    option(
+        "--api-key-file",
+        metavar="PATH",
+        help="read the server key from this file (its first line), so it never appears on a command line",
     )
     option(
         "--responder",
@@ -73,6 +79,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let other machines mint ephemeral keys at /api/openai/realtime/session (put a login in front!)",
     )
+    option(
+        "--allow-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; e.g. the machine's LAN name with "
+        "--host 0.0.0.0; '*' disables the DNS-rebinding guard). Loopback names and --host always work",
+    )
+    option(
+        "--allow-origin",
+        dest="allowed_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="web pages allowed to open the Realtime WebSocket and mint keys at the token route, e.g. "
+        "https://app.example or http://lab.example:* (repeatable; replaces the default: pages on this "
+        "machine, http(s)://127.0.0.1|localhost|[::1] on any port)",
+    )
     parser.add_argument(
         "--log-level",
         default="info",
@@ -82,9 +105,82 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
-    """``EmulatorSettings`` from parsed ``voicelab serve`` options (the environment fills the rest)."""
+    """``EmulatorSettings`` from parsed ``voicelab serve`` options (the environment fills the rest).
+
+    Raises
+    ------
+    ParameterError
+        ``--api-key-file`` is unreadable or empty, or given with ``--api-key``.
+    """
     given = {name: value for name, value in vars(args).items() if name in EmulatorSettings.model_fields}
+    key_file = getattr(args, "api_key_file", None)
+    if key_file is not None:
+        if "api_key" in given:
+            raise ParameterError(
+                "api_key_file", expected="either --api-key or --api-key-file", got="both", fix="pass one"
+            )
+        given["api_key"] = read_key_file(key_file)
     return EmulatorSettings(**given)
+
+
+def read_key_file(path: str) -> str:
+    """The key in the first line of the file at ``path`` (surrounding whitespace removed).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "key"
+    >>> _ = p.write_text(" sk-local ")
+    >>> read_key_file(str(p))
+    'sk-local'
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            key = file.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(
+            "api_key_file", expected="a readable text file holding the key", got=f"{type(exc).__name__}"
+        ) from None
+    if not key:
+        raise ParameterError("api_key_file", expected="a key on the first line", got="an empty line")
+    return key
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps the server to this machine.
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, True, False)
+    """
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warnings(settings: EmulatorSettings, args: argparse.Namespace) -> list[str]:
+    """What ``voicelab serve`` warns about at start: a non-loopback bind, a key on the command line."""
+    warnings = []
+    if not is_loopback(settings.host):
+        reach = (
+            "every machine that can reach this one" if settings.host in ("0.0.0.0", "::") else settings.host
+        )
+        guard = "only --api-key holders" if settings.api_key else "ANYONE (no --api-key set)"
+        warnings.append(
+            f"WARNING: listening on {settings.host}: {reach} can reach the emulator, and {guard} can call it "
+            "(speech engines, your --llm-base-url, minted keys). Use it only on a trusted network; add "
+            "--allow-host with the name clients use."
+        )
+    if "api_key" in vars(args):
+        warnings.append(
+            "note: --api-key is visible to other users of this machine (ps); prefer VOICELAB_API_KEY or "
+            "--api-key-file."
+        )
+    return warnings
 
 
 def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int:
@@ -104,13 +200,15 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
     except VoicelabError as exc:
         print(f"voicelab serve: {exc}", file=sys.stderr)
         return 2
+    for warning in exposure_warnings(settings, args):
+        print(f"voicelab serve: {warning}", file=sys.stderr)
+    auth = "only --api-key (or ek_ keys for Realtime)" if settings.api_key else "any bearer key"
     try:
         sock = listen_socket(settings.host, settings.port)
     except OSError as exc:
         print(f"voicelab serve: {cannot_listen_message(settings.host, settings.port, exc)}", file=sys.stderr)
         return 1
     where = f"{settings.host}:{sock.getsockname()[1]}"  # --port 0 binds a free port: say which
-    auth = "only --api-key or ek_ keys" if settings.api_key else "any bearer key"
     print(
         f"voicelab emulator: http://{where}/v1 (ws://{where}/v1/realtime), responder {settings.responder}, "
         f"accepting {auth}. Ctrl-C stops.",

@@ -26,8 +26,14 @@ __all__ = ["EmbeddedServer", "cannot_listen_message", "listen_socket", "uvicorn_
 
 
 def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "warning") -> uvicorn.Config:
-    """The uvicorn settings the emulator runs with: asyncio loop, h11, sans-I/O websockets, no access log."""
-    return uvicorn.Config(
+    """The uvicorn settings the emulator runs with: asyncio loop, h11, sans-I/O websockets, no access log.
+
+    Keys are masked in every log record of the server stack, at every level
+    (:mod:`voicelab.emulator.logging_redaction`): ``debug`` logs each handshake header.
+    """
+    from voicelab.emulator import logging_redaction
+
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -40,6 +46,8 @@ def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "wa
         server_header=False,
         ws_max_size=32 * 1024 * 1024,
     )
+    logging_redaction.install()  # after uvicorn configured its loggers
+    return config
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -102,9 +110,19 @@ class EmbeddedServer:
     port : int
         Port to listen on; 0 (the default) picks a free one, so embedded servers never collide with
         ``voicelab serve`` or with each other.
+    log_level : str
+        uvicorn's log level (default ``warning``).
     """
 
-    def __init__(self, settings: EmulatorSettings | None = None, *, app: Any = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        settings: EmulatorSettings | None = None,
+        *,
+        app: Any = None,
+        port: int = 0,
+        log_level: str = "warning",
+    ) -> None:
+        self._log_level = log_level
         self.settings = settings or EmulatorSettings(port=0)
         self._requested_port = port
         self._app = app
@@ -147,7 +165,7 @@ class EmbeddedServer:
             raise BackendError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn_config(app, self.settings))
+        self._server = uvicorn.Server(uvicorn_config(app, self.settings, log_level=self._log_level))
         self._thread = threading.Thread(target=self._run, name=f"voicelab-emulator:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout

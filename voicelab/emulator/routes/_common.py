@@ -85,11 +85,13 @@ def decode_upload(
     """Check and decode an uploaded audio file to mono float32.
 
     Raises the 400/413 OpenAI answers for: an empty file, a file over ``max_upload_bytes``, an extension
-    outside
-    :data:`SUPPORTED_UPLOADS`, bytes that do not decode as audio, audio shorter than 0.1 s or longer than
-    ``max_audio_seconds``.
+    outside :data:`SUPPORTED_UPLOADS`, bytes that do not decode as audio, audio shorter than 0.1 s or longer
+    than ``max_audio_seconds``. Decoding stops at ``max_audio_seconds`` (a few KB of FLAC can declare hours
+    of audio), so memory and time are bounded by the limit, not by what the file claims. Blocking: callers on
+    the event loop run it in a thread (``starlette.concurrency.run_in_threadpool``).
     """
     from voicelab import audio
+    from voicelab.errors import AudioTooLongError
 
     supported = ", ".join(SUPPORTED_UPLOADS)
     if len(data) > settings.max_upload_bytes:
@@ -117,7 +119,9 @@ def decode_upload(
             code="invalid_file_format",
         )
     try:
-        decoded = audio.read(data, mono=True)
+        decoded = audio.read(data, mono=True, max_seconds=settings.max_audio_seconds)
+    except AudioTooLongError as exc:
+        raise _too_long(f"longer than {settings.max_audio_seconds:.0f} seconds", settings, param) from exc
     except Exception as exc:  # any decoder failure means "not audio" to the caller
         raise OpenAIHTTPError(
             400,
@@ -137,11 +141,15 @@ def decode_upload(
             code="audio_too_short",
         )
     if seconds > settings.max_audio_seconds:
-        raise OpenAIHTTPError(
-            400,
-            f"Audio duration {seconds:.0f} seconds is longer than "
-            f"{settings.max_audio_seconds:.0f} seconds, the maximum for this emulator.",
-            param=param,
-            code="audio_too_long",
-        )
+        raise _too_long(f"{seconds:.0f} seconds", settings, param)
     return y, int(sr)
+
+
+def _too_long(duration: str, settings: EmulatorSettings, param: str) -> OpenAIHTTPError:
+    return OpenAIHTTPError(
+        400,
+        f"Audio duration {duration} is longer than {settings.max_audio_seconds:.0f} seconds, the maximum "
+        "for this emulator.",
+        param=param,
+        code="audio_too_long",
+    )

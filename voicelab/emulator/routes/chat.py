@@ -23,7 +23,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import decode_upload, new_id, now
@@ -108,6 +108,15 @@ def _bad(param: str, message: str, code: str = "invalid_value") -> OpenAIHTTPErr
     return OpenAIHTTPError(400, message, param=param, code=code)
 
 
+def _decode_input_audio(text: str, fmt: str, settings: Any, param: str) -> tuple[np.ndarray, int]:
+    """Base64 → samples, bounded by the upload limits (blocking: run in a thread)."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _bad(param, "Invalid base64 in input_audio.data.", "invalid_base64") from exc
+    return decode_upload(data, f"input.{fmt}", settings, param=param)
+
+
 async def _part_text(part: Any, where: str, request: Request) -> tuple[str, float]:
     """Text of one content part (audio is transcribed) and the seconds of input audio it held."""
     if not isinstance(part, dict) or not isinstance(part.get("type"), str):
@@ -133,14 +142,8 @@ async def _part_text(part: Any, where: str, request: Request) -> tuple[str, floa
                 f"{where}.input_audio.format",
                 f"Invalid value: {fmt!r}. Supported values are: 'wav' and 'mp3'.",
             )
-        try:
-            data = base64.b64decode(spec["data"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise _bad(
-                f"{where}.input_audio.data", "Invalid base64 in input_audio.data.", "invalid_base64"
-            ) from exc
-        y, sr = decode_upload(
-            data, f"input.{fmt}", request.app.state.settings, param=f"{where}.input_audio.data"
+        y, sr = await run_in_threadpool(
+            _decode_input_audio, spec["data"], fmt, request.app.state.settings, f"{where}.input_audio.data"
         )
         transcript = await transcribe(
             y, sr, language=None, prompt=None, temperature=0.0, task="transcribe", word_timestamps=False

@@ -8,6 +8,12 @@ shows::
     → 200 {"success": true, "token": "ek_…", "expireTime": "2026-02-02T12:00:00Z"}
     → 4xx/5xx {"success": false, "error": "voice: expected one of alloy, …; got 'robot'"}
 
+Only pages and programs of this machine get keys: the ``Host`` must be on the allow-list and a browser's
+``Origin`` too (:mod:`voicelab.emulator.origins`: DNS rebinding would otherwise let any web site mint keys,
+real ones in live mode), and a client on another machine is refused unless ``allow_remote``. When the emulator
+has a server key (``voicelab serve --api-key``), the caller must send it (``Authorization: Bearer``): the
+route mints keys, so it must not get around the key; an ``ek_`` key is refused (it could renew itself).
+
 Who mints is passed in (:data:`TokenMint`): the composition root (:mod:`voicelab.backend`) passes a function
 that calls OpenAI's ``POST /v1/realtime/client_secrets`` through the SDK (``voicelab.realtime.tokens.amint``);
 without one, the emulator's own key store mints (``request.app.state.keys``), so a browser page works offline.
@@ -33,6 +39,8 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from voicelab.emulator.auth import KeyStore, auth_error, request_token
+from voicelab.emulator.origins import HostPolicy
 from voicelab.errors import ParameterError
 from voicelab.protocol.voices import REALTIME_VOICES
 
@@ -122,12 +130,45 @@ def _remote_allowed(request: Request, allow_remote: bool) -> bool:
     return allow_remote or bool(getattr(settings, "token_endpoint_remote", False))
 
 
+def _refusal(request: Request, policy: HostPolicy | None, allow_remote: bool) -> JSONResponse | None:
+    """The answer refusing this caller (wrong Host, foreign page, other machine, missing server key), or
+    None."""
+
+    def refuse(status: int, error: str) -> JSONResponse:
+        log.warning("refused an ephemeral key (HTTP %s)", status)
+        return JSONResponse({"success": False, "error": error}, status_code=status)
+
+    policy = policy or getattr(request.app.state, "host_policy", None) or HostPolicy()
+    host, origin = request.headers.get("host"), request.headers.get("origin")
+    server = request.scope.get("server")
+    if not policy.host_allowed(host, server[1] if server else None):
+        return refuse(
+            421, f"this endpoint does not answer for Host {host!r} (start the server with --allow-host)"
+        )
+    if not policy.origin_allowed(origin, host):
+        return refuse(403, f"pages from {origin!r} may not mint keys (start the server with --allow-origin)")
+    if not (_from_this_machine(request) or _remote_allowed(request, allow_remote)):
+        return refuse(
+            403,
+            "this endpoint mints keys only for clients on this machine; put a login in front of it and "
+            "enable allow_remote (voicelab serve --allow-remote-tokens)",
+        )
+    keys: KeyStore | None = getattr(request.app.state, "keys", None)
+    if keys is not None and keys.requires_key:
+        token = request_token(request.headers)
+        result = keys.check(token)
+        if not result.ok:
+            return refuse(401, auth_error(result, token).message)
+    return None
+
+
 def token_router(
     mint: TokenMint | None = None,
     *,
     seconds: int = DEFAULT_SECONDS,
     path: str = TOKEN_PATH,
     allow_remote: bool = False,
+    policy: HostPolicy | None = None,
 ) -> APIRouter:
     """The FastAPI router of ``POST /api/openai/realtime/session``.
 
@@ -144,6 +185,9 @@ def token_router(
         The endpoint has no login of its own (like seed 001's backend), so by default it answers only clients
         on this machine (loopback) with a key and everyone else with 403. Put your app's login in front of it
         before you pass ``allow_remote=True`` (``voicelab serve --allow-remote-tokens``).
+    policy : HostPolicy, optional
+        The ``Host``/``Origin`` allow-lists; default the app's ``state.host_policy`` (the emulator's
+        settings), else this machine's names and pages only.
     """
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 10 <= seconds <= 7200:
         raise ParameterError(
@@ -165,16 +209,9 @@ def token_router(
     async def create_session(request: Request) -> JSONResponse:
         import openai
 
-        if not (_from_this_machine(request) or _remote_allowed(request, allow_remote)):
-            log.warning("refused an ephemeral key to a client that is not on this machine")
-            return JSONResponse(
-                {
-                    "success": False,
-                    "error": "this endpoint mints keys only for clients on this machine; put a login in "
-                    "front of it and enable allow_remote (voicelab serve --allow-remote-tokens)",
-                },
-                status_code=403,
-            )
+        refusal = _refusal(request, policy, allow_remote)
+        if refusal is not None:
+            return refusal
         try:
             body = await _parse_body(request)
             key = await _mint(request, body.get("model"), body.get("voice"))
@@ -199,7 +236,11 @@ def token_router(
 
 
 def create_token_app(
-    mint: TokenMint, *, seconds: int = DEFAULT_SECONDS, allow_remote: bool = False
+    mint: TokenMint,
+    *,
+    seconds: int = DEFAULT_SECONDS,
+    allow_remote: bool = False,
+    policy: HostPolicy | None = None,
 ) -> FastAPI:
     """A standalone FastAPI app serving only the token endpoint (run it with uvicorn next to your page).
 
@@ -213,5 +254,5 @@ def create_token_app(
     True
     """
     app = FastAPI(title="voicelab realtime token backend", docs_url=None, redoc_url=None)
-    app.include_router(token_router(mint, seconds=seconds, allow_remote=allow_remote))
+    app.include_router(token_router(mint, seconds=seconds, allow_remote=allow_remote, policy=policy))
     return app

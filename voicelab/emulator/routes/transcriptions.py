@@ -134,7 +134,7 @@ def _text_response(body: str, response_format: str) -> Response:
 async def _read_upload(file: UploadFile, request: Request) -> tuple[Any, int]:
     settings = request.app.state.settings
     data = await file.read(settings.max_upload_bytes + 1)
-    return decode_upload(data, file.filename, settings)
+    return await run_in_threadpool(decode_upload, data, file.filename, settings)
 
 
 Temperature = Annotated[float, Form(ge=0.0, le=1.0)]
