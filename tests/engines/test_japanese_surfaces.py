@@ -19,8 +19,8 @@ SENTENCE = "こんにちは、今日はいい天気ですね。東京駅まで�
 async def sdk():
     app = create_app(EmulatorSettings(port=0))
     client = openai.AsyncOpenAI(
-        base_url="http://emulator.test/v1", api_key="test-key", max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator.test"))
+        base_url="http://127.0.0.1/v1", api_key="test-key", max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"))
     async with client:
         yield client
 
