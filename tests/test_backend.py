@@ -52,14 +52,14 @@ def test_bad_choice_is_a_clear_backend_error(no_key, monkeypatch, env, match):
 
 
 def test_openai_backend_is_a_plain_sdk_client(no_key, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "fake-test-secret")
     client = backend.client()
     assert isinstance(client, openai.OpenAI) and str(client.base_url).startswith("https://api.openai.com")
     info = backend.backend_info()
     assert (
         info.kind == "openai"
-        and "sk-test-secret" not in repr(info)
-        and "sk-test-secret" not in info.describe()
+        and "fake-test-secret" not in repr(info)
+        and "fake-test-secret" not in info.describe()
     )
     assert isinstance(backend.async_client(), openai.AsyncOpenAI)
 

@@ -67,10 +67,10 @@ def test_ephemeral_keys_open_realtime_sessions_only(api_key):
 
 
 def test_repr_never_shows_keys():
-    store = KeyStore(api_key="sk-secret-value")
+    store = KeyStore(api_key="fake-secret-value")
     key = store.mint({}, 60)
-    assert "sk-secret" not in repr(store) and key.value not in repr(key)
-    assert "sk-secret" not in repr(EmulatorSettings(api_key="sk-secret-value"))
+    assert "fake-secret" not in repr(store) and key.value not in repr(key)
+    assert "fake-secret" not in repr(EmulatorSettings(api_key="fake-secret-value"))
 
 
 @pytest.mark.parametrize(
@@ -99,12 +99,12 @@ async def test_missing_header_is_401_like_openai(locked_app):
 
 
 async def test_wrong_key_is_401_invalid_api_key_and_redacted(locked_app, sdk_for):
-    async with sdk_for(locked_app, api_key="sk-wrong-key-123456") as client:
+    async with sdk_for(locked_app, api_key="fake-wrong-key-123456") as client:
         with pytest.raises(openai.AuthenticationError) as caught:
             await client.models.list()
     assert caught.value.status_code == 401
     assert caught.value.code == "invalid_api_key"
-    assert "sk-wrong-key-123456" not in caught.value.message
+    assert "fake-wrong-key-123456" not in caught.value.message
 
 
 async def _rest_calls(client: openai.AsyncOpenAI) -> dict[str, object]:

@@ -235,7 +235,7 @@ def test_debug_log_never_shows_keys(capfd):
     from voicelab.emulator.app import create_app
     from voicelab.emulator.server import EmbeddedServer
 
-    key = "sk-debug-log-secret-1234"
+    key = "fake-debug-log-secret-1234"
     settings = EmulatorSettings(port=0, api_key=key, realtime_pacing=False)
     with EmbeddedServer(settings, app=create_app(settings), log_level="debug") as server:
         response = httpx.get(f"{server.base_url}/models", headers={"Authorization": f"Bearer {key}"})
@@ -250,7 +250,7 @@ def test_debug_log_never_shows_keys(capfd):
 
 @pytest.mark.slow
 def test_voicelab_serve_debug_log_and_key_file_keep_the_key_out_of_logs_and_ps(tmp_path):
-    key = "sk-serve-file-secret-5678"
+    key = "fake-serve-file-secret-5678"
     key_file = tmp_path / "key"
     key_file.write_text(key)
     argv = ["--api-key-file", str(key_file), "--log-level", "debug"]

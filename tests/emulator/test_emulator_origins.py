@@ -24,7 +24,7 @@ from voicelab.emulator.settings import EmulatorSettings
 from .conftest import assert_still_serves, make_sdk
 from .realtime.test_route import fake_synthesize, fake_transcribe
 
-API_KEY = "sk-origin-test"
+API_KEY = "fake-origin-test"
 EVIL_HOST = "rebind.evil.example"
 
 

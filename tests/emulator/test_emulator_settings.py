@@ -12,12 +12,12 @@ from voicelab.errors import ParameterError
 
 
 def test_environment_fills_what_the_arguments_leave_out(monkeypatch):
-    monkeypatch.setenv("VOICELAB_API_KEY", "sk-from-env")
+    monkeypatch.setenv("VOICELAB_API_KEY", "fake-from-env")
     monkeypatch.setenv("VOICELAB_FIXED_TIME", "2026-01-02T03:04:05Z")
     monkeypatch.setenv("VOICELAB_REALTIME_PACING", "false")
     settings = EmulatorSettings(port=0)
     assert (settings.api_key, settings.fixed_time, settings.realtime_pacing, settings.port) == (
-        "sk-from-env",
+        "fake-from-env",
         "2026-01-02T03:04:05Z",
         False,
         0,
@@ -42,8 +42,8 @@ def test_a_bad_environment_value_is_a_parameter_error_naming_the_setting(monkeyp
 
 
 def test_replace_validates_and_keeps_secrets_out_of_the_repr():
-    settings = EmulatorSettings(api_key="sk-secret-value").replace(port=0)
-    assert settings.port == 0 and settings.api_key == "sk-secret-value"
-    assert "sk-secret" not in repr(settings)
+    settings = EmulatorSettings(api_key="fake-secret-value").replace(port=0)
+    assert settings.port == 0 and settings.api_key == "fake-secret-value"
+    assert "fake-secret" not in repr(settings)
     with pytest.raises(ParameterError):
         settings.replace(fault_rate=1.5)

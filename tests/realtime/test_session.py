@@ -475,7 +475,7 @@ async def test_cancel_stops_the_active_response(client):
 
 
 @pytest.mark.parametrize("kwargs, code", [
-    ({"api_key": "sk-wrong-key-123456"}, "invalid_api_key"),
+    ({"api_key": "fake-wrong-key-123456"}, "invalid_api_key"),
     ({"default_headers": {"OpenAI-Beta": "realtime=v1"}}, "beta_api_shape_disabled"),
 ], ids=["wrong-key", "beta-header"])
 async def test_permanent_refusals_are_not_retried(emulator, fast, kwargs, code):
@@ -489,7 +489,7 @@ async def test_permanent_refusals_are_not_retried(emulator, fast, kwargs, code):
             await s.connect()
     assert records(s, "error")[0]["event"]["error"]["code"] == code
     assert not records(s, "voicelab.reconnecting")
-    assert "sk-wrong-key-123456" not in json.dumps(s.log)
+    assert "fake-wrong-key-123456" not in json.dumps(s.log)
 
 
 async def test_drop_policy_reports_audio_appended_while_disconnected(client):

@@ -7,11 +7,11 @@ whose text holds a key is rewritten with the key masked, whatever handler writes
 
 Examples
 --------
->>> redact("< authorization: Bearer sk-secret-value")
+>>> redact("< authorization: Bearer fake-secret-value")
 '< authorization: Bearer [redacted]'
 >>> redact("> Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.ek_abc123")
 '> Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.[redacted]'
->>> redact("{'Authorization': 'Bearer sk-1234567890'}")
+>>> redact("{'Authorization': 'Bearer fake-1234567890'}")
 "{'Authorization': 'Bearer [redacted]'}"
 """
 

@@ -22,7 +22,7 @@ from voicelab.emulator.realtime.route import Engines, default_vad_factory
 from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
 
-API_KEY = "sk-realtime-test"
+API_KEY = "fake-realtime-test"
 SR = 24000
 
 

@@ -16,7 +16,7 @@ from voicelab.emulator.app import create_app
 from voicelab.emulator.routes.token_backend import TOKEN_PATH, token_router
 from voicelab.emulator.settings import EmulatorSettings
 
-API_KEY = "sk-voicelab-test"
+API_KEY = "fake-voicelab-test"
 
 
 @pytest.fixture
