@@ -28,7 +28,14 @@ from typing import Any
 
 from voicelab.errors import ParameterError
 from voicelab.pricing.tables import Category
-from voicelab.protocol.billing import TokenUsage, as_dict, count_field, details_field, split_cached
+from voicelab.protocol.billing import (
+    TokenTotals,
+    TokenUsage,
+    as_dict,
+    count_field,
+    details_field,
+    split_cached,
+)
 
 __all__ = ["Usage", "UsageKind", "detect_kind", "normalize_usage", "unwrap_usage"]
 
@@ -45,7 +52,7 @@ class UsageKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Usage:
+class Usage(TokenTotals):
     """Billable quantities, whatever API reported them. Input counts include their cached part.
 
     Examples
@@ -97,20 +104,6 @@ class Usage:
                 "seconds", expected="a non-negative number of seconds", got=repr(self.seconds)
             )
 
-    @property
-    def input_tokens(self) -> int:
-        """All input tokens (cached included)."""
-        return self.text_input + self.audio_input + self.image_input
-
-    @property
-    def cached_tokens(self) -> int:
-        """Cached input tokens, all modalities."""
-        return self.text_cached + self.audio_cached + self.image_cached
-
-    @property
-    def output_tokens(self) -> int:
-        """All output tokens."""
-        return self.text_output + self.audio_output
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):

@@ -36,6 +36,7 @@ __all__ = [
     "MS_PER_AUDIO_TOKEN",
     "InputSegment",
     "Role",
+    "TokenTotals",
     "TokenUsage",
     "as_dict",
     "audio_tokens",
@@ -196,8 +197,43 @@ def split_cached(cached: int, inputs: dict[str, int], where: str) -> tuple[dict[
 # ----------------------------------------------------------------------------------------- the usage object
 
 
+class TokenTotals:
+    """Totals over the per-modality token fields, for any usage object that has them (a mixin).
+
+    Examples
+    --------
+    >>> TokenUsage(text_input=3, audio_input=7, audio_cached=5, audio_output=20).input_tokens
+    10
+    """
+
+    __slots__ = ()
+    text_input: int
+    audio_input: int
+    image_input: int
+    text_cached: int
+    audio_cached: int
+    image_cached: int
+    text_output: int
+    audio_output: int
+
+    @property
+    def input_tokens(self) -> int:
+        """All input tokens (cached included)."""
+        return self.text_input + self.audio_input + self.image_input
+
+    @property
+    def cached_tokens(self) -> int:
+        """Cached input tokens, all modalities."""
+        return self.text_cached + self.audio_cached + self.image_cached
+
+    @property
+    def output_tokens(self) -> int:
+        """All output tokens."""
+        return self.text_output + self.audio_output
+
+
 @dataclass(frozen=True)
-class TokenUsage:
+class TokenUsage(TokenTotals):
     """Token counts of a Realtime response (or a sum of them); input counts include their cached part.
 
     Examples
@@ -222,20 +258,6 @@ class TokenUsage:
     audio_output: int = 0
     notes: tuple[str, ...] = ()
 
-    @property
-    def input_tokens(self) -> int:
-        """All input tokens (cached included)."""
-        return self.text_input + self.audio_input + self.image_input
-
-    @property
-    def cached_tokens(self) -> int:
-        """Cached input tokens, all modalities."""
-        return self.text_cached + self.audio_cached + self.image_cached
-
-    @property
-    def output_tokens(self) -> int:
-        """All output tokens."""
-        return self.text_output + self.audio_output
 
     @property
     def total_tokens(self) -> int:
