@@ -152,3 +152,39 @@ def test_table_validation_names_the_broken_row():
     data["model"][0].update(source="s", kinds=["telepathy"])
     with pytest.raises(RuntimeError, match="kinds"):
         catalogue._parse(data)
+
+
+@pytest.mark.parametrize("purpose", catalogue.Purpose.__args__)  # type: ignore[attr-defined]
+def test_each_purpose_recommends_a_current_model_unless_none_exists(purpose):
+    name = catalogue.recommended(purpose)
+    info = catalogue.model_info(name)
+    assert info is not None
+    if info.shutdown is None:
+        assert catalogue.recommendation_note(purpose) is None
+        return
+    # a recommendation with a shutdown date says why; no current model of its kind serves the purpose
+    assert catalogue.recommendation_note(purpose)
+    kind = catalogue._PURPOSE_KIND[purpose]
+    if purpose in ("speech", "translation"):
+        assert not [m for m in catalogue.CATALOGUE if kind in m.kinds and catalogue._is_current(m)], purpose
+
+
+def test_a_recommendation_with_a_shutdown_date_needs_a_note():
+    data = {
+        "sources": {"s": "somewhere"},
+        "recommended": {p: {"model": "m"} for p in catalogue.Purpose.__args__},  # type: ignore[attr-defined]
+        "model": [
+            {
+                "id": "m",
+                "kinds": list(catalogue.KINDS),
+                "source": "s",
+                "effective": date(2026, 1, 1),
+                "shutdown": date(2027, 1, 1),
+            }
+        ],
+    }
+    with pytest.raises(RuntimeError, match=r"recommended\.speech: .m. has a shutdown date"):
+        catalogue._parse(data)
+    data["recommended"] = {"speech": {"model": "m", "note": "none"}}
+    with pytest.raises(RuntimeError, match=r"\[recommended\] has no row for"):
+        catalogue._parse(data)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from voicelab.errors import UnknownModelError
 from voicelab.pricing import cost
 from voicelab.realtime.costs import ConversationCost
 from voicelab.realtime.metrics import MetricsTable
@@ -42,3 +43,12 @@ def test_metrics_table_mean_and_html():
     assert table.mean("first_audio_s", "a") == 2.0 and table.mean("total_s") == 2.0
     assert table.mean("cost_usd") is None
     assert table._repr_html_().count("<tr>") == 4
+
+
+def test_a_part_without_a_published_price_is_named_and_left_out_of_the_total():
+    minute = {"type": "duration", "seconds": 60}
+    c = ConversationCost.from_usages({"stt": (minute, "gpt-transcribe"), "tts": (minute, "whisper-1")})
+    assert c.total == 0.006 and c.unpriced == {"stt": "gpt-transcribe: price not published by OpenAI"}
+    assert "[stt] gpt-transcribe: price not published by OpenAI: not in the total" in repr(c)
+    with pytest.raises(UnknownModelError):  # a typo is still an error, not an unpublished price
+        ConversationCost.from_usages({"stt": (minute, "gpt-transcrib")})

@@ -92,9 +92,9 @@ async def test_standalone_backend_mints_through_the_sdk_and_the_token_opens_a_re
         api_key=body["token"],
         max_retries=0,
     )
-    async with browser, browser.realtime.connect(model="gpt-realtime") as conn:
+    async with browser, browser.realtime.connect(model="gpt-realtime-2") as conn:
         created = await conn.recv()
-        assert created.type == "session.created" and created.session.model == "gpt-realtime"
+        assert created.type == "session.created" and created.session.model == "gpt-realtime-2"
         assert created.session.audio.output.voice == "ash"  # the session bound to the key applies
     await real.close()
 

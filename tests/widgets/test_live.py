@@ -240,7 +240,7 @@ def test_browser_direct_state_holds_an_ephemeral_key_never_the_real_one(frontend
     live = BrowserLiveSession(keyed_client, instructions="Be brief.", voice="verse")
     fe = frontend(live)
     assert live.client_secret.startswith("ek_")
-    assert live.url == f"{keyed_emulator.websocket_base_url}/realtime?model=gpt-realtime"
+    assert live.url == f"{keyed_emulator.websocket_base_url}/realtime?model=gpt-realtime-2"
     assert live.session["instructions"] == "Be brief."
     first = live.client_secret
     fe.send({"type": "need_key"})  # the browser found its key expired
@@ -289,4 +289,4 @@ def test_browser_reports_become_events_transcript_and_state(frontend, keyed_clie
     assert live.events[0]["type"] == "input_audio_buffer.speech_started"
     assert live.sent[0]["audio_end_ms"] == 400
     assert live.transcript == [("user", "hi"), ("assistant", "hello")]
-    assert repr(live) == "BrowserLiveSession(model='gpt-realtime')"
+    assert repr(live) == "BrowserLiveSession(model='gpt-realtime-2')"

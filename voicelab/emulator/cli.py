@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--llm-base-url",
         help="chat-completions server for --responder openai-compatible, e.g. http://127.0.0.1:8080/v1",
     )
-    option("--llm-model", help="model name sent to --llm-base-url (default gpt-4o-mini)")
+    option("--llm-model", help="model name sent to --llm-base-url (default gpt-5.4-mini)")
     option("--llm-api-key", help="bearer key for --llm-base-url (also VOICELAB_LLM_API_KEY)")
     option("--rules", dest="rules_path", help="TOML rules table for the scripted responder")
     option("--fixed-time", help="ISO-8601 time the scripted responder reports (deterministic runs)")

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.models import recommended
 
 __all__ = ["DEFAULT_ALLOWED_ORIGINS", "ENV_PREFIX", "LOOPBACK_HOSTS", "RESPONDERS", "EmulatorSettings"]
 
@@ -95,7 +96,7 @@ class EmulatorSettings(BaseSettings):
     api_key: str | None = Field(default=None, repr=False)
     responder: Literal["scripted", "openai-compatible"] = "scripted"
     llm_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
+    llm_model: str = recommended("text")
     llm_api_key: str | None = Field(default=None, repr=False)
     rules_path: Path | None = None
     fixed_time: str | None = None

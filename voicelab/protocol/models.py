@@ -43,12 +43,15 @@ __all__ = [
     "BillingUnit",
     "ModelInfo",
     "ModelKind",
+    "Purpose",
     "check_lifecycle",
     "check_model",
     "lifecycle_message",
     "lookup",
     "model_info",
     "models",
+    "recommendation_note",
+    "recommended",
 ]
 
 ModelKind = Literal[
@@ -62,6 +65,29 @@ ModelKind = Literal[
 ]
 KINDS: tuple[ModelKind, ...] = ModelKind.__args__  # type: ignore[attr-defined]
 """Every kind, in the order of :data:`ModelKind`."""
+
+Purpose = Literal[
+    "speech",
+    "transcription",
+    "timestamps",
+    "translation",
+    "audio_chat",
+    "text",
+    "realtime",
+    "realtime_transcription",
+    "realtime_translation",
+]
+_PURPOSE_KIND: dict[str, ModelKind] = {
+    "speech": "speech",
+    "transcription": "transcription",
+    "timestamps": "transcription",
+    "translation": "translation",
+    "audio_chat": "chat",
+    "text": "chat",
+    "realtime": "realtime",
+    "realtime_transcription": "realtime_transcription",
+    "realtime_translation": "realtime_translation",
+}
 
 BillingUnit = Literal["tokens", "characters", "minutes"]
 DEPRECATIONS_URL = "https://developers.openai.com/api/docs/deprecations"
@@ -109,10 +135,18 @@ class ModelInfo(BaseModel):
         return tuple(part.split(":", 1)[0].strip() for part in self.source.split(";"))
 
 
+class _Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    note: str | None = None
+
+
 class _Table(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sources: dict[str, str]
+    recommended: dict[Purpose, _Recommendation] = Field(default_factory=dict)
     model: tuple[ModelInfo, ...]
 
     @model_validator(mode="after")
@@ -126,6 +160,19 @@ class _Table(BaseModel):
                 raise ValueError(f"{row.name}: source {unknown} is not in [sources]")
             if row.replacement is not None and row.replacement not in ids:
                 raise ValueError(f"{row.name}: replacement {row.replacement!r} is not in the table")
+        by_id = {m.name: m for m in self.model}
+        missing = sorted(set(_PURPOSE_KIND) - set(self.recommended))
+        if missing:
+            raise ValueError(f"[recommended] has no row for {missing}")
+        for purpose, choice in self.recommended.items():
+            info = by_id.get(choice.model)
+            if info is None or _PURPOSE_KIND[purpose] not in info.kinds:
+                kind = _PURPOSE_KIND[purpose]
+                raise ValueError(f"recommended.{purpose}: {choice.model!r} is not a {kind} model")
+            if info.shutdown is not None and not choice.note:
+                raise ValueError(
+                    f"recommended.{purpose}: {choice.model!r} has a shutdown date, so a note must say why"
+                )
         return self
 
 
@@ -171,6 +218,37 @@ def models(kind: ModelKind, *, billing: BillingUnit | None = None) -> tuple[str,
     ('gpt-realtime-translate',)
     """
     return tuple(m.name for m in CATALOGUE if kind in m.kinds and (billing is None or m.billing == billing))
+
+
+def recommended(purpose: Purpose) -> str:
+    """The model voicelab's notebooks, README and client defaults use for ``purpose``.
+
+    One with no announced shutdown wherever OpenAI offers one; otherwise :func:`recommendation_note` says
+    why not.
+
+    Examples
+    --------
+    >>> recommended("realtime")
+    'gpt-realtime-2'
+    >>> recommended("text")
+    'gpt-5.4-mini'
+    >>> model_info(recommended("speech")).shutdown   # no successor on /v1/audio/speech yet
+    datetime.date(2027, 1, 6)
+    """
+    return _table().recommended[purpose].model
+
+
+def recommendation_note(purpose: Purpose) -> str | None:
+    """Why the recommended model for ``purpose`` has a shutdown date, or None when it has none.
+
+    Examples
+    --------
+    >>> recommendation_note("realtime") is None
+    True
+    >>> recommendation_note("translation")  # doctest: +ELLIPSIS
+    '/v1/audio/translations serves only whisper-1 ...'
+    """
+    return _table().recommended[purpose].note
 
 
 def lookup(name: str, kind: ModelKind) -> ModelInfo | None:

@@ -34,14 +34,15 @@ import numpy as np
 from voicelab import audio as vaudio
 from voicelab.errors import ParameterError
 from voicelab.protocol.formats import PCM_RATE
-from voicelab.protocol.models import check_lifecycle
+from voicelab.protocol.models import check_lifecycle, recommended
 from voicelab.realtime.costs import ConversationCost
 
 __all__ = ["ChainedAgent", "ChainedTurn", "split_sentences"]
 
 RATE = PCM_RATE
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
-_TOKEN_STT = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+# "Streaming is not supported for the whisper-1 model" (the SDK's transcription params)
+_BATCH_ONLY_STT = ("whisper-1",)
 
 
 def split_sentences(text: str) -> tuple[list[str], str]:
@@ -148,9 +149,9 @@ class ChainedAgent:
         self,
         *,
         client: Any = None,
-        stt_model: str = "gpt-4o-mini-transcribe",
-        llm_model: str = "gpt-4o-mini",
-        tts_model: str = "gpt-4o-mini-tts",
+        stt_model: str = recommended("transcription"),
+        llm_model: str = recommended("text"),
+        tts_model: str = recommended("speech"),
         voice: str = "alloy",
         instructions: str | None = None,
         language: str | None = None,
@@ -267,7 +268,7 @@ class ChainedAgent:
         kwargs: dict[str, Any] = {"model": self.stt_model, "file": ("utterance.wav", wav, "audio/wav")}
         if self.language:
             kwargs["language"] = self.language
-        if self.stt_model in _TOKEN_STT:
+        if self.stt_model not in _BATCH_ONLY_STT:
             stream = await self.client.audio.transcriptions.create(stream=True, **kwargs)
             text, usage = "", None
             async for event in stream:

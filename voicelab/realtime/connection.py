@@ -35,7 +35,7 @@ from voicelab.errors import ConnectionLostError, RealtimeError
 from voicelab.realtime.core import ClientCore, Phase, ReconnectPolicy, audio_ms
 from voicelab.realtime.events import SessionEvents
 from voicelab.realtime.recording import strip_audio
-from voicelab.realtime.tokens import KeyProvider
+from voicelab.realtime.tokens import DEFAULT_MODEL, KeyProvider
 
 __all__ = ["DEFAULT_POLICY", "Connection", "SetupRefused"]
 
@@ -77,7 +77,7 @@ class Connection:
         events: SessionEvents,
         *,
         clock: Callable[[], float],
-        model: str = "gpt-realtime",
+        model: str = DEFAULT_MODEL,
         policy: ReconnectPolicy | None = DEFAULT_POLICY,
         extra_query: dict[str, Any] | None = None,
         reconnect_query: dict[str, Any] | Callable[[int], dict[str, Any]] | None = None,

@@ -7,6 +7,12 @@ Examples
 >>> c = ConversationCost.from_usages({"transcription": (usage, "whisper-1")})
 >>> c.total, c.by_modality()
 (0.006, {'audio': 0.006})
+
+A part whose model has no published price is listed in ``unpriced`` and left out of the total, never guessed:
+
+>>> c = ConversationCost.from_usages({"stt": (usage, "gpt-transcribe"), "minutes": (usage, "whisper-1")})
+>>> c.total, sorted(c.unpriced)
+(0.006, ['stt'])
 """
 
 from __future__ import annotations
@@ -27,14 +33,29 @@ class ConversationCost:
     """
 
     parts: dict[str, Any] = field(default_factory=dict)
+    unpriced: dict[str, str] = field(default_factory=dict)
+    """Part → why it has no cost: its model's price is not published by OpenAI (not included in the total)."""
 
     @classmethod
     def from_usages(cls, usages: dict[str, tuple[dict[str, Any], str]]) -> ConversationCost:
-        """Price ``{part: (usage, model)}``; parts with empty usage are left out."""
+        """Price ``{part: (usage, model)}``; parts with empty usage are left out.
+
+        A part whose model OpenAI publishes no price for goes to :attr:`unpriced` with the reason.
+        """
+        from voicelab.errors import UnknownModelError
         from voicelab.pricing import cost
 
-        parts = {name: cost(usage, model) for name, (usage, model) in usages.items() if _has_usage(usage)}
-        return cls(parts)
+        parts, unpriced = {}, {}
+        for name, (usage, model) in usages.items():
+            if not _has_usage(usage):
+                continue
+            try:
+                parts[name] = cost(usage, model)
+            except UnknownModelError as exc:
+                if not exc.not_published:
+                    raise
+                unpriced[name] = f"{model}: price not published by OpenAI"
+        return cls(parts, unpriced)
 
     @property
     def total_decimal(self) -> Decimal:
@@ -57,11 +78,12 @@ class ConversationCost:
         return {name: b.total for name, b in self.parts.items()}
 
     def __repr__(self) -> str:
+        missing = "".join(f"\n[{name}] {why}: not in the total" for name, why in self.unpriced.items())
         if not self.parts:
-            return "ConversationCost(no usage yet: $0)"
+            return f"ConversationCost(no usage yet: $0){missing}"
         body = "\n\n".join(f"[{name}] {b.table()}" for name, b in self.parts.items())
         modalities = ", ".join(f"{k} ${v:.6f}" for k, v in self.by_modality().items())
-        return f"{body}\n\ntotal ${self.total:.6f} ({modalities})"
+        return f"{body}\n\ntotal ${self.total:.6f} ({modalities}){missing}"
 
 
 def _has_usage(usage: dict[str, Any] | None) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.models import recommended
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -37,7 +38,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_SECONDS = 600
-DEFAULT_MODEL = "gpt-realtime"
+DEFAULT_MODEL = recommended("realtime")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def secret_session(
     Examples
     --------
     >>> secret_session(voice="verse")
-    {'type': 'realtime', 'model': 'gpt-realtime', 'audio': {'output': {'voice': 'verse'}}}
+    {'type': 'realtime', 'model': 'gpt-realtime-2', 'audio': {'output': {'voice': 'verse'}}}
     """
     from voicelab.realtime.config import VOICES
 
@@ -76,7 +77,7 @@ def secret_session(
     if model is not None:
         if not isinstance(model, str) or not model.strip():
             raise ParameterError(
-                "model", expected="a Realtime model name such as 'gpt-realtime'", got=repr(model)
+                "model", expected="a Realtime model name such as 'gpt-realtime-2'", got=repr(model)
             )
         out["model"] = model
     out.setdefault("model", DEFAULT_MODEL)
@@ -205,4 +206,3 @@ class KeyProvider:
 
     def __repr__(self) -> str:
         return f"KeyProvider(minted={self.minted})"
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from voicelab.errors import ResponderError
+from voicelab.protocol.models import recommended
 
 from .reply import Reply, ToolCall, content_text
 from .tools import forced_name, normalize_tools
@@ -48,7 +49,7 @@ class OpenAICompatibleResponder:
         self,
         base_url: str,
         api_key: str | None = None,
-        model: str = "gpt-4o-mini",
+        model: str = recommended("text"),
         *,
         http_client: Any = None,
     ) -> None:

@@ -4,7 +4,7 @@ The real API key stays on the server. A browser asks this endpoint for a short-l
 the Realtime WebSocket with it (``["realtime", "openai-insecure-api-key.<ek_…>"]`` subprotocols), as seed 001
 shows::
 
-    POST /api/openai/realtime/session  {"model": "gpt-realtime", "voice": "verse"}   (both optional)
+    POST /api/openai/realtime/session  {"model": "gpt-realtime-2", "voice": "verse"}   (both optional)
     → 200 {"success": true, "token": "ek_…", "expireTime": "2026-02-02T12:00:00Z"}
     → 4xx/5xx {"success": false, "error": "voice: expected one of alloy, …; got 'robot'"}
 
@@ -42,6 +42,7 @@ from fastapi.responses import JSONResponse
 from voicelab.emulator.auth import KeyStore, auth_error, request_token
 from voicelab.emulator.origins import HostPolicy
 from voicelab.errors import ParameterError
+from voicelab.protocol.models import recommended
 from voicelab.protocol.voices import REALTIME_VOICES
 
 __all__ = ["DEFAULT_SECONDS", "TOKEN_PATH", "MintedKey", "TokenMint", "create_token_app", "token_router"]
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/api/openai/realtime/session"
 DEFAULT_SECONDS = 600
-_DEFAULT_MODEL = "gpt-realtime"
+_DEFAULT_MODEL = recommended("realtime")
 
 
 class MintedKey(Protocol):
@@ -83,7 +84,7 @@ def _key_store_session(model: str | None, voice: str | None) -> dict[str, Any]:
     """The session bound to a key the emulator mints itself (the voice checked against the Realtime list)."""
     if model is not None and not model.strip():
         raise ParameterError(
-            "model", expected="a Realtime model name such as 'gpt-realtime'", got=repr(model)
+            "model", expected="a Realtime model name such as 'gpt-realtime-2'", got=repr(model)
         )
     session: dict[str, Any] = {"type": "realtime", "model": model or _DEFAULT_MODEL}
     if voice is not None:
