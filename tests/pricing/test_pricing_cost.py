@@ -22,6 +22,8 @@ from voicelab.pricing import (
     cost,
     detect_kind,
     normalize_usage,
+    price_usage,
+    quote,
     register_table,
 )
 
@@ -631,9 +633,20 @@ def test_gpt_realtime_2_audio_rates():
     assert breakdown.effective.isoformat() == "2026-05-07"
 
 
-def test_gpt_realtime_2_text_tokens_say_not_published():
+def test_gpt_realtime_2_text_tokens_say_not_published_and_stay_out_of_the_total():
+    breakdown = cost(_realtime_usage(text_in=10, text_out=20, audio_out=2000), "gpt-realtime-2")
+    assert breakdown.total_decimal == Decimal("0.128")  # only the 2000 audio output tokens at $64/M
+    assert breakdown.unpriced == (
+        "text input: 10 tokens (gpt-realtime-2 text_input price not published by OpenAI)",
+        "text output: 20 tokens (gpt-realtime-2 text_output price not published by OpenAI)",
+    )
+    assert "not in the total: text input: 10 tokens" in breakdown.table()
+    assert breakdown.to_dict()["unpriced"] == list(breakdown.unpriced)
+
+
+def test_price_usage_still_raises_for_an_unpublished_rate_unless_asked_to_collect():
     with pytest.raises(PricingError, match=r"text_input price: not published by OpenAI"):
-        cost(_realtime_usage(text_in=10, text_out=20), "gpt-realtime-2")
+        price_usage(Usage(UsageKind.REALTIME, text_input=10), quote("gpt-realtime-2"))
 
 
 @pytest.mark.parametrize(

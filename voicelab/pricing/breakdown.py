@@ -75,6 +75,8 @@ class CostBreakdown:
     lines: tuple[CostLine, ...]
     total_decimal: Decimal
     notes: tuple[str, ...] = ()
+    unpriced: tuple[str, ...] = ()
+    """What the usage contains that OpenAI publishes no price for (left out of the total, never guessed)."""
 
     @property
     def total(self) -> float:
@@ -109,6 +111,7 @@ class CostBreakdown:
             "total_exact": str(self.total_decimal),
             "lines": self.to_rows(),
             "notes": list(self.notes),
+            "unpriced": list(self.unpriced),
         }
 
     def table(self) -> str:
@@ -141,7 +144,8 @@ class CostBreakdown:
             indent="  ",
         )
         notes = "".join(f"\n  note: {note}" for note in self.notes)
-        return f"{head}\n{body}{notes}"
+        missing = "".join(f"\n  not in the total: {what}" for what in self.unpriced)
+        return f"{head}\n{body}{notes}{missing}"
 
     def __str__(self) -> str:
         return self.table()
@@ -168,7 +172,7 @@ def _rate(rate: Decimal, unit: str) -> str:
 # ---------------------------------------------------------------------------------------------- pricing
 
 
-def _need(priced: Quote, name: str, usage_field: str, kind: UsageKind) -> Decimal:
+def _rate_or_error(priced: Quote, name: str, usage_field: str, kind: UsageKind) -> Decimal:
     row, model = priced.row, priced.model.name
     rate = row.rate(name)
     if rate is None:
@@ -184,20 +188,39 @@ def _need(priced: Quote, name: str, usage_field: str, kind: UsageKind) -> Decima
     return rate
 
 
-def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Decimal]:
+def price_usage(
+    usage: Usage, priced: Quote, *, unpriced: list[str] | None = None
+) -> tuple[tuple[CostLine, ...], Decimal]:
     """Lines and exact total for a normalised usage at a resolved price (adjustments included).
+
+    A quantity whose rate OpenAI does not publish raises :class:`~voicelab.errors.PricingError`, unless a list
+    is passed as ``unpriced``: then it is described there and left out of the lines and the total.
 
     Examples
     --------
     >>> lines, total = price_usage(Usage(UsageKind.CHARACTERS, characters=1000), quote("tts-1"))
     >>> total
     Decimal('0.015')
+    >>> missing = []
+    >>> _, total = price_usage(Usage(UsageKind.REALTIME, text_input=1000, audio_output=1000),
+    ...                        quote("gpt-realtime-2"), unpriced=missing)
+    >>> total, missing[0][:60]
+    (Decimal('0.064'), 'text input: 1,000 tokens (gpt-realtime-2 text_input price no')
     """
     row, kind = priced.row, usage.kind
     lines: list[CostLine] = []
 
-    def token_line(modality: str, direction: str, count: int, rate_name: str, rate: Decimal) -> None:
-        if count:
+    def _need(priced: Quote, name: str, what: str, kind: UsageKind) -> Decimal | None:
+        try:
+            return _rate_or_error(priced, name, what, kind)
+        except PricingError:
+            if unpriced is None or not priced.model.not_published:
+                raise
+            unpriced.append(f"{what} ({priced.model.name} {name} price not published by OpenAI)")
+            return None
+
+    def token_line(modality: str, direction: str, count: int, rate_name: str, rate: Decimal | None) -> None:
+        if count and rate is not None:
             lines.append(
                 CostLine(
                     modality,
@@ -213,60 +236,52 @@ def price_usage(usage: Usage, priced: Quote) -> tuple[tuple[CostLine, ...], Deci
 
     for modality, input_name in INPUT_RATE.items():
         total, cached = getattr(usage, f"{modality}_input"), getattr(usage, f"{modality}_cached")
-        if total:
-            token_line(
-                modality,
-                "input",
-                total - cached,
-                input_name,
-                _need(priced, input_name, f"{modality} input tokens", kind),
-            )
-        if cached:
+        if not total:
+            continue
+        input_rate = _need(priced, input_name, f"{modality} input: {total:,} tokens", kind)
+        token_line(modality, "input", total - cached, input_name, input_rate)
+        if cached and input_rate is not None:
             has_cached_rate = row.rate(CACHED_RATE[modality]) is not None
             rate = row.cached_rate(modality)
-            assert rate is not None  # the input rate exists (checked above)
             token_line(
                 modality, "cached", cached, CACHED_RATE[modality] if has_cached_rate else input_name, rate
             )
     for modality, output_name in OUTPUT_RATE.items():
         count = getattr(usage, f"{modality}_output")
         if count:
-            token_line(
-                modality,
-                "output",
-                count,
-                output_name,
-                _need(priced, output_name, f"{modality} output tokens", kind),
-            )
+            rate = _need(priced, output_name, f"{modality} output: {count:,} tokens", kind)
+            token_line(modality, "output", count, output_name, rate)
     if usage.seconds:
         name = "per_minute" if row.rate("per_minute") is not None else "estimated_per_minute"
-        rate = _need(priced, name, "seconds of audio", kind)
-        lines.append(
-            CostLine(
-                "audio",
-                "duration",
-                usage.seconds,
-                "seconds",
-                rate,
-                "per minute" if name == "per_minute" else "per minute (estimate)",
-                usage.seconds / SIXTY * rate,
-                row.source_of(name),
+        rate = _need(priced, name, f"audio: {usage.seconds.normalize():f} seconds", kind)
+        if rate is not None:
+            lines.append(
+                CostLine(
+                    "audio",
+                    "duration",
+                    usage.seconds,
+                    "seconds",
+                    rate,
+                    "per minute" if name == "per_minute" else "per minute (estimate)",
+                    usage.seconds / SIXTY * rate,
+                    row.source_of(name),
+                )
             )
-        )
     if usage.characters:
-        rate = _need(priced, "per_million_characters", "characters", kind)
-        lines.append(
-            CostLine(
-                "text",
-                "characters",
-                Decimal(usage.characters),
-                "characters",
-                rate,
-                "per 1M characters",
-                usage.characters * rate / MILLION,
-                row.source_of("per_million_characters"),
+        rate = _need(priced, "per_million_characters", f"text: {usage.characters:,} characters", kind)
+        if rate is not None:
+            lines.append(
+                CostLine(
+                    "text",
+                    "characters",
+                    Decimal(usage.characters),
+                    "characters",
+                    rate,
+                    "per 1M characters",
+                    usage.characters * rate / MILLION,
+                    row.source_of("per_million_characters"),
+                )
             )
-        )
     total = sum((line.amount for line in lines), Decimal(0))
     for adjustment in priced.adjustments:
         delta = total * (adjustment.multiplier - 1)
@@ -355,7 +370,8 @@ def cost(
     normalised = normalised_items[0]
     for more in normalised_items[1:]:
         normalised = normalised + more  # a whole session: the sum of its responses' usage
-    lines, total = price_usage(normalised, priced)
+    unpriced: list[str] = []
+    lines, total = price_usage(normalised, priced, unpriced=unpriced)
     return CostBreakdown(
         requested_model=name,
         model=priced.model.name,
@@ -366,4 +382,5 @@ def cost(
         lines=lines,
         total_decimal=total,
         notes=normalised.notes,
+        unpriced=tuple(unpriced),
     )
