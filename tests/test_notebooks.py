@@ -134,3 +134,39 @@ def test_the_sanitizer_file_parses_and_its_patterns_compile():
     for regex, replace in patterns:
         sample = re.sub(regex, replace, sample)
     assert sample == "item_ID cost $0.0576000 on 2025-08-28"
+
+
+_MODEL_LITERAL = re.compile(r"""["']([a-z][a-z0-9.-]*[a-z0-9])["']""")
+_LEGACY_MARKER = "# legacy:"  # a cell that compares retired models on purpose says so, and why
+
+
+def _allowed_with_shutdown(name: str) -> bool:
+    """A model with a shutdown date is taught only where no current model does its job."""
+    from voicelab.protocol import models as catalogue
+
+    info = catalogue.model_info(name)
+    assert info is not None
+    no_current_of_a_kind = any(
+        not [m for m in catalogue.CATALOGUE if kind in m.kinds and catalogue._is_current(m)] for kind in info.kinds
+    )
+    recommended_with_reason = any(
+        catalogue.recommended(p) == name and catalogue.recommendation_note(p)
+        for p in catalogue.Purpose.__args__  # type: ignore[attr-defined]
+    )
+    return no_current_of_a_kind or recommended_with_reason
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_notebooks_teach_models_that_are_not_being_shut_down(path):
+    from voicelab.protocol import models as catalogue
+
+    retiring = []
+    for index, cell in _code_cells(_load(path)):
+        source = _source(cell)
+        if _LEGACY_MARKER in source:
+            continue
+        for name in _MODEL_LITERAL.findall(source):
+            info = catalogue.model_info(name)
+            if info is not None and info.shutdown is not None and not _allowed_with_shutdown(name):
+                retiring.append((index, name, info.shutdown.isoformat()))
+    assert not retiring, f"cells teaching a model with an announced shutdown (use a current one): {retiring}"
