@@ -146,9 +146,8 @@ def _allowed_with_shutdown(name: str) -> bool:
 
     info = catalogue.model_info(name)
     assert info is not None
-    no_current_of_a_kind = any(
-        not [m for m in catalogue.CATALOGUE if kind in m.kinds and catalogue._is_current(m)] for kind in info.kinds
-    )
+    current = [m for m in catalogue.CATALOGUE if catalogue._is_current(m)]
+    no_current_of_a_kind = any(not [m for m in current if kind in m.kinds] for kind in info.kinds)
     recommended_with_reason = any(
         catalogue.recommended(p) == name and catalogue.recommendation_note(p)
         for p in catalogue.Purpose.__args__  # type: ignore[attr-defined]

@@ -80,6 +80,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     ...     http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app)))  # doctest: +SKIP
     """
     from voicelab.emulator.realtime.route import router as realtime_router
+    from voicelab.emulator.realtime.translation_route import router as translation_router
+    from voicelab.emulator.realtime.translation_route import secrets_router as translation_secrets_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
 
@@ -99,6 +101,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
+    app.include_router(translation_router, prefix="/v1")
+    app.include_router(translation_secrets_router, prefix="/v1")
     app.include_router(token_router(token_mint))  # seed 001's POST /api/openai/realtime/session for browsers
 
     @app.get("/health", include_in_schema=False)

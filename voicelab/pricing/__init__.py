@@ -26,6 +26,7 @@ from voicelab.pricing.estimate import (
     speech_to_speech,
     speech_to_speech_minute,
     to_table,
+    translation_costs,
 )
 from voicelab.pricing.tables import (
     Adjustment,
@@ -77,5 +78,6 @@ __all__ = [
     "speech_to_speech",
     "speech_to_speech_minute",
     "to_table",
+    "translation_costs",
     "unregister_table",
 ]

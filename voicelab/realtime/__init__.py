@@ -50,6 +50,7 @@ __all__ = [
     "Response",
     "ResponseState",
     "TimelineData",
+    "TranslationRun",
     "Turn",
     "UsageTotals",
     "compare",
@@ -59,6 +60,7 @@ __all__ = [
     "session_config",
     "timeline",
     "tokens",
+    "translate",
     "turn_metrics",
 ]
 
@@ -67,6 +69,8 @@ _LAZY = {
     "ChainedAgent": "voicelab.realtime.chained",
     "ChainedTurn": "voicelab.realtime.chained",
     "mint": "voicelab.realtime.tokens",
+    "TranslationRun": "voicelab.realtime.translation",
+    "translate": "voicelab.realtime.translation",
     "tokens": None,
 }
 

@@ -26,7 +26,8 @@ context is re-billed too, but as cheap text tokens) and speaks the reply with a 
 
 The estimators, one module each concept: :mod:`.inputs` (:class:`Conversation`), :mod:`.results` (the result
 dataclasses and :func:`to_table`), :mod:`.s2s` (speech-to-speech), :mod:`.chained` (STT → LLM → TTS and
-one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the CLI's scenario).
+one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the CLI's scenario),
+:mod:`.translation` (live speech translation per minute, realtime vs chained).
 """
 
 from voicelab.pricing.estimate.chained import chained, one_shot_costs
@@ -43,6 +44,7 @@ from voicelab.pricing.estimate.results import (
     to_table,
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech, speech_to_speech_minute
+from voicelab.pricing.estimate.translation import translation_costs
 
 __all__ = [
     "ApproachCost",
@@ -62,4 +64,5 @@ __all__ = [
     "speech_to_speech",
     "speech_to_speech_minute",
     "to_table",
+    "translation_costs",
 ]
