@@ -160,7 +160,7 @@ def _check(task: str, language: str | None, temperature: float, prompt: str | No
 
 def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: str | None = None,
                temperature: float = 0.0, task: str = "transcribe", word_timestamps: bool = False,
-               beam_size: int = 1) -> Transcript:
+               beam_size: int = 1, fallback: bool = True) -> Transcript:
     """Transcribe (or translate to English) speech with Whisper base.
 
     Parameters
@@ -181,6 +181,10 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
         Fill ``Segment.words`` with per-word times.
     beam_size : int
         1 (default, fastest) or more for beam search.
+    fallback : bool
+        With ``temperature=0``, retry a window that decodes badly at rising temperatures (Whisper's default:
+        those retries *sample*, so the same audio can give different text). False: greedy only, the same text
+        every run.
 
     Returns
     -------
@@ -204,7 +208,7 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
     y = to_mono(validate(y))
     y16 = resample(y, sr, SAMPLE_RATE)
     language = _check(task, language, temperature, prompt)
-    temperatures: Any = list(_FALLBACK_TEMPERATURES) if temperature == 0 else [float(temperature)]
+    temperatures: Any = list(_FALLBACK_TEMPERATURES) if temperature == 0 and fallback else [float(temperature)]
     model = load_model()
     with _run_lock:
         raw_segments, info = model.transcribe(

@@ -120,6 +120,7 @@ class TranslationRun:
             for at, text in texts.items():
                 ax.axvline(at / 1000, color="grey", lw=0.6, ls=":")
                 ax.text(at / 1000, 0.92, text.strip(), fontsize=8, va="top", ha="right", wrap=True)
+        top.set_xlabel("")
         bottom.set_xlabel("time (s) — elapsed_ms of the session")
         fig.suptitle(title or f"{self.model}: {self.seconds_sent:.1f} s of audio sent")
         fig.tight_layout()

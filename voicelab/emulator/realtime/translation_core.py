@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -211,7 +212,7 @@ class TranslationCore:
             outputs.append(self._error("server_error", f"Translating a segment failed: {result}", None))
             return outputs + self._maybe_closed()
         if effect.transcribe and result.source:
-            for piece in split_words(result.source):
+            for piece in _fragments(result.source):
                 outputs.append(
                     self._event({"type": "session.input_transcript.delta", "delta": piece, "elapsed_ms": at})
                 )
@@ -295,6 +296,24 @@ class TranslationCore:
     ) -> dict[str, Any]:
         body = ProtocolError(code, message, param).event_body(client_event_id=_client_event_id(event_text))
         return protocol.server_event({"type": "error", "event_id": self.ids.new("event"), "error": body})
+
+
+_CLAUSE = re.compile(r"[^、。！？!?,.]+[、。！？!?,.]*")
+
+
+def _fragments(text: str) -> list[str]:
+    """Append-only transcript fragments: words where the text has spaces, else clauses (Japanese, Chinese).
+
+    Examples
+    --------
+    >>> _fragments("駅はどこですか。まっすぐ行ってください。")
+    ['駅はどこですか。', 'まっすぐ行ってください。']
+    >>> _fragments("Where is it?")
+    ['Where ', 'is ', 'it?']
+    """
+    if " " in text.strip():
+        return split_words(text)
+    return _CLAUSE.findall(text) or [text]
 
 
 def _client_event_id(text: str | None) -> str | None:

@@ -69,13 +69,14 @@ class TranslationEngines:
 def _translate(y: np.ndarray, sr: int) -> str:
     from voicelab.engines import stt
 
-    return stt.transcribe(y, sr, task="translate").text.strip()
+    # greedy only: a live interpreter gives the same words for the same speech (Whisper's fallback samples)
+    return stt.transcribe(y, sr, task="translate", fallback=False).text.strip()
 
 
 def _transcribe(y: np.ndarray, sr: int) -> str:
     from voicelab.engines import stt
 
-    return stt.transcribe(y, sr).text.strip()
+    return stt.transcribe(y, sr, fallback=False).text.strip()
 
 
 def _synthesize(text: str) -> np.ndarray:
