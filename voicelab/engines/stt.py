@@ -208,7 +208,8 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
     y = to_mono(validate(y))
     y16 = resample(y, sr, SAMPLE_RATE)
     language = _check(task, language, temperature, prompt)
-    temperatures: Any = list(_FALLBACK_TEMPERATURES) if temperature == 0 and fallback else [float(temperature)]
+    retry = temperature == 0 and fallback
+    temperatures: Any = list(_FALLBACK_TEMPERATURES) if retry else [float(temperature)]
     model = load_model()
     with _run_lock:
         raw_segments, info = model.transcribe(
