@@ -79,6 +79,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     >>> client = openai.AsyncOpenAI(base_url="http://emulator/v1", api_key="any",
     ...     http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app)))  # doctest: +SKIP
     """
+    from voicelab.emulator.custom_voices import VoiceStore, default_data_dir
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.realtime.translation_route import router as translation_router
     from voicelab.emulator.realtime.translation_route import secrets_router as translation_secrets_router
@@ -98,6 +99,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
+    app.state.voices = VoiceStore(settings.data_dir or default_data_dir())
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")

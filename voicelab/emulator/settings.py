@@ -83,6 +83,9 @@ class EmulatorSettings(BaseSettings):
     allowed_hosts : list of str
         ``Host`` names answered besides the loopback names and ``host`` (e.g. the machine's LAN name when
         ``host`` is ``0.0.0.0``); ``["*"]`` answers every name. Others get 421 (DNS-rebinding guard).
+    data_dir : path, optional
+        Where the emulator keeps what must survive a restart (custom voices and their consents); default
+        ``$XDG_DATA_HOME/voicelab/emulator`` (``~/.local/share/voicelab/emulator``).
     allowed_origins : list of str
         Web pages (``Origin``) that may open the Realtime WebSocket and use the token route: exact
         (``http://127.0.0.1:8888``), any port (``http://localhost:*``) or ``*``. Default: pages on this
@@ -112,6 +115,7 @@ class EmulatorSettings(BaseSettings):
     token_endpoint_remote: bool = False
     allowed_hosts: list[str] = Field(default_factory=list)
     allowed_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_ORIGINS))
+    data_dir: Path | None = None
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -461,7 +461,7 @@ def _check(text: str, voice: str, speed: float, language: str | None,
 
 def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, language: str | None = None,
                       instructions: str | None = None, seed: int | None = None,
-                      engine: str | None = None) -> Iterator[Audio]:
+                      engine: str | None = None, semitones: float = 0.0) -> Iterator[Audio]:
     """Speak ``text`` sentence by sentence, yielding 24 kHz mono pieces as soon as each is ready.
 
     Parameters
@@ -487,6 +487,9 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     engine : {None, "piper", "openjtalk", "espeak"}
         ``None`` (the default) picks :func:`engine_for` the language; ``"espeak"`` forces eSpeak NG (any
         language, e.g. to compare its Japanese with OpenJTalk's).
+    semitones : float
+        An extra pitch shift on top of the voice's own (a custom voice's rendering,
+        :mod:`voicelab.engines.voice_profile`), −12…12.
 
     Yields
     ------
@@ -506,7 +509,12 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
     (2, 24000)
     """
     spec, speed, lang, chosen = _check(text, voice, speed, language, engine)
-    return _stream(text, spec, speed, lang, chosen, _instruction_tweak(instructions), seed)
+    if not -12.0 <= float(semitones) <= 12.0:
+        raise ParameterError("semitones", expected="a shift between -12 and 12", got=repr(semitones))
+    tweak = _instruction_tweak(instructions)
+    if semitones:
+        tweak = _Tweak(tempo=tweak.tempo, semitones=tweak.semitones + float(semitones), gain_db=tweak.gain_db)
+    return _stream(text, spec, speed, lang, chosen, tweak, seed)
 
 
 def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, engine: str, tweak: _Tweak,
@@ -525,7 +533,8 @@ def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, engine: str, tw
 
 
 def synthesize(text: str, *, voice: str = "alloy", speed: float = 1.0, language: str | None = None,
-               instructions: str | None = None, seed: int | None = None, engine: str | None = None) -> Audio:
+               instructions: str | None = None, seed: int | None = None, engine: str | None = None,
+               semitones: float = 0.0) -> Audio:
     """Speak ``text``; returns the whole utterance as 24 kHz mono :class:`~voicelab.audio.Audio`.
 
     Same parameters as :func:`synthesize_stream` (whose pieces this concatenates).
@@ -539,7 +548,8 @@ def synthesize(text: str, *, voice: str = "alloy", speed: float = 1.0, language:
     24000
     """
     pieces = [piece.y for piece in synthesize_stream(text, voice=voice, speed=speed, language=language,
-                                                       instructions=instructions, seed=seed, engine=engine)]
+                                                       instructions=instructions, seed=seed, engine=engine,
+                                                       semitones=semitones)]
     if not pieces:
         raise EngineError(f"the TTS engine produced no audio for {text[:40]!r}")
     return Audio(np.concatenate(pieces), OUTPUT_RATE)

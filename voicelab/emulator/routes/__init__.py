@@ -9,9 +9,9 @@ __all__ = ["build_router"]
 
 def build_router() -> APIRouter:
     """All REST routes (speech, transcriptions, translations, chat, client secrets, models) in one router."""
-    from voicelab.emulator.routes import chat, client_secrets, models, speech, transcriptions
+    from voicelab.emulator.routes import chat, client_secrets, models, speech, transcriptions, voices
 
     router = APIRouter()
-    for module in (speech, transcriptions, chat, client_secrets, models):
+    for module in (speech, transcriptions, chat, client_secrets, models, voices):
         router.include_router(module.router)
     return router

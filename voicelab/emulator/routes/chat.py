@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from voicelab.emulator.custom_voices import resolve
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import decode_upload, new_id, now
 from voicelab.emulator.routes._sse import DONE, Event, event_stream
@@ -231,13 +232,11 @@ def _validate(body: ChatRequest) -> bool:
         )
     if body.audio is not None:
         voice = body.audio.voice
-        if isinstance(voice, VoiceID):
-            message = f"Custom voice {voice.id!r} is not available in the offline emulator."
-            raise _bad("audio.voice", message, "invalid_value")
-        try:
-            check_voice(voice, "chat", param="audio.voice")
-        except ProtocolError as exc:
-            raise OpenAIHTTPError.from_protocol(exc) from exc
+        if not isinstance(voice, VoiceID):  # a custom voice is looked up in _speaker
+            try:
+                check_voice(voice, "chat", param="audio.voice")
+            except ProtocolError as exc:
+                raise OpenAIHTTPError.from_protocol(exc) from exc
         if wants_audio and body.stream and body.audio.format != "pcm16":
             raise _bad(
                 "audio.format",
@@ -288,9 +287,24 @@ def _tool_calls(reply: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def _speak(text: str, voice: str) -> tuple[np.ndarray, float]:
+def _speaker(request: Request, body: ChatRequest) -> dict[str, Any]:
+    """How to speak the reply: a built-in voice, or a custom voice's rendering (``{"id": …}``)."""
+    if body.audio is None:
+        return {}
+    voice = body.audio.voice
+    chosen = voice.model_dump() if isinstance(voice, VoiceID) else voice
+    try:
+        name, semitones, tempo = resolve(
+            getattr(request.app.state, "voices", None), chosen, param="audio.voice"
+        )
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
+    return {"voice": name, "speed": tempo, "semitones": semitones}
+
+
+async def _speak(text: str, speaker: dict[str, Any]) -> tuple[np.ndarray, float]:
     """The whole reply as 24 kHz samples (sentence pieces joined)."""
-    pieces = [piece.y async for piece in iterate_in_threadpool(synthesize_pieces(text, voice=voice))]
+    pieces = [piece.y async for piece in iterate_in_threadpool(synthesize_pieces(text, **speaker))]
     y = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return y, y.shape[0] / 24000
 
@@ -340,7 +354,12 @@ def _sentences(text: str) -> list[str]:
 
 
 async def _stream(
-    body: ChatRequest, prepared: _Prepared, reply: Any, wants_audio: bool, store: AudioStore
+    body: ChatRequest,
+    prepared: _Prepared,
+    reply: Any,
+    wants_audio: bool,
+    store: AudioStore,
+    speaker: dict[str, Any],
 ) -> AsyncIterator[Event]:
     completion_id, created, model = new_id("chatcmpl").replace("_", "-", 1), now(), body.model
     include_usage = bool((body.stream_options or {}).get("include_usage"))
@@ -386,10 +405,9 @@ async def _stream(
         from voicelab import audio as audio_mod
 
         audio_id = new_id("audio")
-        voice = str(body.audio.voice)
         for sentence in _sentences(reply.text):
             yield chunk({"audio": {"id": audio_id, "transcript": sentence + " "}})
-            async for piece in iterate_in_threadpool(synthesize_pieces(sentence, voice=voice)):
+            async for piece in iterate_in_threadpool(synthesize_pieces(sentence, **speaker)):
                 y = piece.y
                 output_seconds += y.shape[0] / 24000
                 pcm = audio_mod.to_pcm16(y).astype("<i2").tobytes()
@@ -428,6 +446,7 @@ async def _stream(
 async def create_chat_completion(body: ChatRequest, request: Request) -> Response:
     """A chat completion from the emulator's responder, with audio in and out."""
     wants_audio = _validate(body)
+    speaker = _speaker(request, body)
     prepared = await _prepare(body, request)
     try:
         reply = await request.app.state.responder.respond(
@@ -442,7 +461,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         raise OpenAIHTTPError(502, str(exc), type="server_error", code="upstream_error") from exc
     store: AudioStore = request.app.state.audio_store
     if body.stream:
-        return event_stream(_stream(body, prepared, reply, wants_audio, store))
+        return event_stream(_stream(body, prepared, reply, wants_audio, store, speaker))
     message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None, "annotations": []}
     output_seconds = 0.0
     finish = "stop"
@@ -454,7 +473,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         assert body.audio is not None
         from voicelab import audio as audio_mod
 
-        y, output_seconds = await _speak(reply.text, str(body.audio.voice))
+        y, output_seconds = await _speak(reply.text, speaker)
         fmt: Any = _ENCODE_FORMAT[body.audio.format]
         encoded = audio_mod.encode(y if y.size else np.zeros(1, dtype=np.float32), 24000, fmt)
         audio_id = new_id("audio")

@@ -19,6 +19,7 @@ from openai.types.audio import SpeechCreateParams, SpeechModel
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
+from voicelab.emulator.custom_voices import resolve
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import check_model, engine_error
 from voicelab.emulator.routes._encoding import StreamEncoder
@@ -41,7 +42,7 @@ VoiceName = Literal[SPEECH_VOICES]  # type: ignore[valid-type]
 
 
 class VoiceID(BaseModel):
-    """A custom voice reference ``{"id": "voice_…"}`` (not available offline; answered with a clear 400)."""
+    """A custom voice reference ``{"id": "voice_…"}`` (``POST /v1/audio/voices``)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -60,7 +61,7 @@ class SpeechRequest(BaseModel):
     stream_format: StreamFormat = "audio"  # type: ignore[valid-type]
 
 
-def _check(body: SpeechRequest, max_chars: int) -> str:
+def _check(body: SpeechRequest, max_chars: int) -> str | VoiceID:
     check_model(body.model, "speech")
     if len(body.input) > max_chars:
         raise OpenAIHTTPError(
@@ -77,18 +78,11 @@ def _check(body: SpeechRequest, max_chars: int) -> str:
             param="input",
             code="invalid_value",
         )
-    if isinstance(body.voice, VoiceID):
-        raise OpenAIHTTPError(
-            400,
-            f"Custom voice {body.voice.id!r} is not available in the offline emulator; use "
-            f"one of: {', '.join(SPEECH_VOICES)}.",
-            param="voice",
-            code="invalid_value",
-        )
-    try:
-        check_voice(body.voice, "speech", param="voice")
-    except ProtocolError as exc:
-        raise OpenAIHTTPError.from_protocol(exc) from exc
+    if not isinstance(body.voice, VoiceID):
+        try:
+            check_voice(body.voice, "speech", param="voice")
+        except ProtocolError as exc:
+            raise OpenAIHTTPError.from_protocol(exc) from exc
     if body.model in _LEGACY_MODELS:
         if body.instructions:
             raise OpenAIHTTPError(
@@ -109,12 +103,14 @@ def _check(body: SpeechRequest, max_chars: int) -> str:
 
 
 def synthesize_pieces(
-    text: str, *, voice: str, speed: float = 1.0, instructions: str | None = None
+    text: str, *, voice: str, speed: float = 1.0, instructions: str | None = None, semitones: float = 0.0
 ) -> Iterator[Any]:
     """The TTS engine's 24 kHz pieces, sentence by sentence (loaded lazily on first use)."""
     from voicelab.engines import tts
 
-    return iter(tts.synthesize_stream(text, voice=voice, speed=speed, instructions=instructions))
+    return iter(
+        tts.synthesize_stream(text, voice=voice, speed=speed, instructions=instructions, semitones=semitones)
+    )
 
 
 async def _primed(pieces: Iterator[Any]) -> AsyncIterator[Any]:
@@ -170,10 +166,18 @@ async def _sse_events(
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     """Generate audio from text; the body streams while the engine synthesises."""
     settings = request.app.state.settings
-    voice = _check(body, settings.max_input_chars)
+    requested = _check(body, settings.max_input_chars)
+    try:
+        chosen = requested.model_dump() if isinstance(requested, VoiceID) else requested
+        voice, semitones, tempo = resolve(getattr(request.app.state, "voices", None), chosen)
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
+    speed = min(4.0, body.speed * tempo)
     try:
         pieces = await _primed(
-            synthesize_pieces(body.input, voice=voice, speed=body.speed, instructions=body.instructions)
+            synthesize_pieces(
+                body.input, voice=voice, speed=speed, instructions=body.instructions, semitones=semitones
+            )
         )
     except (ParameterError, EngineError) as exc:  # the engine refused the text or failed
         raise engine_error(exc) from exc

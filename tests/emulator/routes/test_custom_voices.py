@@ -1,0 +1,175 @@
+"""Custom voices through the official SDK: consent, a voice from a sample, on speech and chat, errors."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import openai
+import pytest
+
+from voicelab import audio, samples
+from voicelab.emulator.app import create_app
+from voicelab.emulator.settings import EmulatorSettings
+from voicelab.engines import voice_profile
+
+from ..conftest import make_sdk
+
+SENTENCE = "The weather is nice today. Let's go for a walk in the park, and then have lunch by the river."
+
+
+def wav(name: str) -> bytes:
+    sample = samples.load(name)
+    return audio.encode(sample.y, sample.sr, "wav")
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(EmulatorSettings(port=0, data_dir=tmp_path))
+
+
+async def make_voice(client: openai.AsyncOpenAI, sample: str = "ja_weather") -> str:
+    consent = await client.audio.voice_consents.create(
+        name="Speaker A", language="ja-JP", recording=("consent.wav", wav(sample), "audio/wav")
+    )
+    voice = await client.audio.voices.create(
+        audio_sample=("sample.wav", wav(sample), "audio/wav"), consent=consent.id, name="Aiko"
+    )
+    assert voice.object == "audio.voice" and voice.type == "audio_sample" and voice.id.startswith("voice_")
+    return voice.id
+
+
+def pitch(data: bytes) -> float:
+    decoded = audio.read(data)
+    return voice_profile.measure(decoded.y, decoded.sr).median_f0_hz
+
+
+async def test_consents_are_created_listed_renamed_and_deleted(app):
+    async with make_sdk(app) as client:
+        made = [
+            await client.audio.voice_consents.create(
+                name=f"speaker {i}", language="en-US", recording=("c.wav", wav("en_weather"), "audio/wav")
+            )
+            for i in range(3)
+        ]
+        assert made[0].object == "audio.voice_consent" and made[0].id.startswith("cons_")
+        page = await client.audio.voice_consents.list(limit=2)
+        assert [c.id for c in page.data] == [c.id for c in made[:2]] and page.has_more
+        rest = await client.audio.voice_consents.list(limit=2, after=made[1].id)
+        assert [c.id for c in rest.data] == [made[2].id] and not rest.has_more
+        renamed = await client.audio.voice_consents.update(made[0].id, name="Ana")
+        assert (
+            renamed.name == "Ana" and (await client.audio.voice_consents.retrieve(made[0].id)).name == "Ana"
+        )
+        deleted = await client.audio.voice_consents.delete(made[0].id)
+        assert deleted.deleted and deleted.id == made[0].id
+        with pytest.raises(openai.NotFoundError):
+            await client.audio.voice_consents.retrieve(made[0].id)
+
+
+@pytest.mark.slow
+async def test_a_custom_voice_speaks_on_speech_and_chat_and_sounds_like_no_built_in(app, tmp_path):
+    async with make_sdk(app) as client:
+        voice_id = await make_voice(client, "ja_weather")  # a high voice: no built-in is that high
+        custom = (
+            await client.audio.speech.create(
+                model="gpt-4o-mini-tts",
+                voice={"id": voice_id},
+                input=SENTENCE,
+                response_format="wav",
+            )
+        ).read()
+        highest = (
+            await client.audio.speech.create(
+                model="gpt-4o-mini-tts",
+                voice="shimmer",
+                input=SENTENCE,
+                response_format="wav",
+            )
+        ).read()
+        assert pitch(custom) > pitch(highest) * 2 ** (3 / 12)  # at least three semitones above every built-in
+        chat = await client.chat.completions.create(
+            model="gpt-audio",
+            modalities=["text", "audio"],
+            audio={"voice": {"id": voice_id}, "format": "wav"},
+            messages=[{"role": "user", "content": "Hello!"}],
+        )
+
+        assert pitch(base64.b64decode(chat.choices[0].message.audio.data)) > pitch(highest) * 2 ** (3 / 12)
+    # the voice survives a restart: a new emulator on the same data directory still speaks with it
+    again = create_app(EmulatorSettings(port=0, data_dir=tmp_path))
+    async with make_sdk(again) as client:
+        speech = await client.audio.speech.create(
+            model="gpt-4o-mini-tts", voice={"id": voice_id}, input="Hi."
+        )
+        assert len(speech.read()) > 1000
+        deleted = await client.audio.voices.delete(voice_id)
+        assert deleted.deleted and deleted.object == "audio.voice.deleted"
+        with pytest.raises(openai.BadRequestError) as err:
+            await client.audio.speech.create(model="gpt-4o-mini-tts", voice={"id": voice_id}, input="Hi.")
+        assert err.value.body["param"] == "voice"
+
+
+async def test_bad_voice_requests_name_the_parameter(app):
+    async with make_sdk(app) as client:
+        consent = await client.audio.voice_consents.create(
+            name="A", language="en-US", recording=("c.wav", wav("en_weather"), "audio/wav")
+        )
+        cases = [
+            (
+                dict(audio_sample=("s.wav", wav("en_weather"), "audio/wav"), consent="cons_nope", name="x"),
+                "consent",
+            ),
+            (
+                dict(audio_sample=("s.txt", b"not audio at all", "text/plain"), consent=consent.id, name="x"),
+                "audio_sample",
+            ),
+            (
+                dict(
+                    audio_sample=("s.wav", b"\0" * (10 * 1024 * 1024 + 1), "audio/wav"),
+                    consent=consent.id,
+                    name="x",
+                ),
+                "audio_sample",
+            ),
+            (
+                dict(
+                    audio_sample=(
+                        "s.wav",
+                        audio.encode(np.zeros(48000, np.float32), 24000, "wav"),
+                        "audio/wav",
+                    ),
+                    consent=consent.id,
+                    name="silence",
+                ),
+                "audio_sample",
+            ),
+        ]
+        for kwargs, param in cases:
+            with pytest.raises(openai.BadRequestError) as err:
+                await client.audio.voices.create(**kwargs)
+            assert err.value.body["param"] == param, (param, err.value.body)
+        with pytest.raises(openai.BadRequestError) as err:
+            await client.audio.voice_consents.create(
+                name="A", language="en-US", recording=("c.wav", b"\0" * (10 * 1024 * 1024 + 1), "audio/wav")
+            )
+        assert err.value.body["param"] == "recording"
+        prompt_voice = await client.audio.voices.create(
+            name="Narrator", prompt="a warm, slow narrator", type="prompt"
+        )
+        assert prompt_voice.type == "prompt" and prompt_voice.prompt == "a warm, slow narrator"
+        for voice, message in ((prompt_voice.id, "only in Live"), ("voice_unknown", "No voice")):
+            with pytest.raises(openai.BadRequestError) as err:
+                await client.audio.speech.create(model="gpt-4o-mini-tts", voice={"id": voice}, input="Hi.")
+            assert err.value.body["param"] == "voice" and message in err.value.body["message"]
+            with pytest.raises(openai.BadRequestError) as err:
+                await client.chat.completions.create(
+                    model="gpt-audio",
+                    modalities=["text", "audio"],
+                    audio={"voice": {"id": voice}, "format": "wav"},
+                    messages=[{"role": "user", "content": "Hello!"}],
+                )
+            assert err.value.body["param"] == "audio.voice"
+        # the server keeps working
+        speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Still here.")
+        assert len(speech.read()) > 1000
