@@ -169,7 +169,7 @@ async def _voice_from_form(request: Request, form: Any) -> dict[str, Any]:
         store.consent(str(consent))
     except ProtocolError as exc:
         raise _http(ProtocolError("invalid_value", exc.message, "consent")) from exc
-    y, sr = await _read_audio(request, sample, "audio_sample")  # type: ignore[arg-type]
+    y, sr = await _read_audio(request, sample, "audio_sample")
     rendering = await run_in_threadpool(_render, y, sr)
     return store.public(
         store.add_voice(name=str(name), kind="audio_sample", rendering=rendering, consent=str(consent))
