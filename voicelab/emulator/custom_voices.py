@@ -106,6 +106,9 @@ class VoiceStore:
         """The stored voice (with its ``voicelab.rendering``), or ``invalid_value`` naming ``param``."""
         return self._read("voices", voice_id, param, "voice")
 
+    def voices(self) -> list[dict[str, Any]]:
+        return [self.public(item) for item in self._all("voices")]
+
     def delete_voice(self, voice_id: str) -> dict[str, Any]:
         self.voice(voice_id, param="voice_id")
         (self.root / "voices" / f"{voice_id}.json").unlink(missing_ok=True)

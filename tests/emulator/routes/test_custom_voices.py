@@ -145,6 +145,17 @@ async def test_bad_voice_requests_name_the_parameter(app):
                 "audio_sample",
             ),
         ]
+        long_tone = (0.3 * np.sin(np.arange(31 * 24000) / 24000 * 2 * np.pi * 150)).astype(np.float32)
+        cases.append(
+            (
+                dict(
+                    audio_sample=("s.wav", audio.encode(long_tone, 24000, "wav"), "audio/wav"),
+                    consent=consent.id,
+                    name="too long",
+                ),
+                "audio_sample",
+            )
+        )  # OpenAI's guide: samples of at most 30 seconds
         for kwargs, param in cases:
             with pytest.raises(openai.BadRequestError) as err:
                 await client.audio.voices.create(**kwargs)
@@ -173,3 +184,14 @@ async def test_bad_voice_requests_name_the_parameter(app):
         # the server keeps working
         speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Still here.")
         assert len(speech.read()) > 1000
+
+
+async def test_an_organization_keeps_at_most_the_allowed_number_of_voices(app, monkeypatch):
+    from voicelab.emulator.routes import voices
+
+    monkeypatch.setattr(voices, "MAX_VOICES", 1)
+    async with make_sdk(app) as client:
+        await make_voice(client, "en_weather")
+        with pytest.raises(openai.BadRequestError) as err:
+            await make_voice(client, "en_weather")
+        assert err.value.body["code"] == "voice_limit_reached"

@@ -28,6 +28,9 @@ router = APIRouter(tags=["audio"])
 
 MAX_RECORDING_BYTES = 10 * 1024 * 1024
 """Consent recordings and voice samples: "Maximum size is 10 MiB" (the SDK's voice params)."""
+MAX_SAMPLE_SECONDS = 30.0
+MAX_VOICES = 20
+"""OpenAI's custom-voices guide: a sample of at most 30 s; at most 20 voices per organization."""
 
 
 def _store(request: Request) -> VoiceStore:
@@ -169,7 +172,21 @@ async def _voice_from_form(request: Request, form: Any) -> dict[str, Any]:
         store.consent(str(consent))
     except ProtocolError as exc:
         raise _http(ProtocolError("invalid_value", exc.message, "consent")) from exc
+    if len(store.voices()) >= MAX_VOICES:
+        raise OpenAIHTTPError(
+            400,
+            f"The organization already has {MAX_VOICES} custom voices, the most OpenAI allows: delete one.",
+            param=None,
+            code="voice_limit_reached",
+        )
     y, sr = await _read_audio(request, sample, "audio_sample")
+    if len(y) / sr > MAX_SAMPLE_SECONDS:
+        raise OpenAIHTTPError(
+            400,
+            f"Invalid 'audio_sample': the sample is {len(y) / sr:.1f} s long; it must be at most 30 seconds.",
+            param="audio_sample",
+            code="audio_too_long",
+        )
     rendering = await run_in_threadpool(_render, y, sr)
     return store.public(
         store.add_voice(name=str(name), kind="audio_sample", rendering=rendering, consent=str(consent))
