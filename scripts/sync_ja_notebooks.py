@@ -189,8 +189,13 @@ def sync(english_dir: Path = NOTEBOOKS, *, write: bool = True) -> tuple[list[Rep
     for path in sources:
         target = edition_dir / path.name
         report = Report(path, target, new_edition=not target.exists())
-        english = nbformat.read(path, as_version=4)
-        previous = nbformat.read(target, as_version=4) if target.exists() else None
+        reports.append(report)
+        try:
+            english = nbformat.read(path, as_version=4)
+            previous = nbformat.read(target, as_version=4) if target.exists() else None
+        except (OSError, ValueError) as exc:  # a merge conflict in the JSON, a truncated file
+            report.problems.append(f"cannot read it or its edition, nothing rebuilt: {exc}"[:300])
+            continue
         edition = build_edition(english, previous, report)
         text = nbformat.writes(edition) + "\n"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -198,7 +203,6 @@ def sync(english_dir: Path = NOTEBOOKS, *, write: bool = True) -> tuple[list[Rep
             if write:
                 edition_dir.mkdir(exist_ok=True)
                 target.write_text(text, encoding="utf-8")
-        reports.append(report)
     names = {p.name for p in sources}
     for orphan in sorted(edition_dir.glob("*.ipynb")):
         if orphan.name not in names:

@@ -211,3 +211,13 @@ def test_sync_reports_a_notebook_without_parameters_cell_and_an_orphaned_edition
     added = _read(path).cells[1]
     assert added.source == PARAMETERS + 'LANG = "en"' and added.metadata.tags == ["parameters"]
     assert _read(tmp_path / "ja" / path.name).cells[1].source == PARAMETERS + 'LANG = "ja"'
+
+
+def test_sync_reports_an_unreadable_notebook_and_rebuilds_the_others(tmp_path, capsys):
+    _english(tmp_path)
+    (tmp_path / "13_conflicted.ipynb").write_text('{"cells": [\n<<<<<<< HEAD\n', encoding="utf-8")
+    assert sync_script.main(["--notebooks", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "13_conflicted.ipynb: cannot read it or its edition" in out
+    assert (tmp_path / "ja" / "12_new_topic.ipynb").exists()
+    assert not (tmp_path / "ja" / "13_conflicted.ipynb").exists()
