@@ -2,8 +2,11 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python scripts/execute_notebooks.py                 # every notebooks/*.ipynb
-    .venv/bin/python scripts/execute_notebooks.py notebooks/09_cost_estimation.ipynb
+    .venv/bin/python scripts/execute_notebooks.py          # notebooks/*.ipynb, then notebooks/ja/*.ipynb
+    .venv/bin/python scripts/execute_notebooks.py notebooks/09_cost_estimation.ipynb notebooks/ja/09_*.ipynb
+
+``make notebooks`` first rebuilds the Japanese editions from the English notebooks
+(``scripts/sync_ja_notebooks.py``), then runs this.
 
 Each notebook runs top to bottom in a fresh kernel (``VOICELAB_BACKEND=local``, ``HF_HUB_OFFLINE=1``),
 with its folder as the working directory, exactly as nbval runs it. Then its outputs are made small and
@@ -81,21 +84,27 @@ def execute(path: Path) -> float:
     return seconds
 
 
+def _shown(path: Path) -> str:
+    """``ja/01_text_to_speech.ipynb`` for an edition, ``01_text_to_speech.ipynb`` for an English notebook."""
+    path = path.resolve()
+    return path.relative_to(NOTEBOOKS).as_posix() if path.is_relative_to(NOTEBOOKS) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to run (default: notebooks/*.ipynb)")
+                        help="notebooks to run (default: notebooks/*.ipynb, then notebooks/ja/*.ipynb)")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("ja/*.ipynb"))
     failed = []
     for path in paths:
         try:
             seconds = execute(path)
         except CellExecutionError as error:  # report every notebook that fails; leave it unchanged
-            failed.append(path.name)
-            print(f"{path.name:<32} FAILED\n{str(error)[-3000:]}", flush=True)
+            failed.append(_shown(path))
+            print(f"{_shown(path):<35} FAILED\n{str(error)[-3000:]}", flush=True)
             continue
-        print(f"{path.name:<32} {seconds:6.1f} s  {path.stat().st_size / 1000:7.1f} kB", flush=True)
+        print(f"{_shown(path):<35} {seconds:6.1f} s  {path.stat().st_size / 1000:7.1f} kB", flush=True)
     if failed:
         print("failed:", ", ".join(failed))
     return 1 if failed else 0

@@ -631,3 +631,13 @@ def test_read_stops_at_max_seconds(fmt):
     np.testing.assert_allclose(capped.y, whole.y, atol=1e-6)
     with pytest.raises(ParameterError, match="max_seconds"):
         read(data, max_seconds=0)
+
+
+def test_reading_an_mp3_writes_nothing_to_stderr(capfd):
+    """libsndfile's mpg123 printed "part2_3_length … too large" for LAME files: notebooks showed errors."""
+    speech = samples.load("en_weather")
+    data = voicelab.audio.encode(speech.y, speech.sr, "mp3")
+    decoded = voicelab.audio.read(data)
+    assert capfd.readouterr().err == ""
+    assert decoded.sr == speech.sr and len(decoded.y) == len(speech.y)  # LAME's gapless header honoured
+    assert np.corrcoef(decoded.y, speech.y)[0, 1] > 0.95

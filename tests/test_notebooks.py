@@ -1,4 +1,5 @@
-"""The committed notebooks: executed, small, error-free, and every output check has something to compare.
+"""The committed notebooks, English and Japanese (``notebooks/ja/``): executed, small, error-free, and every
+output check has something to compare.
 
 nbval (``pytest --nbval-lax notebooks``) re-runs each notebook and compares the cells marked
 ``# NBVAL_CHECK_OUTPUT`` with their *stored* outputs — a check cell committed without outputs checks
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("ja/*.ipynb"))  # the editions too
 SIZE_BUDGET = 1_500_000  # bytes per notebook
 IMAGE_BUDGET = 200_000  # bytes per PNG figure
 AUDIO_BUDGET = 200_000  # bytes of embedded audio per output
@@ -45,21 +46,22 @@ def _outputs(path: Path) -> list[tuple[int, dict]]:
 
 
 def test_there_are_notebooks():
-    assert len(PATHS) >= 12
+    assert len([p for p in PATHS if p.parent == NOTEBOOKS]) >= 12
+    assert len([p for p in PATHS if p.parent.name == "ja"]) >= 12
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_notebook_is_within_the_size_budget(path):
     assert path.stat().st_size <= SIZE_BUDGET, f"{path.name}: {path.stat().st_size / 1e6:.2f} MB > 1.5 MB"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_notebook_is_committed_executed(path):
     missing = [i for i, cell in _code_cells(_load(path)) if cell.get("execution_count") is None]
     assert not missing, f"{path.name}: code cells {missing} were never run — run scripts/execute_notebooks.py"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_every_output_check_has_a_stored_output(path):
     empty = [i for i, cell in _code_cells(_load(path))
              if "# NBVAL_CHECK_OUTPUT" in _source(cell) and not cell.get("outputs")]
@@ -71,7 +73,7 @@ def test_every_output_check_has_a_stored_output(path):
 SHUTDOWN_NOTICE = re.compile(r"^.*ModelShutdownWarning: .*\n(?:[ \t]+.*\n?)?", re.MULTILINE)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_no_stored_output_is_an_error(path):
     errors = []
     for i, output in _outputs(path):
@@ -86,7 +88,7 @@ def test_no_stored_output_is_an_error(path):
     assert not errors, f"{path.name}: " + "; ".join(errors)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_no_stray_reprs_above_plots(path):
     stray = []
     for i, output in _outputs(path):
@@ -96,7 +98,7 @@ def test_no_stray_reprs_above_plots(path):
     assert not stray, f"{path.name}: end the cell with ';' or assign the result: " + "; ".join(stray)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_figures_and_embedded_audio_stay_small(path):
     big = []
     for i, output in _outputs(path):
@@ -109,14 +111,14 @@ def test_figures_and_embedded_audio_stay_small(path):
     assert not big, f"{path.name}: " + "; ".join(big)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_markdown_money_is_not_typeset_as_math(path):
     bad = [i for i, cell in enumerate(_load(path)["cells"])
            if cell["cell_type"] == "markdown" and re.search(r"\$\s?\d", _source(cell))]
     assert not bad, f"{path.name}: markdown cells {bad} use '$' for money (LaTeX): write USD"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix())
 def test_notebooks_cite_public_sources_not_private_seeds(path):
     text = "\n".join(_source(c) for c in _load(path)["cells"])
     assert not re.search(r"\bseeds?\b", text, flags=re.IGNORECASE), f"{path.name} refers to 'seed' documents"

@@ -705,12 +705,26 @@ def _decode_with_ffmpeg(data: BinaryIO, *, mono: bool = False,
     return y, int(sr)
 
 
+def _is_mpeg_audio(raw: bytes) -> bool:
+    """An MP3 (ID3v2 tag or MPEG audio frame sync) or ADTS AAC stream: FFmpeg decodes these.
+
+    libsndfile decodes MP3 too (the samples are identical), but its mpg123 writes "part2_3_length … too large"
+    lines straight to the process's stderr for LAME files, where a notebook shows them as errors.
+
+    Examples
+    --------
+    >>> _is_mpeg_audio(b"ID3"), _is_mpeg_audio(bytes([0xFF, 0xF3, 0x64])), _is_mpeg_audio(b"RIFF")
+    (True, True, False)
+    """
+    return raw[:3] == b"ID3" or (len(raw) > 1 and raw[0] == 0xFF and raw[1] & 0xE0 == 0xE0)
+
+
 def read(source: str | Path | bytes | bytearray | memoryview | BinaryIO, *, mono: bool = False,
          max_seconds: float | None = None) -> Audio:
     """Decode audio from a path, bytes, or a binary file object.
 
-    libsndfile (``soundfile``) is tried first — WAV, FLAC, OGG/Vorbis/Opus, MP3 — and FFmpeg
-    (``av``) decodes everything else (MP4/M4A AAC, WebM, MPEG, …). Every format in
+    libsndfile (``soundfile``) is tried first — WAV, FLAC, OGG/Vorbis/Opus — and FFmpeg
+    (``av``) decodes MP3 and everything else (MP4/M4A AAC, WebM, MPEG, …). Every format in
     :data:`READ_FORMATS` works. Samples are returned at the file's own rate.
 
     Parameters
@@ -770,14 +784,18 @@ there) — cut the audio or split it into parts
                              fix="check the upload or recording; nothing was received")
     if max_seconds is not None:
         max_seconds = _check_positive(max_seconds, param="max_seconds", unit="s")
-    try:
-        with soundfile.SoundFile(io.BytesIO(raw)) as sound:
-            sr = sound.samplerate
-            pcm16 = sound.subtype == "PCM_16"  # convert as from_pcm16 does, so PCM16 round-trips exactly
-            blocks = _read_blocks(sound, "int16" if pcm16 else "float32")
-            y = _gather((from_pcm16(b) if pcm16 else b for b in blocks), sr, mono=mono,
-                        max_seconds=max_seconds)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+    y: np.ndarray | None = None
+    if not _is_mpeg_audio(raw):  # MP3 and ADTS go to FFmpeg (see _is_mpeg_audio)
+        try:
+            with soundfile.SoundFile(io.BytesIO(raw)) as sound:
+                sr = sound.samplerate
+                pcm16 = sound.subtype == "PCM_16"  # convert as from_pcm16 does, so PCM16 round-trips exactly
+                blocks = _read_blocks(sound, "int16" if pcm16 else "float32")
+                y = _gather((from_pcm16(b) if pcm16 else b for b in blocks), sr, mono=mono,
+                            max_seconds=max_seconds)
+        except (soundfile.LibsndfileError, RuntimeError, TypeError):
+            pass
+    if y is None:
         try:
             y, sr = _decode_with_ffmpeg(io.BytesIO(raw), mono=mono, max_seconds=max_seconds)
         except ParameterError:

@@ -26,7 +26,9 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+# the English notebooks, then their Japanese editions (``ja/NN_….ipynb``, opened in the lab's ja/ folder)
+NOTEBOOKS = [path.relative_to(ROOT / "notebooks").as_posix()
+             for pattern in ("*.ipynb", "ja/*.ipynb") for path in sorted((ROOT / "notebooks").glob(pattern))]
 RUN_ALL_TIMEOUT_S = 900.0  # one notebook; the slowest takes ~1–2 min on a loaded 2-core machine
 SCREENSHOT_MAX_HEIGHT = 16_000  # px; Chromium's limit for one capture is a little above this
 # Notebooks whose version on main cannot Run All yet (issue 12). Strict: once a notebook is fixed its case
@@ -56,12 +58,13 @@ def artifacts(run_all_report: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.mark.parametrize("notebook", [_param(name) for name in NOTEBOOKS])
 def test_run_all_in_jupyterlab_shows_no_error(notebook, jupyter_lab, browser, artifacts, run_all_report):
     # A copy: the lab autosaves, and Run All must never rewrite the repository's notebooks.
+    (jupyter_lab.root / notebook).parent.mkdir(exist_ok=True)
     shutil.copy(ROOT / "notebooks" / notebook, jupyter_lab.root / notebook)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    screenshot = artifacts / notebook.replace(".ipynb", ".png")
+    screenshot = artifacts / notebook.replace("/", "_").replace(".ipynb", ".png")
     started = time.monotonic()
     try:
         page.goto(f"{jupyter_lab.url}/lab/tree/{notebook}?reset")
@@ -148,7 +151,7 @@ def _wait_until_idle(page: Any, lab: Any, notebook: str, *, timeout: float) -> b
 
 
 def _sessions(lab: Any, notebook: str) -> list[dict[str, Any]]:
-    return [s for s in lab.api("/api/sessions") if s["path"].endswith(notebook)]
+    return [s for s in lab.api("/api/sessions") if s["path"] in (notebook, f"/{notebook}")]
 
 
 def _save(page: Any, lab: Any, notebook: str) -> dict[str, Any]:
