@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections import deque
@@ -45,6 +44,7 @@ from voicelab.protocol.models import check_model
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
+from .core.text import speech_units
 from .effects import (
     Close,
     FinalizeTranscriber,
@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 BETA_CLOSE_CODE = 4000
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
 
 # The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
 # time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
@@ -574,7 +573,7 @@ class Connection:
         ahead, so input events (``speech_started``) go out at once, and a cancel (barge-in, truncate,
         ``response.cancel``) stops the audio where it is: no delta of that response follows its
         ``response.done``, and its usage and item audio are what was actually sent."""
-        sentences = _SENTENCE.findall(effect.text) or [effect.text]
+        sentences = speech_units(effect.text)
         pacer = _Pacer() if self.faults.pacing else None
         chunk_samples = self.core.audio_chunk_ms * SR // 1000
         upcoming: asyncio.Task[np.ndarray] | None = None
