@@ -63,11 +63,13 @@ def _serve(port_pipe, vad_detector: str) -> None:  # runs in a child process
     import uvicorn
 
     from voicelab.emulator.app import create_app
+    from voicelab.emulator.realtime.live_stt import warm_up_in_background
     from voicelab.emulator.realtime.route import Engines
     from voicelab.emulator.settings import EmulatorSettings
 
     app = create_app(EmulatorSettings(port=0, api_key=KEY, realtime_pacing=False))
     app.state.realtime_engines = Engines.default(vad_detector=vad_detector)
+    warm_up_in_background(app.state.realtime_engines.synthesize)  # as `voicelab serve` does at start
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -200,9 +202,14 @@ async def _latency_run(url: str, utterances: list[Utterance]) -> list[TurnResult
 
             task = asyncio.create_task(sender())
             done = False
+            seen: list[str] = []
             while not (done and completed_at is not None):
-                event = json.loads(await asyncio.wait_for(ws.recv(), 120))
+                try:
+                    event = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                except TimeoutError:
+                    raise RuntimeError(f"{utterance.name}: no event for 60 s after {seen}") from None
                 kind = event["type"]
+                seen.append(kind)
                 now = time.monotonic()
                 if kind == "input_audio_buffer.speech_stopped" and stopped_at is None:
                     stopped_at = now

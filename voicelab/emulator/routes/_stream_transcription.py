@@ -1,9 +1,9 @@
 """``stream=true`` transcription events produced while the audio is recognised, not after.
 
 :func:`incremental_events` runs :func:`voicelab.emulator.incremental_stt.recognise_incrementally` one piece
-at a time in a worker thread and sends each piece as a ``transcript.text.delta`` event as soon as it is
-recognised (word by word); ``transcript.text.done`` carries the joined text (exactly the deltas'
-concatenation) and usage.
+at a time on the STT executor (``voicelab.emulator.realtime.live_stt``) and sends each piece as
+``transcript.text.delta`` events (word by word) as soon as it is recognised; ``transcript.text.done``
+carries the joined text (exactly the deltas' concatenation) and usage.
 
 Examples
 --------
@@ -22,13 +22,13 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from voicelab.emulator.incremental_stt import recognise_incrementally
+from voicelab.emulator.realtime.live_stt import stt_executor
 
 __all__ = ["incremental_events"]
 
@@ -48,7 +48,9 @@ async def incremental_events(
     (``recognise`` defaults to :func:`~voicelab.emulator.incremental_stt.recognise_incrementally`)."""
     pieces = (recognise or recognise_incrementally)(y, sr, language=language, prompt=prompt)
     said: list[str] = []
-    while isinstance(piece := await run_in_threadpool(next, pieces, _END), str):
+    loop = asyncio.get_running_loop()
+    # on the STT executor: Whisper runs only on threads that live as long as the process (see live_stt)
+    while isinstance(piece := await loop.run_in_executor(stt_executor(), next, pieces, _END), str):
         said.append(piece)
         for word in re.findall(r"\s*\S+\s*$|\s*\S+", piece) or [piece]:  # word-sized, as OpenAI's tokens
             yield {"type": "transcript.text.delta", "delta": word}
