@@ -69,7 +69,8 @@ def _serve(port_pipe, vad_detector: str) -> None:  # runs in a child process
 
     app = create_app(EmulatorSettings(port=0, api_key=KEY, realtime_pacing=False))
     app.state.realtime_engines = Engines.default(vad_detector=vad_detector)
-    warm_up_in_background(app.state.realtime_engines.synthesize)  # as `voicelab serve` does at start
+    # as `voicelab serve` does at start; the clients connect once it is warm (a server started beforehand)
+    warm_up_in_background(app.state.realtime_engines.synthesize).result()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
