@@ -1,13 +1,21 @@
 """Realtime emulator: voice-to-voice latency and concurrent real-time sessions, over loopback WebSockets.
 
-Run: ``.venv/bin/python benchmarks/realtime.py`` (about 3–4 minutes; ``--quick`` for a shorter run).
+Run: ``.venv/bin/python benchmarks/realtime.py`` (about 5 minutes; ``--quick`` for a shorter run,
+``--latency-only`` for part 1 alone).
 
-1. 1. **Voice-to-voice latency** — one session, server VAD (Silero), real engines (Whisper base, scripted
-   responder, Piper): a user utterance (Piper speech) is streamed in real time in 100 ms chunks; latency is
-   the time from receiving ``input_audio_buffer.speech_stopped`` to receiving the first
-   ``response.output_audio.delta``. Reported p50/p95 over several turns (after a warm-up turn), without and
-   with input audio transcription.
-2. 2. **Concurrent sessions** — N sessions each stream speech + silence in real time (100 ms chunks) with
+1. **Voice-to-voice latency, input transcription, WER** — one session, server VAD (Silero), input
+   transcription (``gpt-4o-transcribe``, language ``en``), real engines (streaming Whisper base, scripted
+   responder, Piper). Each utterance — the six below (Piper alloy; 500 ms of silence ends the turn) and the
+   English labelled samples of ``data/samples`` (clean and at 20/10/5 dB SNR; 1300 ms ends the turn, as
+   their pauses reach 1.2 s) — is streamed in real time in 100 ms chunks. *Voice-to-voice* is the time from
+   receiving ``input_audio_buffer.speech_stopped`` to receiving the first ``response.output_audio.delta``
+   (every turn counts, the first included: the engines are warmed when the session is created). The *old
+   path* is Whisper base transcribing the same audio after the fact (``stt.transcribe``, what the emulator did
+   before streaming recognition), timed in this process after the server has stopped; the *ratio* is
+   voice-to-voice p50 / old-path p50. WER (summed word edits / reference words) of the streamed input
+   transcript (``…input_audio_transcription.completed``) and of the old path, against the reference texts.
+   Goal on an idle 2-core machine: p50 ≤ 300 ms, p95 ≤ 500 ms, ratio ≤ 0.3, WER no worse.
+2. **Concurrent sessions** — N sessions each stream speech + silence in real time (100 ms chunks) with
    server VAD (Silero) and ``create_response: false`` (no transcription, no responses): every turn yields
    ``speech_started``, ``speech_stopped``, ``committed``, ``conversation.item.added`` and ``.done``. Each
    session also sends a probe event every second (``conversation.item.retrieve`` of an unknown id, answered at
@@ -55,11 +63,14 @@ def _serve(port_pipe, vad_detector: str) -> None:  # runs in a child process
     import uvicorn
 
     from voicelab.emulator.app import create_app
+    from voicelab.emulator.realtime.live_stt import warm_up_in_background
     from voicelab.emulator.realtime.route import Engines
     from voicelab.emulator.settings import EmulatorSettings
 
     app = create_app(EmulatorSettings(port=0, api_key=KEY, realtime_pacing=False))
     app.state.realtime_engines = Engines.default(vad_detector=vad_detector)
+    # as `voicelab serve` does at start; the clients connect once it is warm (a server started beforehand)
+    warm_up_in_background(app.state.realtime_engines.synthesize).result()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -119,23 +130,70 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------- 1. latency
-async def _latency_run(url: str, utterances: list[np.ndarray], *, transcription: bool) -> list[float]:
+@dataclass
+class Utterance:
+    """A spoken turn: reference text, 24 kHz int16 audio, and the silence that ends it (server VAD)."""
+
+    name: str
+    text: str
+    pcm: np.ndarray
+    silence_ms: int = 500
+
+
+@dataclass
+class TurnResult:
+    name: str
+    text: str
+    v2v_ms: float  # speech_stopped → first response.output_audio.delta
+    final_ms: float  # speech_stopped → input transcription completed
+    first_delta_ms: float  # speech_stopped → first input transcription delta
+    deltas: int
+    transcript: str
+    joined_deltas: str
+    old_ms: float = float("nan")  # Whisper base on the same audio after the fact (the old path)
+    old_text: str = ""
+
+
+def _utterances(quick: bool) -> list[Utterance]:
+    """The realtime utterances (Piper alloy; 500 ms ends the turn) and the English labelled samples (clean and
+    noisy; their pauses reach 1.2 s, so 1300 ms of silence ends the turn and each sample is one turn)."""
+    from voicelab import samples
+
+    found = [Utterance(f"realtime_{i}", text, _speech(text)) for i, text in enumerate(UTTERANCES)]
+    for info in samples.manifest():
+        if info.language != "en" or (quick and info.snr_db not in (None, 10.0)):
+            continue
+        y, sr = samples.load(info.name)
+        assert sr == SR
+        pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
+        found.append(Utterance(info.name, info.text, pcm, silence_ms=1300))
+    return found[:6] if quick else found
+
+
+async def _latency_run(url: str, utterances: list[Utterance]) -> list[TurnResult]:
+    """One session (server VAD, input transcription, audio answers); each utterance streamed in real time."""
     import websockets
 
     async with websockets.connect(
         url + "?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}, max_size=None
     ) as ws:
-        session: dict = {"type": "realtime", "output_modalities": ["audio"]}
-        if transcription:
-            session["audio"] = {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}
-        await ws.send(json.dumps({"type": "session.update", "session": session}))
-        latencies: list[float] = []
-        for index, pcm in enumerate(utterances):
-            messages = _chunk_messages(
-                np.concatenate([np.zeros(SR // 2, np.int16), pcm, np.zeros(SR, np.int16)])
-            )
-            stopped_at: float | None = None
-            first_audio: float | None = None
+        results: list[TurnResult] = []
+        for utterance in utterances:
+            session = {
+                "type": "realtime",
+                "output_modalities": ["audio"],
+                "audio": {
+                    "input": {
+                        "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
+                        "turn_detection": {"type": "server_vad", "silence_duration_ms": utterance.silence_ms},
+                    }
+                },
+            }
+            await ws.send(json.dumps({"type": "session.update", "session": session}))
+            tail = np.zeros(SR * (utterance.silence_ms + 1000) // 1000, np.int16)
+            messages = _chunk_messages(np.concatenate([np.zeros(SR // 2, np.int16), utterance.pcm, tail]))
+            stopped_at = first_audio = completed_at = None
+            transcript, deltas, first_delta = "", [], None
 
             async def sender(messages: list[str] = messages) -> None:
                 start = time.monotonic()
@@ -144,24 +202,103 @@ async def _latency_run(url: str, utterances: list[np.ndarray], *, transcription:
                     await ws.send(message)
 
             task = asyncio.create_task(sender())
-            while True:
-                event = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            done = False
+            seen: list[str] = []
+            while not (done and completed_at is not None):
+                try:
+                    event = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                except TimeoutError:
+                    raise RuntimeError(f"{utterance.name}: no event for 60 s after {seen}") from None
                 kind = event["type"]
+                seen.append(kind)
+                now = time.monotonic()
                 if kind == "input_audio_buffer.speech_stopped" and stopped_at is None:
-                    stopped_at = time.monotonic()
+                    stopped_at = now
+                elif kind == "conversation.item.input_audio_transcription.delta":
+                    deltas.append(event["delta"])
+                    first_delta = first_delta or now
+                elif kind == "conversation.item.input_audio_transcription.completed" and completed_at is None:
+                    completed_at, transcript = now, event["transcript"]
                 elif kind == "response.output_audio.delta" and first_audio is None:
-                    first_audio = time.monotonic()
+                    first_audio = now
                 elif kind == "response.done":
-                    break
+                    done = True
                 elif kind == "error":
                     raise RuntimeError(event["error"]["message"])
             await task
-            if (
-                index > 0 and stopped_at is not None and first_audio is not None
-            ):  # turn 0 warms the engines up
-                latencies.append((first_audio - stopped_at) * 1000)
             await ws.send(json.dumps({"type": "input_audio_buffer.clear"}))
-        return latencies
+            assert stopped_at is not None and first_audio is not None and completed_at is not None
+            first_delta = first_delta or completed_at
+            results.append(
+                TurnResult(
+                    utterance.name,
+                    utterance.text,
+                    (first_audio - stopped_at) * 1000,
+                    (completed_at - stopped_at) * 1000,
+                    (first_delta - stopped_at) * 1000,
+                    len(deltas),
+                    transcript,
+                    "".join(deltas),
+                )
+            )
+        return results
+
+
+def _old_path(utterances: list[Utterance], results: list[TurnResult]) -> None:
+    """Whisper base after the fact (``stt.transcribe``, 30 s window) on the same audio, in this process."""
+    from voicelab.engines import stt
+
+    stt.transcribe(np.zeros(SR, np.float32), SR, language="en")  # load
+    for utterance, result in zip(utterances, results, strict=True):
+        y = utterance.pcm.astype(np.float32) / 32768
+        started = time.perf_counter()
+        result.old_text = stt.transcribe(y, SR, language="en").text.strip()
+        result.old_ms = (time.perf_counter() - started) * 1000
+
+
+def _wer(pairs: list[tuple[str, str]]) -> float:
+    """Summed word edits over summed reference words."""
+    from voicelab.engines.scoring import edit_distance, words
+
+    edits = sum(edit_distance(words(ref), words(hyp)) for ref, hyp in pairs)
+    return edits / max(1, sum(len(words(ref)) for ref, _ in pairs))
+
+
+def _latency_report(results: list[TurnResult], load_before: float) -> None:
+    v2v = [r.v2v_ms for r in results]
+    old = [r.old_ms for r in results]
+    final = [r.final_ms for r in results]
+    print(f"{'turn':<20}{'v2v ms':>7}{'delta ms':>9}{'final ms':>9}{'old ms':>7}{'deltas':>7}  transcript")
+    for r in results:
+        print(
+            f"{r.name:<20}{r.v2v_ms:7.0f}{r.first_delta_ms:9.0f}{r.final_ms:9.0f}{r.old_ms:7.0f}{r.deltas:7d}"
+            f"  {r.transcript!r}" + (f"  (old path: {r.old_text!r})" if r.old_text != r.transcript else "")
+        )
+    first = results[0]
+    print(
+        f"\nvoice-to-voice (speech_stopped → first response.output_audio.delta), {len(v2v)} turns: "
+        f"p50 {_percentile(v2v, 50):.0f} ms, p95 {_percentile(v2v, 95):.0f} ms "
+        f"(first turn {first.v2v_ms:.0f} ms; goal p50 ≤ 300, p95 ≤ 500)"
+    )
+    print(
+        f"speech_stopped → final input transcript: p50 {_percentile(final, 50):.0f} ms, "
+        f"p95 {_percentile(final, 95):.0f} ms"
+    )
+    print(
+        f"old path, Whisper base after the fact on the same audio: p50 {_percentile(old, 50):.0f} ms, "
+        f"p95 {_percentile(old, 95):.0f} ms"
+    )
+    ratios = [r.v2v_ms / r.old_ms for r in results]
+    print(
+        f"ratio voice-to-voice / old path: p50 {_percentile(v2v, 50) / _percentile(old, 50):.2f} "
+        f"(median per turn {_percentile(ratios, 50):.2f}; goal ≤ 0.3)"
+    )
+    streamed = _wer([(r.text, r.transcript) for r in results])
+    after = _wer([(r.text, r.old_text) for r in results])
+    print(f"WER streamed (realtime input transcription) {streamed:.1%}, old path {after:.1%}")
+    equal = sum(r.joined_deltas == r.transcript for r in results)
+    print(f"turns whose deltas concatenate to the transcript: {equal}/{len(results)}")
+    print(f"load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores shared)")
 
 
 # ------------------------------------------------------------------------------------------------- 2.
@@ -302,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer turns and levels (about 1 minute)")
     parser.add_argument("--levels", default="25,50,75,100,150", help="session counts to try, ascending")
     parser.add_argument("--detectors", default="silero,energy", help="VAD detectors to try (silero, energy)")
+    parser.add_argument("--latency-only", action="store_true", help="only part 1 (voice-to-voice, WER)")
     args = parser.parse_args(argv)
     if args.quick:
         args.levels = ",".join(args.levels.split(",")[:2])
@@ -309,34 +447,19 @@ def main(argv: list[str] | None = None) -> int:
         f"# realtime emulator benchmark — {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )
-    utterances = [_speech(text) for text in UTTERANCES[: 4 if args.quick else 6]]
+    utterances = _utterances(args.quick)
+    print(f"\n## voice-to-voice latency and input transcription ({len(utterances)} turns, one session)")
+    load_before = os.getloadavg()[0]
     server = ServerProcess()
     try:
-        print("\n## voice-to-voice latency (speech_stopped → first response.output_audio.delta)")
-        for transcription in (False, True):
-            latencies = asyncio.run(_latency_run(server.url, utterances, transcription=transcription))
-            label = "with input transcription   " if transcription else "without input transcription"
-            print(
-                f"{label}: p50 {_percentile(latencies, 50):6.0f} ms   "
-                f"p95 {_percentile(latencies, 95):6.0f} ms"
-                f"   ({len(latencies)} turns)"
-            )
+        results = asyncio.run(_latency_run(server.url, utterances))
     finally:
         server.stop()
-    from voicelab.engines import stt, tts
-
-    stt.transcribe(utterances[0].astype(np.float32) / 32768, SR)  # load
-    started = time.perf_counter()
-    stt.transcribe(utterances[0].astype(np.float32) / 32768, SR)
-    whisper_ms = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    tts.synthesize("2 plus 2 is 4.")
-    piper_ms = (time.perf_counter() - started) * 1000
-    print(
-        f"for reference, alone in this process: Whisper base on the first utterance {whisper_ms:.0f} ms, "
-        f"Piper on a 5-word answer {piper_ms:.0f} ms (load average {os.getloadavg()[0]:.1f})"
-    )
-    turn = np.concatenate([np.zeros(SR // 2, np.int16), utterances[1], np.zeros(SR, np.int16)])
+    _old_path(utterances, results)
+    _latency_report(results, load_before)
+    if args.latency_only:
+        return 0
+    turn = np.concatenate([np.zeros(SR // 2, np.int16), utterances[1].pcm, np.zeros(SR, np.int16)])
     messages = _chunk_messages(turn)
     turns = 2 if args.quick else 3
     levels = [int(x) for x in args.levels.split(",")]

@@ -17,6 +17,7 @@ import functools
 import ipaddress
 import signal
 import sys
+from typing import Any
 
 from voicelab.emulator.routes.token_backend import TokenMint
 from voicelab.emulator.settings import RESPONDERS, EmulatorSettings
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
         f"accepting {auth}. Ctrl-C stops.",
         file=sys.stderr,
     )
+    _warm_realtime_engines(app, settings)
     server = uvicorn.Server(uvicorn_config(app, settings, log_level=args.log_level))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal: let SIGTERM end up as
     # the KeyboardInterrupt Ctrl-C does, so both stop with status 0.
@@ -222,3 +224,15 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
         server.run(sockets=[sock])
     print("voicelab emulator stopped.", file=sys.stderr)
     return 0
+
+
+def _warm_realtime_engines(app: Any, settings: EmulatorSettings) -> None:
+    """Load the Realtime engines now, in the background, so that the first spoken turn is not slower."""
+    from voicelab.emulator.realtime.live_stt import warm_up_in_background
+    from voicelab.emulator.realtime.route import Engines
+
+    engines = getattr(app.state, "realtime_engines", None) or Engines.default(
+        vad_detector=settings.realtime_vad_detector
+    )
+    if engines.streaming is not None:
+        warm_up_in_background(engines.synthesize, engines.streaming)

@@ -295,6 +295,11 @@ class ServerVAD:
         return self._m.state
 
     @property
+    def silence_start_ms(self) -> int | None:
+        """Where the current silence began (ms) while the turn may be ending (STOPPING), else ``None``."""
+        return self._ms(self._m.silence_start) if self._m.state is VADState.STOPPING else None
+
+    @property
     def position_ms(self) -> int:
         """Audio analysed so far, in ms (a whole number of frames)."""
         return self._ms(self._m.frames)

@@ -17,7 +17,15 @@ from openai.types.realtime import RealtimeServerEvent
 from pydantic import Field, TypeAdapter
 
 from voicelab.emulator.realtime.core import ServerCore
-from voicelab.emulator.realtime.effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
+from voicelab.emulator.realtime.effects import (
+    Close,
+    FinalizeTranscriber,
+    GenerateReply,
+    StepTranscriber,
+    StopResponse,
+    Synthesize,
+    Transcribe,
+)
 from voicelab.vad.detectors import DetectorStream
 from voicelab.vad.server_vad import ServerVAD, ServerVADParams
 
@@ -169,6 +177,11 @@ class Driver:
             return out + self.run(core.synthesis_finished(effect.response_id))
         if isinstance(effect, Transcribe):
             return self.run(core.transcription_ready(effect.item_id, self.heard))
+        if isinstance(effect, StepTranscriber):  # a worker that finishes each pass at once
+            return self.run(core.transcription_partial(effect.turn, effect.transcriber.step().delta))
+        if isinstance(effect, FinalizeTranscriber):
+            final = effect.transcriber.finalize(speech_end_ms=effect.speech_end_ms)
+            return self.run(core.transcription_final(effect.turn, final.text))
         return []
 
 
@@ -180,6 +193,7 @@ def make_driver() -> Callable[..., Driver]:
         auto: bool = True,
         session: dict | None = None,
         intent: str = "conversation",
+        transcriber_factory: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> Driver:
         core = ServerCore(
@@ -189,6 +203,7 @@ def make_driver() -> Callable[..., Driver]:
             seed=7,
             vad_factory=rms_vad_factory if vad else None,
             session=session,
+            transcriber_factory=transcriber_factory,
         )
         driver = Driver(core, auto=auto, **kwargs)
         if not vad and intent == "conversation":

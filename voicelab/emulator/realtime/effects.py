@@ -12,7 +12,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Close", "Effect", "GenerateReply", "StopResponse", "Synthesize", "Transcribe"]
+__all__ = [
+    "Close",
+    "Effect",
+    "FinalizeTranscriber",
+    "GenerateReply",
+    "StepTranscriber",
+    "StopResponse",
+    "Synthesize",
+    "Transcribe",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,30 @@ class Transcribe:
     language: str | None = None
     prompt: str | None = None
     visible: bool = True
+
+
+@dataclass(frozen=True)
+class StepTranscriber:
+    """Run one pass of the turn's streaming transcriber (``transcriber.step()``, CPU work: the STT executor,
+    one pass at a time per transcriber); answer with ``transcription_partial(turn, partial.delta)``."""
+
+    turn: int
+    transcriber: Any = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FinalizeTranscriber:
+    """The turn ended: after any running pass, ``transcriber.finalize(speech_end_ms=…)`` in the STT executor;
+    its text is what the user said (for the responder, as soon as it is known) and goes back with
+    ``transcription_final(turn, text)``. ``pcm`` (the committed audio) is for a whole-utterance fallback."""
+
+    turn: int
+    item_id: str
+    transcriber: Any = field(repr=False)
+    speech_end_ms: int | None
+    pcm: np.ndarray = field(repr=False)
+    language: str | None = None
+    prompt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,4 +104,6 @@ class Close:
     reason: str = ""
 
 
-Effect = Transcribe | GenerateReply | Synthesize | StopResponse | Close
+Effect = (
+    Transcribe | StepTranscriber | FinalizeTranscriber | GenerateReply | Synthesize | StopResponse | Close
+)

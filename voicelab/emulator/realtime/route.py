@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections import deque
@@ -45,8 +44,18 @@ from voicelab.protocol.models import check_model
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
-from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
+from .core.text import speech_units
+from .effects import (
+    Close,
+    FinalizeTranscriber,
+    GenerateReply,
+    StepTranscriber,
+    StopResponse,
+    Synthesize,
+    Transcribe,
+)
 from .faults import FaultConfig
+from .live_stt import LivePasses, streaming_transcriber, warm_up_in_background
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -54,7 +63,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 BETA_CLOSE_CODE = 4000
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
 
 # The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
 # time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
@@ -78,12 +86,15 @@ class Engines:
     """The blocking engines the connection calls in threads (real ones by default; tests may swap them).
 
     ``synthesize(text, voice=, speed=) -> (samples, sr)``;
-    ``transcribe(y_float32, sr, language=, prompt=) -> str``.
+    ``transcribe(y_float32, sr, language=, prompt=) -> str``;
+    ``streaming(language, prompt) -> StreamingTranscriber`` recognises speech while it arrives (``None``:
+    each turn is transcribed after it ends).
     """
 
     synthesize: Callable[..., tuple[np.ndarray, int]]
     transcribe: Callable[..., str]
     vad_factory: Callable[[dict[str, Any]], Any] | None
+    streaming: Callable[[str | None, str | None], Any] | None = None
 
     @classmethod
     def default(cls, *, vad_detector: str = "silero") -> Engines:
@@ -92,7 +103,12 @@ class Engines:
         if vad_detector not in ("silero", "energy"):
             raise ParameterError("vad_detector", expected="'silero' or 'energy'", got=repr(vad_detector))
         factory = default_vad_factory if vad_detector == "silero" else energy_vad_factory
-        return cls(synthesize=_synthesize, transcribe=_transcribe, vad_factory=factory)
+        return cls(
+            synthesize=_synthesize,
+            transcribe=_transcribe,
+            vad_factory=factory,
+            streaming=streaming_transcriber,
+        )
 
 
 def _synthesize(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
@@ -205,13 +221,20 @@ async def realtime(websocket: WebSocket) -> None:
         intent = "transcription" if key_session["type"] == "transcription" else "conversation"
     try:
         core = ServerCore(
-            model=model, intent=intent, now=now, vad_factory=engines.vad_factory, session=key_session
+            model=model,
+            intent=intent,
+            now=now,
+            vad_factory=engines.vad_factory,
+            session=key_session,
+            transcriber_factory=engines.streaming,
         )
     except ProtocolError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
         log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)
         code = exc.code or "server_error"
         await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
         return
+    if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
+        warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
     deadline = core.session["expires_at"]
     expiry_message = "Your session hit the maximum duration of 60 minutes."
@@ -275,6 +298,7 @@ class Connection:
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
+    live: LivePasses = field(default_factory=LivePasses)
     sent: int = 0
     closed: bool = False
     core_thread: bool = (
@@ -411,6 +435,10 @@ class Connection:
                 self._spawn(output.response_id, self._speak(output))
             elif isinstance(output, Transcribe):
                 self._spawn("transcribe", self._transcribe(output))
+            elif isinstance(output, StepTranscriber):
+                self._spawn("transcribe", self._live_step(output))
+            elif isinstance(output, FinalizeTranscriber):
+                self._live_finalize(output)
 
     def _spawn(self, key: str, coro: Any) -> None:
         if self.closed:
@@ -462,26 +490,59 @@ class Connection:
             future = asyncio.ensure_future(
                 asyncio.to_thread(self.engines.transcribe, y, SR, language=language, prompt=prompt)
             )
-            self.heard[item_id] = future
-            while len(self.heard) > 64:
-                self.heard.pop(next(iter(self.heard)))
+            self._remember_heard(item_id, future)
         return future
 
+    def _remember_heard(self, item_id: str, future: asyncio.Future) -> None:
+        self.heard[item_id] = future
+        while len(self.heard) > 64:
+            self.heard.pop(next(iter(self.heard)))
+
     async def _transcribe(self, effect: Transcribe) -> None:
+        if effect.pcm.size < SR // 10:
+            heard: asyncio.Future = self._loop.create_future()
+            heard.set_result("")
+        else:
+            heard = self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
+        await self._report_transcript(effect.item_id, heard, "transcription_ready", effect.item_id)
+
+    async def _report_transcript(self, item_id: str, heard: asyncio.Future, method: str, key: Any) -> None:
+        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``."""
         try:
-            if effect.pcm.size < SR // 10:
-                text = ""
-            else:
-                text = await asyncio.shield(
-                    self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
-                )
+            text = await asyncio.shield(heard)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("input transcription failed: %s", type(exc).__name__)
-            self.core_call("transcription_failed", effect.item_id, f"Transcription failed: {exc}")
+            self.core_call("transcription_failed", item_id, f"Transcription failed: {exc}")
             return
-        self.core_call("transcription_ready", effect.item_id, text)
+        self.core_call(method, key, text)
+
+    async def _live_step(self, effect: StepTranscriber) -> None:
+        try:
+            partial = await asyncio.shield(self.live.step(effect.turn, effect.transcriber))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the turn's finalize falls back to whole-utterance transcription
+            log.warning("streaming transcription pass failed: %r", exc)
+            return
+        self.core_call("transcription_partial", effect.turn, partial.delta)
+
+    def _live_finalize(self, effect: FinalizeTranscriber) -> None:
+        """The words of the turn, as soon as its transcriber is final: for the responder (``heard``) and for
+        the input transcription events."""
+        y = effect.pcm.astype(np.float32) / 32768.0
+
+        def whole_utterance() -> str:
+            return self.engines.transcribe(y, SR, language=effect.language, prompt=effect.prompt)
+
+        future = asyncio.ensure_future(
+            self.live.finalize(effect.turn, effect.transcriber, effect.speech_end_ms, whole_utterance)
+        )
+        self._remember_heard(effect.item_id, future)
+        self._spawn(
+            "transcribe", self._report_transcript(effect.item_id, future, "transcription_final", effect.turn)
+        )
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:
@@ -512,7 +573,7 @@ class Connection:
         ahead, so input events (``speech_started``) go out at once, and a cancel (barge-in, truncate,
         ``response.cancel``) stops the audio where it is: no delta of that response follows its
         ``response.done``, and its usage and item audio are what was actually sent."""
-        sentences = _SENTENCE.findall(effect.text) or [effect.text]
+        sentences = speech_units(effect.text)
         pacer = _Pacer() if self.faults.pacing else None
         chunk_samples = self.core.audio_chunk_ms * SR // 1000
         upcoming: asyncio.Task[np.ndarray] | None = None

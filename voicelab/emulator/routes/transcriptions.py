@@ -4,7 +4,9 @@ Usage is shaped as OpenAI does: ``{"type": "duration", "seconds"}`` for ``whispe
 ``{"type": "tokens", …}`` for the gpt-4o transcribe models (audio tokens at 10 per second, text tokens ≈ 4
 chars).
 ``stream=true`` with a gpt-4o model answers ``transcript.text.delta`` events then ``transcript.text.done``;
-``whisper-1`` ignores ``stream`` as OpenAI does.
+``whisper-1`` ignores ``stream`` as OpenAI does. The deltas come as the audio is recognised, turn by turn
+(``voicelab.emulator.incremental_stt``), except with ``include[]=logprobs``, whose per-token figures need
+the whole-file decode.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -22,6 +25,7 @@ from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes import _formats
 from voicelab.emulator.routes._common import check_model, decode_upload, engine_error
 from voicelab.emulator.routes._sse import Event, event_stream
+from voicelab.emulator.routes._stream_transcription import incremental_events
 from voicelab.errors import EngineError, ParameterError
 from voicelab.protocol.billing import audio_tokens, text_tokens
 
@@ -201,6 +205,17 @@ async def create_transcription(
     code = _check_language(language)
     y, sr = await _read_upload(file, request)
     granularities = set(timestamp_granularities or [])
+    if stream and token_model and not logprobs:  # deltas as the audio is recognised, not after
+        duration = len(y) / sr
+        return event_stream(
+            incremental_events(
+                y,
+                sr,
+                language=code,
+                prompt=prompt,
+                usage=lambda text: _token_usage(SimpleNamespace(duration=duration, text=text), prompt),
+            )
+        )
     want_words = "word" in granularities or logprobs or (bool(stream) and token_model)
     transcript = await transcribe(
         y,

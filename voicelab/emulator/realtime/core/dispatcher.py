@@ -47,6 +47,7 @@ from ..ids import IdFactory
 from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
+from .live_transcription import LiveTranscription, TranscriberFactory
 from .responses import ServerResponses
 from .transcription import InputTranscription
 
@@ -86,6 +87,9 @@ class ServerCore:
         defaults.
     audio_chunk_ms : int
         Duration of each ``response.output_audio.delta``.
+    transcriber_factory : callable, optional
+        ``factory(language, prompt)`` → a streaming transcriber, to recognise speech while it is appended
+        (:mod:`.live_transcription`); ``None`` transcribes each item after it is committed.
 
     Attributes
     ----------
@@ -97,6 +101,8 @@ class ServerCore:
         The responses, their usage meter and rate limiter.
     transcription : InputTranscription
         Input transcription results as events.
+    live : LiveTranscription
+        The streaming transcriber of the turn in progress.
     """
 
     def __init__(
@@ -110,6 +116,7 @@ class ServerCore:
         session: dict[str, Any] | None = None,
         audio_chunk_ms: int = 100,
         session_seconds: int = 3600,
+        transcriber_factory: TranscriberFactory | None = None,
     ) -> None:
         self.ids = IdFactory(seed)
         self.kind = "transcription" if intent == "transcription" else "realtime"
@@ -137,6 +144,7 @@ class ServerCore:
         self.responses = ServerResponses(self)
         self.input_buffer = InputAudioBuffer(self, vad_factory)
         self.transcription = InputTranscription(self)
+        self.live = LiveTranscription(self, transcriber_factory)
         self.input_buffer.make_vad()
         self._routes: dict[str, Callable[[dict[str, Any]], list[Output]]] = {
             "session.update": self._on_session_update,
@@ -311,3 +319,11 @@ class ServerCore:
     def transcription_failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""
         return self.transcription.failed(item_id, message)
+
+    def transcription_partial(self, turn: int, delta: str) -> list[Output]:
+        """A pass of turn ``turn``'s streaming transcriber committed ``delta`` (see ``live``)."""
+        return self.live.partial(turn, delta)
+
+    def transcription_final(self, turn: int, text: str) -> list[Output]:
+        """Turn ``turn``'s streaming transcriber finished with ``text``: the last delta and ``completed``."""
+        return self.live.final(turn, text)

@@ -87,6 +87,7 @@ class InputAudioBuffer:
         self.vad = self._vad_factory(config) if (config and self._vad_factory) else None
         self._vad_origin = self.samples_total
         self._speech_item_id = None
+        self.core.live.drop()
 
     def _reset_vad(self) -> None:
         if self.vad is not None:
@@ -139,11 +140,19 @@ class InputAudioBuffer:
         self._parts.append(pcm)
         self._samples += pcm.size
         self.samples_total += pcm.size
+        live = self.core.live
         if self.vad is None:
-            return []
+            if live.turn is None:  # manual turns: listen from the first sample of the buffer
+                wanted = live.wanted(detected=False)
+                return live.begin(None, self._joined(), self._start, detected=False) if wanted else []
+            live.feed(pcm)
+            return live.after_append(None)
+        live.feed(pcm)
         out: list[Output] = []
         for vad_event in self.vad.feed(pcm.astype(np.float32) / 32768.0):
             out.extend(self._on_vad(vad_event))
+        silence_ms = getattr(self.vad, "silence_start_ms", None)
+        out.extend(live.after_append(None if silence_ms is None else self._clock_ms_to_samples(silence_ms)))
         return out
 
     def on_commit(self, event: dict[str, Any]) -> list[Output]:
@@ -159,12 +168,13 @@ class InputAudioBuffer:
         self._speech_item_id = None
         pcm = self._take(self.samples_total)
         self._reset_vad()
-        return self._commit(item_id, pcm)
+        return self._commit(item_id, pcm, speech_end=None)
 
     def on_clear(self, event: dict[str, Any]) -> list[Output]:
         """``input_audio_buffer.clear``: forget the buffered audio."""
         self._parts, self._samples, self._start = [], 0, self.samples_total
         self._reset_vad()
+        self.core.live.drop()
         self._speech_item_id = None
         return [self.core.event("input_audio_buffer.cleared")]
 
@@ -185,6 +195,7 @@ class InputAudioBuffer:
                 )
             )
             self._drop_before(start)
+            out.extend(core.live.begin(self._speech_item_id, self._joined(), self._start, detected=True))
             if config.get("interrupt_response", True) and core.default_response:
                 out.extend(
                     core.responses.finish(
@@ -202,7 +213,8 @@ class InputAudioBuffer:
                     "input_audio_buffer.speech_stopped", audio_end_ms=end * 1000 // SR, item_id=item_id
                 )
             )
-            out.extend(self._commit(item_id, self._take(end), auto=True))
+            speech_end = self._clock_ms_to_samples(vad_event.speech_end_ms)
+            out.extend(self._commit(item_id, self._take(end), auto=True, speech_end=speech_end))
         elif name == "TimeoutTriggered":
             start = self._clock_ms_to_samples(vad_event.audio_start_ms)
             end = self._clock_ms_to_samples(vad_event.audio_end_ms)
@@ -216,15 +228,21 @@ class InputAudioBuffer:
                 )
             )
             self._drop_before(start)
-            out.extend(self._commit(item_id, self._take(end), auto=True))
+            out.extend(self._commit(item_id, self._take(end), auto=True, speech_end=None))
         return out
+
+    def _joined(self) -> np.ndarray:
+        """The buffered audio as one array (and kept as one part)."""
+        joined = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)
+        self._parts = [joined] if joined.size else []
+        return joined
 
     def _drop_before(self, position: int) -> None:
         """Forget buffered audio before clock ``position`` (silence before the speech and its padding)."""
         drop = min(max(position - self._start, 0), self._samples)
         if drop <= 0:
             return
-        joined = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)
+        joined = self._joined()
         rest = joined[drop:]
         self._parts = [rest] if rest.size else []
         self._samples = rest.size
@@ -232,7 +250,7 @@ class InputAudioBuffer:
 
     def _take(self, end: int) -> np.ndarray:
         """Remove and return the buffered audio up to clock position ``end``."""
-        joined = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)
+        joined = self._joined()
         cut = min(max(end - self._start, 0), joined.size)
         taken, rest = joined[:cut], joined[cut:]
         self._parts = [rest] if rest.size else []
@@ -240,8 +258,13 @@ class InputAudioBuffer:
         self._start += cut
         return taken
 
-    def _commit(self, item_id: str, pcm: np.ndarray, *, auto: bool = False) -> list[Output]:
-        """``committed``, the user audio item, its transcription, and (after a detected turn) a response."""
+    def _commit(
+        self, item_id: str, pcm: np.ndarray, *, auto: bool = False, speech_end: int | None
+    ) -> list[Output]:
+        """``committed``, the user audio item, its transcription, and (after a detected turn) a response.
+
+        ``speech_end`` (clock samples) is where the VAD heard the speech end, if it did.
+        """
         core = self.core
         previous = core.conversation.last_id()
         item = ServerItem(
@@ -261,7 +284,10 @@ class InputAudioBuffer:
             *core.conversation.append(item),
         ]
         transcription = core.session["audio"]["input"].get("transcription")
-        if transcription and transcription.get("model"):
+        live = core.live.finish(item_id, pcm, speech_end)
+        if live is not None:
+            out.extend(live)
+        elif transcription and transcription.get("model"):
             out.append(
                 Transcribe(
                     item_id,

@@ -13,7 +13,11 @@ from typing import Any
 
 from voicelab.protocol.billing import first_text_tokens
 
-__all__ = ["field_of", "first_tokens", "split_words", "text_chunks"]
+__all__ = ["field_of", "first_tokens", "speech_units", "split_words", "text_chunks"]
+
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
+_CLAUSE_END = re.compile(r"[,;:、，：；]\s*")
+_SHORT_FIRST = 20  # characters: a first sentence this short is spoken whole
 
 
 def split_words(text: str) -> list[str]:
@@ -59,3 +63,24 @@ def first_tokens(text: str, n: int) -> str:
     'Hello, world'
     """
     return first_text_tokens(text, n)
+
+
+def speech_units(text: str) -> list[str]:
+    """The pieces to synthesise one after another: sentences, the first one split after its first clause
+    when it is long, so that the first audio of an answer is ready sooner.
+
+    Examples
+    --------
+    >>> speech_units("You said: what is two plus two? Nice!")
+    ['You said: ', 'what is two plus two? ', 'Nice!']
+    >>> speech_units("2 plus 2 is 4. Anything else?")
+    ['2 plus 2 is 4. ', 'Anything else?']
+    >>> speech_units("はい、駅はこの道をまっすぐ行って右側にあります。どうぞ。")
+    ['はい、', '駅はこの道をまっすぐ行って右側にあります。', 'どうぞ。']
+    """
+    units = _SENTENCE.findall(text) or [text]
+    first = units[0]
+    clause = _CLAUSE_END.search(first)
+    if len(first.strip()) > _SHORT_FIRST and clause and first[clause.end() :].strip():
+        units[:1] = [first[: clause.end()], first[clause.end() :]]
+    return units

@@ -39,8 +39,14 @@ class InputTranscription:
     def __init__(self, core: ServerCore) -> None:
         self.core = core
 
-    def ready(self, item_id: str, text: str, *, duration_s: float | None = None) -> list[Output]:
-        """The input transcription of a committed item: deltas, then ``completed`` with usage."""
+    def ready(
+        self, item_id: str, text: str, *, duration_s: float | None = None, deltas: list[str] | None = None
+    ) -> list[Output]:
+        """The input transcription of a committed item: deltas, then ``completed`` with usage.
+
+        ``deltas``: the pieces still to send when earlier ones were streamed (default: the whole text, one
+        piece for ``whisper-1``, word by word for the other models).
+        """
         core = self.core
         conversation = core.conversation
         conversation.note_heard(item_id, text)
@@ -56,7 +62,7 @@ class InputTranscription:
             duration_s if duration_s is not None else (item.audio_ms / 1000 if item is not None else 0.0)
         )
         out: list[Output] = []
-        pieces = [text] if model == "whisper-1" else split_words(text)
+        pieces = deltas if deltas is not None else [text] if model == "whisper-1" else split_words(text)
         for piece in pieces:
             out.append(
                 core.event(

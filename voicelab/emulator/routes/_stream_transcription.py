@@ -1,0 +1,58 @@
+"""``stream=true`` transcription events produced while the audio is recognised, not after.
+
+:func:`incremental_events` runs :func:`voicelab.emulator.incremental_stt.recognise_incrementally` one piece
+at a time on the STT executor (``voicelab.emulator.realtime.live_stt``) and sends each piece as
+``transcript.text.delta`` events (word by word) as soon as it is recognised; ``transcript.text.done``
+carries the joined text (exactly the deltas' concatenation) and usage.
+
+Examples
+--------
+>>> import asyncio
+>>> fake = lambda y, sr, *, language, prompt: iter(["Hello", " there."])
+>>> async def collect():
+...     return [e async for e in incremental_events(None, 16000, language="en", prompt=None,
+...                                                  usage=lambda text: {"type": "tokens"}, recognise=fake)]
+>>> asyncio.run(collect())  # doctest: +NORMALIZE_WHITESPACE
+[{'type': 'transcript.text.delta', 'delta': 'Hello'}, {'type': 'transcript.text.delta', 'delta': ' there.'},
+ {'type': 'transcript.text.done', 'text': 'Hello there.', 'usage': {'type': 'tokens'}}]
+>>> fake = lambda y, sr, *, language, prompt: iter(["Turn left", " at the corner. "])
+>>> [e.get("delta") for e in asyncio.run(collect())]
+['Turn', ' left', ' at', ' the', ' corner. ', None]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from voicelab.emulator.incremental_stt import recognise_incrementally
+from voicelab.emulator.realtime.live_stt import stt_executor
+
+__all__ = ["incremental_events"]
+
+_END = object()
+
+
+async def incremental_events(
+    y: Any,
+    sr: int,
+    *,
+    language: str | None,
+    prompt: str | None,
+    usage: Callable[[str], dict[str, Any]],
+    recognise: Callable[..., Iterator[str]] | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """``transcript.text.delta`` per recognised piece, then ``transcript.text.done`` with ``usage(text)``
+    (``recognise`` defaults to :func:`~voicelab.emulator.incremental_stt.recognise_incrementally`)."""
+    pieces = (recognise or recognise_incrementally)(y, sr, language=language, prompt=prompt)
+    said: list[str] = []
+    loop = asyncio.get_running_loop()
+    # on the STT executor: Whisper runs only on threads that live as long as the process (see live_stt)
+    while isinstance(piece := await loop.run_in_executor(stt_executor(), next, pieces, _END), str):
+        said.append(piece)
+        for word in re.findall(r"\s*\S+\s*$|\s*\S+", piece) or [piece]:  # word-sized, as OpenAI's tokens
+            yield {"type": "transcript.text.delta", "delta": word}
+    text = "".join(said)
+    yield {"type": "transcript.text.done", "text": text, "usage": usage(text)}
