@@ -70,7 +70,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
-        and ``state.audio_store`` (chat-completion audio transcripts by id).
+        ``state.audio_store`` (chat-completion audio transcripts by id) and ``state.calls`` (the live WebRTC
+        and SIP calls, :class:`~voicelab.emulator.realtime.calls.CallRegistry`).
 
     Examples
     --------
@@ -79,6 +80,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     >>> client = openai.AsyncOpenAI(base_url="http://emulator/v1", api_key="any",
     ...     http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app)))  # doctest: +SKIP
     """
+    from voicelab.emulator.realtime.calls import CallRegistry
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
@@ -96,6 +98,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
+    app.state.calls = CallRegistry()
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
