@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
+from voicelab.emulator.cors import CallsCorsMiddleware
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
 from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
 from voicelab.emulator.responder import make_responder
@@ -108,8 +109,10 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then auth.
+    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then the calls' CORS,
+    # then auth.
     app.add_middleware(AuthMiddleware, keys=app.state.keys)
+    app.add_middleware(CallsCorsMiddleware, policy=app.state.host_policy)  # preflights carry no key
     app.add_middleware(FaultMiddleware, settings=settings)
     app.add_middleware(HostGuardMiddleware, policy=app.state.host_policy)
     app.add_middleware(ServerErrorMiddleware)
