@@ -85,6 +85,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
+    from voicelab.emulator.routes.sip_trunk import router as sip_trunk_router
 
     settings = settings or EmulatorSettings()
     app = FastAPI(
@@ -103,6 +104,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
+    app.include_router(sip_trunk_router)  # the simulated phone network (voicelab only, not OpenAI's API)
     app.include_router(token_router(token_mint))  # seed 001's POST /api/openai/realtime/session for browsers
 
     @app.get("/health", include_in_schema=False)
