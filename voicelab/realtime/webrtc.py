@@ -85,6 +85,8 @@ class WebRTCCall:
         self.microphone = Microphone()
         self.call_id: str | None = None
         self.events: list[dict[str, Any]] = []
+        self.event_times: list[float] = []
+        """``time.monotonic()`` at which each of :attr:`events` arrived."""
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._heard: list[tuple[float, np.ndarray]] = []
         self._channel: Any = None
@@ -158,6 +160,7 @@ class WebRTCCall:
     # ------------------------------------------------------------------ events
     def _on_message(self, message: str | bytes) -> None:
         event = json.loads(message)
+        self.event_times.append(time.monotonic())
         self.events.append(event)
         self._queue.put_nowait(event)
 
@@ -208,8 +211,12 @@ class WebRTCCall:
     def heard(self, since: float | None = None) -> np.ndarray:
         """The assistant's audio as received (24 kHz PCM16), optionally only what arrived after ``since``
         (a ``time.monotonic()`` value)."""
-        pieces = [pcm for t, pcm in self._heard if since is None or t >= since]
+        pieces = [pcm for _, pcm in self.heard_chunks(since)]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
+
+    def heard_chunks(self, since: float | None = None) -> list[tuple[float, np.ndarray]]:
+        """``(arrival time, 24 kHz PCM16 chunk)`` of the remote track, optionally only after ``since``."""
+        return [(t, pcm) for t, pcm in self._heard if since is None or t >= since]
 
     @property
     def sample_rate(self) -> int:
