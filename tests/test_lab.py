@@ -187,7 +187,7 @@ def test_every_option_has_a_help_text(command):
 
 
 def test_the_subcommands_are_the_documented_ones():
-    assert set(_subcommand_parsers()) == {"voicelab", "serve", "lab", "cost"}
+    assert set(_subcommand_parsers()) == {"voicelab", "serve", "lab", "call", "cost"}
 
 
 @pytest.mark.parametrize("module", [voicelab.lab, voicelab.cli], ids=lambda m: m.__name__)

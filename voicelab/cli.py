@@ -1,4 +1,4 @@
-"""Command line: ``voicelab serve | lab | cost``.
+"""Command line: ``voicelab serve | lab | call | cost``.
 
 Each subcommand's options and behaviour live beside the code they drive (``voicelab.emulator.cli`` reached
 through the composition root ``voicelab.backend``, ``voicelab.pricing.cli``); this module only dispatches.
@@ -27,6 +27,12 @@ _SUBCOMMANDS = {
         "run",
         "start JupyterLab on the notebooks with the embedded emulator",
     ),
+    "call": (
+        "voicelab.emulator.phone",
+        "add_arguments",
+        "run",
+        "place a simulated phone call (G.711 μ-law, 8 kHz) into a running emulator",
+    ),
     "cost": (
         "voicelab.pricing.cli",
         "add_arguments",
@@ -45,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"voicelab {__version__}", help="print the version and exit"
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,cost}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,lab,call,cost}")
     for name, (module_name, add_arguments, run, help_text) in _SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)

@@ -52,6 +52,20 @@ BASE_ARGS = [
 ]
 
 
+KEYED_EMULATOR_CELL = (
+    # The key lives in the kernel's environment only (as OPENAI_API_KEY would); the emulator demands it.
+    "import os, openai\n"
+    "from voicelab.emulator.server import EmbeddedServer\n"
+    "from voicelab.emulator.settings import EmulatorSettings\n"
+    "key = os.environ['VOICELAB_E2E_REAL_KEY']\n"
+    "server = EmbeddedServer(EmulatorSettings(port=0, api_key=key))\n"
+    "server.start()\n"
+    "client = openai.OpenAI(base_url=server.base_url, api_key=key,\n"
+    "                       websocket_base_url=server.websocket_base_url)"
+)
+"""A notebook cell: an emulator that demands the e2e key, and a kernel-side client with that key."""
+
+
 def _browser_required() -> bool:
     return os.environ.get("VOICELAB_REQUIRE_BROWSER") == "1"
 
@@ -376,6 +390,27 @@ class OpenNotebook:
         self.kernel.close()
 
 
+def wait_until_answered(nb: OpenNotebook) -> None:
+    """The fake microphone's sentence comes back as the user's transcript line of ``live`` in ``nb``, then an
+    assistant line follows."""
+    page = nb.page
+    page.wait_for_selector(".voicelab-transcript .voicelab-user", timeout=90_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.voicelab-transcript .voicelab-assistant')]"
+        ".some((e) => e.textContent.length > 'assistant: '.length + 2)",
+        timeout=90_000,
+    )
+    transcript = nb.kernel.eval("live.transcript")
+    assert "weather" in " ".join(t for r, t in transcript if r == "user").lower(), transcript
+
+
+def talk_until_answered(nb: OpenNotebook) -> None:
+    """Start the ``BrowserLiveSession`` ``live`` of ``nb`` by its button, then :func:`wait_until_answered`."""
+    nb.page.locator(".voicelab-live-toggle").click()
+    nb.page.wait_for_selector(".voicelab-live[data-status='live']", timeout=30_000)
+    wait_until_answered(nb)
+
+
 @pytest.fixture
 def open_notebook(jupyter_lab: JupyterLab, page: Any) -> Iterator[Any]:
     opened: list[OpenNotebook] = []
@@ -437,4 +472,6 @@ def match_recording(recorded: np.ndarray, reference: np.ndarray, *, sr: int, win
 def e2e() -> SimpleNamespace:
     """This folder's helpers for tests that launch their own browser or need its constants."""
     return SimpleNamespace(BASE_ARGS=BASE_ARGS, CHROMIUM=CHROMIUM, E2E_REAL_KEY=E2E_REAL_KEY,
-                           OpenNotebook=OpenNotebook, match_recording=match_recording)
+                           KEYED_EMULATOR_CELL=KEYED_EMULATOR_CELL, OpenNotebook=OpenNotebook,
+                           match_recording=match_recording, talk_until_answered=talk_until_answered,
+                           wait_until_answered=wait_until_answered)

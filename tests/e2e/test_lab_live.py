@@ -11,7 +11,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_live_session_talks_with_the_emulator_through_the_kernel(open_notebook):
+def test_live_session_talks_with_the_emulator_through_the_kernel(open_notebook, e2e):
     nb = open_notebook([
         "from voicelab.widgets import LiveSession\n"
         "live = LiveSession(instructions='Be brief.', transcription='whisper-1')\n"
@@ -24,15 +24,7 @@ def test_live_session_talks_with_the_emulator_through_the_kernel(open_notebook):
     page.wait_for_selector(".voicelab-record[data-state='recording']", timeout=20_000)
 
     # The user's words arrive (server VAD + Whisper in the emulator), then the assistant's answer.
-    page.wait_for_selector(".voicelab-transcript .voicelab-user", timeout=90_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.voicelab-transcript .voicelab-assistant')]"
-        ".some((e) => e.textContent.length > 'assistant: '.length + 2)",
-        timeout=90_000,
-    )
-    transcript = nb.kernel.eval("live.transcript")
-    user = " ".join(text for role, text in transcript if role == "user").lower()
-    assert "weather" in user, transcript
+    e2e.wait_until_answered(nb)
 
     # Server VAD may split the sentence into two turns, and the second can talk over the first answer, so
     # follow the last answer with audio: it goes to the browser player and plays to the end.
@@ -66,31 +58,14 @@ def test_browser_direct_session_never_sees_the_real_key(open_notebook, e2e):
         ws.on("framereceived", lambda payload: frames.append(str(payload)))
 
     nb_cells = [
-        # The key lives in the kernel's environment only (as OPENAI_API_KEY would); the emulator demands it.
-        "import os, openai\n"
-        "from voicelab.emulator.server import EmbeddedServer\n"
-        "from voicelab.emulator.settings import EmulatorSettings\n"
-        "key = os.environ['VOICELAB_E2E_REAL_KEY']\n"
-        "server = EmbeddedServer(EmulatorSettings(port=0, api_key=key))\n"
-        "server.start()\n"
-        "client = openai.OpenAI(base_url=server.base_url, api_key=key,\n"
-        "                       websocket_base_url=server.websocket_base_url)",
+        e2e.KEYED_EMULATOR_CELL,
         "from voicelab.widgets import BrowserLiveSession\n"
         "live = BrowserLiveSession(client, instructions='Be brief.', transcription='whisper-1')\n"
         "live",
     ]
     nb = open_notebook(nb_cells, before_open=lambda page: page.on("websocket", watch))
     page = nb.page
-    page.locator(".voicelab-live-toggle").click()
-    page.wait_for_selector(".voicelab-live[data-status='live']", timeout=30_000)
-    page.wait_for_selector(".voicelab-transcript .voicelab-user", timeout=90_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.voicelab-transcript .voicelab-assistant')]"
-        ".some((e) => e.textContent.length > 'assistant: '.length + 2)",
-        timeout=90_000,
-    )
-    transcript = nb.kernel.eval("live.transcript")
-    assert "weather" in " ".join(t for r, t in transcript if r == "user").lower(), transcript
+    e2e.talk_until_answered(nb)
     assert nb.kernel.eval("live.state") == "live"
     kinds = nb.kernel.eval("[e['type'] for e in live.events]")
     assert "session.created" in kinds and "response.done" in kinds

@@ -80,7 +80,7 @@ def _mic(fe, seconds: float, sr: int = 48000) -> None:
     fe.send({"type": "start", "sr": sr})
     y = np.zeros(int(sr * seconds), dtype="<f4")
     for i in range(0, len(y), 960):
-        fe.send({"type": "chunk", "sr": sr}, [y[i:i + 960].tobytes()])
+        fe.send({"type": "chunk", "sr": sr}, [y[i : i + 960].tobytes()])
     fe.send({"type": "stop"})
 
 
@@ -121,8 +121,9 @@ async def test_converse_or_lets_the_user_talk_until_they_stop(frontend, capsys):
     mic = frontend(live.recorder)
     mic.send({"type": "ready"})
     await live.start()
-    talking = asyncio.create_task(live.converse_or(Audio(np.zeros(24000, dtype=np.float32), 24000),
-                                                   timeout=10, browser_timeout=0.1))
+    talking = asyncio.create_task(
+        live.converse_or(Audio(np.zeros(24000, dtype=np.float32), 24000), timeout=10, browser_timeout=0.1)
+    )
     await asyncio.sleep(0.3)
     assert not talking.done()
     _mic(mic, 0.5)
@@ -165,8 +166,10 @@ async def test_barge_in_interrupts_the_player_and_drops_late_audio(frontend):
     await live.start()
     session.audio.put(OutputAudio(b"\x00\x00" * 2400, 24000, "item_A", "resp_1"))
     await _settle()
-    session.emit("voicelab.stop_playback",
-                 SessionNote("voicelab.stop_playback", {"item_id": "item_A", "audio_end_ms": 90}))
+    session.emit(
+        "voicelab.stop_playback",
+        SessionNote("voicelab.stop_playback", {"item_id": "item_A", "audio_end_ms": 90}),
+    )
     assert [c for c, _ in speaker.received()][-1]["cmd"] == "interrupt"
     session.audio.put(OutputAudio(b"\x00\x00" * 2400, 24000, "item_A", "resp_1"))  # arrives after the cancel
     session.audio.put(OutputAudio(b"\x00\x00" * 2400, 24000, "item_B", "resp_2"))
@@ -183,8 +186,10 @@ async def test_transcript_view_follows_the_session():
     await live.start()
     session.lines = [("user", "What's the weather?"), ("assistant", "Sunny")]
     session.emit("response.output_audio_transcript.done", Event("response.output_audio_transcript.done"))
-    assert live.view.lines == [{"role": "user", "text": "What's the weather?"},
-                               {"role": "assistant", "text": "Sunny"}]
+    assert live.view.lines == [
+        {"role": "user", "text": "What's the weather?"},
+        {"role": "assistant", "text": "Sunny"},
+    ]
     session.emit("response.created", Event("response.created"))
     assert live.view.status == "answering…"
     await live.stop()
@@ -221,8 +226,11 @@ def keyed_emulator():
 def keyed_client(keyed_emulator):
     import openai
 
-    client = openai.OpenAI(base_url=keyed_emulator.base_url, api_key=REAL_KEY,
-                           websocket_base_url=keyed_emulator.websocket_base_url)
+    client = openai.OpenAI(
+        base_url=keyed_emulator.base_url,
+        api_key=REAL_KEY,
+        websocket_base_url=keyed_emulator.websocket_base_url,
+    )
     yield client
     client.close()
 
@@ -235,8 +243,9 @@ def _everything_sent_to_the_browser(widget) -> str:
     return "\n".join(parts)
 
 
-def test_browser_direct_state_holds_an_ephemeral_key_never_the_real_one(frontend, keyed_client,
-                                                                       keyed_emulator):
+def test_browser_direct_state_holds_an_ephemeral_key_never_the_real_one(
+    frontend, keyed_client, keyed_emulator
+):
     live = BrowserLiveSession(keyed_client, instructions="Be brief.", voice="verse")
     fe = frontend(live)
     assert live.client_secret.startswith("ek_")
@@ -267,8 +276,9 @@ async def test_the_ephemeral_key_opens_the_realtime_socket_by_subprotocol(keyed_
         while (event := json.loads(await asyncio.wait_for(ws.recv(), 10)))["type"] != "session.updated":
             assert event["type"] != "error", event
     # A forged key is refused: an invalid_api_key error, then the socket closes (policy violation).
-    async with websockets.connect(live.url, subprotocols=["realtime", "openai-insecure-api-key.ek_forged"],
-                                  open_timeout=10) as ws:
+    async with websockets.connect(
+        live.url, subprotocols=["realtime", "openai-insecure-api-key.ek_forged"], open_timeout=10
+    ) as ws:
         event = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert event["type"] == "error" and event["error"]["code"] == "invalid_api_key", event
         with pytest.raises(websockets.ConnectionClosed):
@@ -281,12 +291,40 @@ def test_browser_reports_become_events_transcript_and_state(frontend, keyed_clie
     fe = frontend(live)
     fe.send({"type": "state", "state": "live", "error": ""})
     fe.send({"type": "event", "event": {"type": "input_audio_buffer.speech_started", "audio_start_ms": 120}})
-    fe.send({"type": "sent",
-             "event": {"type": "conversation.item.truncate", "item_id": "i", "audio_end_ms": 400}})
-    fe.send({"type": "transcript",
-             "lines": [{"role": "user", "text": "hi"}, {"role": "assistant", "text": "hello"}]})
+    fe.send(
+        {"type": "sent", "event": {"type": "conversation.item.truncate", "item_id": "i", "audio_end_ms": 400}}
+    )
+    fe.send(
+        {
+            "type": "transcript",
+            "lines": [{"role": "user", "text": "hi"}, {"role": "assistant", "text": "hello"}],
+        }
+    )
     assert live.state == "live"
     assert live.events[0]["type"] == "input_audio_buffer.speech_started"
     assert live.sent[0]["audio_end_ms"] == 400
     assert live.transcript == [("user", "hi"), ("assistant", "hello")]
     assert repr(live) == "BrowserLiveSession(model='gpt-realtime-2')"
+
+
+# ---------------------------------------------------------------------- browser-direct mode over WebRTC
+def test_webrtc_mode_posts_offers_to_the_calls_url_with_an_ephemeral_key(
+    frontend, keyed_client, keyed_emulator
+):
+    live = BrowserLiveSession(keyed_client, transport="webrtc", voice="verse")
+    fe = frontend(live)
+    assert live.transport == "webrtc"
+    assert live.url == f"{keyed_emulator.base_url}/realtime/calls?model=gpt-realtime-2"
+    assert live.client_secret.startswith("ek_")
+    fe.send({"type": "call", "call_id": "rtc_u1_0123"})  # the browser read the Location header
+    assert live.call_id == "rtc_u1_0123"
+    live.start()
+    sent = _everything_sent_to_the_browser(live)
+    assert REAL_KEY not in sent and live.client_secret in sent
+    assert repr(live) == "BrowserLiveSession(model='gpt-realtime-2', transport='webrtc')"
+
+
+def test_unknown_transport_is_refused_naming_the_parameter(keyed_client):
+    with pytest.raises(ParameterError) as refused:
+        BrowserLiveSession(keyed_client, transport="carrier-pigeon")
+    assert refused.value.param == "transport"

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
+from voicelab.emulator.cors import CallsCorsMiddleware
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
 from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
 from voicelab.emulator.responder import make_responder
@@ -70,7 +71,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
-        and ``state.audio_store`` (chat-completion audio transcripts by id).
+        ``state.audio_store`` (chat-completion audio transcripts by id) and ``state.calls`` (the live WebRTC
+        and SIP calls, :class:`~voicelab.emulator.realtime.calls.CallRegistry`).
 
     Examples
     --------
@@ -80,11 +82,13 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     ...     http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app)))  # doctest: +SKIP
     """
     from voicelab.emulator.custom_voices import VoiceStore, default_data_dir
+    from voicelab.emulator.realtime.calls import CallRegistry
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.realtime.translation_route import router as translation_router
     from voicelab.emulator.realtime.translation_route import secrets_router as translation_secrets_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
+    from voicelab.emulator.routes.sip_trunk import router as sip_trunk_router
 
     settings = settings or EmulatorSettings()
     app = FastAPI(
@@ -100,19 +104,23 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
     app.state.voices = VoiceStore(settings.data_dir or default_data_dir())
+    app.state.calls = CallRegistry()
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")
     app.include_router(translation_router, prefix="/v1")
     app.include_router(translation_secrets_router, prefix="/v1")
+    app.include_router(sip_trunk_router)  # the simulated phone network (voicelab only, not OpenAI's API)
     app.include_router(token_router(token_mint))  # seed 001's POST /api/openai/realtime/session for browsers
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then auth.
+    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then the calls' CORS,
+    # then auth.
     app.add_middleware(AuthMiddleware, keys=app.state.keys)
+    app.add_middleware(CallsCorsMiddleware, policy=app.state.host_policy)  # preflights carry no key
     app.add_middleware(FaultMiddleware, settings=settings)
     app.add_middleware(HostGuardMiddleware, policy=app.state.host_policy)
     app.add_middleware(ServerErrorMiddleware)

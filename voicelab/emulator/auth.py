@@ -252,8 +252,9 @@ def auth_error(result: AuthResult, token: str | None, *, realtime: bool = False)
 
 
 class AuthMiddleware:
-    """Checks the bearer key on every HTTP request under ``/v1`` — all REST, so ``ek_`` keys are refused
-    (the Realtime WebSocket authenticates in its route with ``check(..., realtime=True)``)."""
+    """Checks the bearer key on every HTTP request under ``/v1`` — all REST, so ``ek_`` keys are refused,
+    except by ``POST /v1/realtime/calls``, which opens a Realtime session over WebRTC (the Realtime WebSocket
+    authenticates in its route with ``check(..., realtime=True)``)."""
 
     def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
         self.app = app
@@ -263,7 +264,9 @@ class AuthMiddleware:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
             raw = dict(scope.get("headers") or []).get(b"authorization")
             token = bearer_token(raw.decode("latin-1") if raw else None)
-            result = self.keys.check(token)
+            # Starting a WebRTC call opens a Realtime session: the one REST call an ek_ key may make.
+            opens_session = scope["path"].rstrip("/") == "/v1/realtime/calls" and scope["method"] == "POST"
+            result = self.keys.check(token, realtime=opens_session)
             if not result.ok:
                 await auth_error(result, token).response()(scope, receive, send)
                 return

@@ -90,6 +90,9 @@ class EmulatorSettings(BaseSettings):
         Web pages (``Origin``) that may open the Realtime WebSocket and use the token route: exact
         (``http://127.0.0.1:8888``), any port (``http://localhost:*``) or ``*``. Default: pages on this
         machine (:data:`DEFAULT_ALLOWED_ORIGINS`). Programs send no ``Origin`` and are not affected.
+    sip_webhook_url, sip_webhook_secret : str, optional
+        Where the simulated SIP trunk sends ``realtime.call.incoming`` (signed per Standard Webhooks with the
+        secret, ``whsec_…`` as OpenAI's dashboard shows it); see :mod:`voicelab.emulator.realtime.sip`.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
@@ -111,6 +114,8 @@ class EmulatorSettings(BaseSettings):
     fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     fault_status: int = Field(default=500, ge=400, le=599)
     fault_seed: int = 0
+    sip_webhook_url: str | None = None
+    sip_webhook_secret: str | None = Field(default=None, repr=False)
     latency_ms: int = 0
     token_endpoint_remote: bool = False
     allowed_hosts: list[str] = Field(default_factory=list)

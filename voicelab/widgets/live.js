@@ -5,9 +5,12 @@
 // mode "direct": the browser talks to the Realtime API itself: microphone → WebSocket → speaker,
 //                authenticated with an ephemeral key (subprotocol "openai-insecure-api-key.<ek_…>")
 //                that the kernel minted. The real API key never comes here.
+//                transport "webrtc": as OpenAI's WebRTC guide does — RTCPeerConnection with the
+//                microphone's track, data channel "oai-events", the SDP offer POSTed to the calls URL
+//                with the ephemeral key, the answer's audio on the remote track (an <audio> element).
 // Browser → kernel (direct mode): {type: "need_key"}, {type: "event", event} (server events without
 // audio payloads), {type: "sent", event} (client events without audio), {type: "transcript", lines},
-// {type: "state", state, error}.
+// {type: "state", state, error}, {type: "call", call_id} (WebRTC: the call id from the Location header).
 
 const CAPTURE_WORKLET = `
 class VoicelabLiveCapture extends AudioWorkletProcessor {
@@ -95,6 +98,13 @@ function slim(event) {
   return out;
 }
 
+function startFailure(err) {
+  const name = err && err.name;
+  return name === "NotAllowedError" ? "Microphone permission denied: allow microphone access for this page, then click start again."
+    : name === "NotFoundError" ? "No microphone found: connect an input device, then click start again."
+      : `Could not start: ${(err && err.message) || err}`;
+}
+
 class DirectClient {
   constructor(model) {
     this.model = model;
@@ -171,12 +181,8 @@ class DirectClient {
       };
       this.setState("live");
     } catch (err) {
-      const name = err && err.name;
-      const message = name === "NotAllowedError" ? "Microphone permission denied: allow microphone access for this page, then click start again."
-        : name === "NotFoundError" ? "No microphone found: connect an input device, then click start again."
-          : `Could not start: ${(err && err.message) || err}`;
       this.release();
-      this.setState("error", message);
+      this.setState("error", startFailure(err));
     }
   }
 
@@ -286,6 +292,78 @@ class DirectClient {
   }
 }
 
+// ---------------------------------------------------------------- browser-direct client over WebRTC
+class WebRTCClient extends DirectClient {
+  send(event) {
+    if (!this.dc || this.dc.readyState !== "open") return;
+    this.dc.send(JSON.stringify(event));
+    this.model.send({ type: "sent", event: slim(event) });
+  }
+
+  async start() {
+    if (this.state === "live" || this.state === "connecting") return;
+    this.setState("connecting");
+    try {
+      const secret = await this.key();
+      const pc = new RTCPeerConnection();
+      this.pc = pc;
+      this.audio = document.createElement("audio");
+      this.audio.autoplay = true;
+      pc.ontrack = (e) => { this.audio.srcObject = e.streams[0]; };
+      // The microphone opens once the call is up (its track replaces the placeholder): nothing said while
+      // the connection is being set up is lost.
+      const transceiver = pc.addTransceiver("audio", { direction: "sendrecv" });
+      const dc = pc.createDataChannel("oai-events");
+      this.dc = dc;
+      dc.addEventListener("message", (e) => this.receive(JSON.parse(e.data)));
+      dc.addEventListener("close", () => this.closed({ code: 1000 }));
+      const opened = new Promise((resolve) => dc.addEventListener("open", resolve, { once: true }));
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      const response = await fetch(this.model.get("url"), {
+        method: "POST",
+        body: offer.sdp,
+        headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/sdp" },
+      });
+      if (!response.ok) {
+        let message = `HTTP ${response.status}`;
+        try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
+        throw new Error(message);
+      }
+      const location = response.headers.get("Location") || "";
+      this.callId = location.split("/").pop();
+      this.model.send({ type: "call", call_id: this.callId });
+      await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      await opened;
+      this.send({ type: "session.update", session: this.model.get("session") });
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
+      });
+      await transceiver.sender.replaceTrack(this.stream.getTracks()[0]);
+      this.setState("live");
+    } catch (err) {
+      this.release();
+      this.setState("error", startFailure(err));
+    }
+  }
+
+  // Over WebRTC the server plays the answer on the remote track and keeps the output audio buffer: a
+  // barge-in needs nothing from the page (the server clears its buffer and truncates the item itself).
+  bargeIn() {}
+
+  stop() {
+    this.release();
+    this.setState("closed");
+  }
+
+  release() {
+    try { this.pc && this.pc.close(); } catch (_) { /* closed */ }
+    if (this.stream) for (const t of this.stream.getTracks()) t.stop();
+    if (this.audio) this.audio.srcObject = null;
+    this.pc = this.dc = this.stream = this.audio = null;
+  }
+}
+
 function registry() {
   globalThis.__voicelab ??= { recorders: new Map(), players: new Map() };
   globalThis.__voicelab.live ??= new Map();
@@ -294,7 +372,7 @@ function registry() {
 
 function initialize({ model }) {
   if (model.get("mode") !== "direct") return undefined;
-  const client = new DirectClient(model);
+  const client = model.get("transport") === "webrtc" ? new WebRTCClient(model) : new DirectClient(model);
   const uid = model.get("_uid");
   registry().live.set(uid, client);
   const onMsg = (msg) => {
@@ -331,7 +409,8 @@ function render({ model, el }) {
     ui.button.disabled = state === "connecting";
     ui.status.style.color = state === "error" ? "#b00020" : "#555";
     ui.status.textContent = state === "error" ? client.error
-      : state === "live" ? "live (browser ↔ Realtime API directly)" : state === "closed" ? "closed" : "";
+      : state === "live" ? `live (browser ↔ Realtime API directly, ${model.get("transport") === "webrtc" ? "WebRTC" : "WebSocket"})`
+        : state === "closed" ? "closed" : "";
     drawTranscript(ui.list, client ? client.lines : []);
   };
   ui.button.addEventListener("click", () => {

@@ -6,10 +6,14 @@
 response audio → the player's queue (one stream per response item); barge-in (server VAD heard the user) →
 the player stops at once and the session truncates the item at the ms the browser reported as played.
 
-``BrowserLiveSession`` is the browser-direct mode: the widget opens the Realtime WebSocket itself with an
-ephemeral key (``ek_…``, subprotocol ``openai-insecure-api-key.<ek>``) minted in the kernel, so audio does not
-pass through the kernel. The real API key never reaches the browser: only the ephemeral key, the WebSocket URL
-and the session config are in the widget's state.
+``BrowserLiveSession`` is the browser-direct mode: the widget connects to the Realtime API itself with an
+ephemeral key (``ek_…``) minted in the kernel, so audio does not pass through the kernel — over the Realtime
+WebSocket (subprotocol ``openai-insecure-api-key.<ek>``), or with ``transport="webrtc"`` as OpenAI's WebRTC
+guide does: an ``RTCPeerConnection`` with the microphone's track, the ``oai-events`` data channel, the SDP
+offer POSTed to ``/v1/realtime/calls`` with the ephemeral key, the answer's audio on the remote track. Over
+WebRTC the server keeps the output audio buffer, so a barge-in needs nothing from the page: the server stops
+playback and truncates the answer at what was played. The real API key never reaches the browser: only the
+ephemeral key, the URL and the session config are in the widget's state.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ from voicelab.widgets._common import ChunkFanout, new_uid
 from voicelab.widgets.player import Player
 from voicelab.widgets.recorder import Recorder
 
-__all__ = ["BrowserLiveSession", "LiveSession", "TranscriptView", "realtime_url"]
+__all__ = ["TRANSPORTS", "BrowserLiveSession", "LiveSession", "TranscriptView", "calls_url", "realtime_url"]
+
+TRANSPORTS = ("websocket", "webrtc")
+"""How :class:`BrowserLiveSession` connects: the Realtime WebSocket, or WebRTC (``/v1/realtime/calls``)."""
 
 _LIVE_JS = pathlib.Path(__file__).parent / "live.js"
 
@@ -243,6 +250,18 @@ def realtime_url(client: Any, model: str) -> str:
     return f"{str(base).rstrip('/')}/realtime?model={quote(model)}"
 
 
+def calls_url(client: Any, model: str) -> str:
+    """The WebRTC calls URL for ``client`` (``{base_url}/realtime/calls?model=…``), where pages POST offers.
+
+    Examples
+    --------
+    >>> import openai
+    >>> calls_url(openai.OpenAI(api_key="sk-x"), "gpt-realtime")
+    'https://api.openai.com/v1/realtime/calls?model=gpt-realtime'
+    """
+    return f"{str(client.base_url).rstrip('/')}/realtime/calls?model={quote(model)}"
+
+
 class BrowserLiveSession(anywidget.AnyWidget):
     """Browser-direct conversation: the widget connects to the Realtime API itself with an ephemeral key.
 
@@ -260,7 +279,10 @@ class BrowserLiveSession(anywidget.AnyWidget):
     seconds : int
         Lifetime of each ephemeral key (10–7200).
     url : str, optional
-        WebSocket URL (default from the client, see :func:`realtime_url`).
+        WebSocket URL (default from the client, see :func:`realtime_url`), or with ``transport="webrtc"``
+        the calls URL (:func:`calls_url`).
+    transport : {"websocket", "webrtc"}
+        How the browser connects (see module docs).
     **config
         Session options for :func:`voicelab.realtime.config.session_config` (instructions, voice, vad,
         transcription, …), sent as the first ``session.update``.
@@ -275,7 +297,9 @@ class BrowserLiveSession(anywidget.AnyWidget):
     _esm = _LIVE_JS
     _uid = traitlets.Unicode().tag(sync=True)
     mode = traitlets.Unicode("direct").tag(sync=True)
+    transport = traitlets.Unicode("websocket").tag(sync=True)
     url = traitlets.Unicode("").tag(sync=True)
+    call_id = traitlets.Unicode("").tag(sync=True)
     client_secret = traitlets.Unicode("").tag(sync=True)
     expires_at = traitlets.Int(0).tag(sync=True)
     session = traitlets.Dict().tag(sync=True)
@@ -284,7 +308,7 @@ class BrowserLiveSession(anywidget.AnyWidget):
     lines = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(self, client: Any = None, *, model: str | None = None, seconds: int | None = None,
-                 url: str | None = None, **config: Any) -> None:
+                 url: str | None = None, transport: str = "websocket", **config: Any) -> None:
         from voicelab.realtime.config import session_config
         from voicelab.realtime.tokens import DEFAULT_MODEL, DEFAULT_SECONDS
 
@@ -292,13 +316,16 @@ class BrowserLiveSession(anywidget.AnyWidget):
             from voicelab.backend import client as default_client
 
             client = default_client()
+        if transport not in TRANSPORTS:
+            raise ParameterError("transport", expected="'websocket' or 'webrtc'", got=repr(transport))
         model = model or DEFAULT_MODEL
         self._client = client
         self._model = model
         self._voice = config.get("voice")
         self._seconds = seconds or DEFAULT_SECONDS
         cfg = session_config(model=model, **config)
-        super().__init__(_uid=new_uid(), url=url or realtime_url(client, model), session=cfg)
+        default_url = calls_url(client, model) if transport == "webrtc" else realtime_url(client, model)
+        super().__init__(_uid=new_uid(), url=url or default_url, session=cfg, transport=transport)
         self.events: list[dict[str, Any]] = []
         """Server events the browser received (audio payloads replaced by their size)."""
         self.sent: list[dict[str, Any]] = []
@@ -337,6 +364,8 @@ class BrowserLiveSession(anywidget.AnyWidget):
         elif kind == "transcript":
             self.lines = [{"role": str(line.get("role")), "text": str(line.get("text"))}
                           for line in content.get("lines") or [] if isinstance(line, dict)]
+        elif kind == "call":
+            self.call_id = str(content.get("call_id") or "")
         elif kind == "state":
             self.state = str(content.get("state") or "")
             self.error = str(content.get("error") or "")
@@ -347,4 +376,5 @@ class BrowserLiveSession(anywidget.AnyWidget):
         return [(line["role"], line["text"]) for line in self.lines]
 
     def __repr__(self) -> str:
-        return f"BrowserLiveSession(model={self._model!r})"
+        transport = "" if self.transport == "websocket" else f", transport={self.transport!r}"
+        return f"BrowserLiveSession(model={self._model!r}{transport})"

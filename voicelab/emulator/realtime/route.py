@@ -3,6 +3,8 @@
 The socket loop only moves bytes: text frames go to ``core.handle_text``; the core's outputs are server events
 (queued to the sender task, in order) and effects, which :class:`Connection` runs — the responder on the event
 loop, the blocking speech engines in threads (``asyncio.to_thread``) — feeding their results back to the core.
+``Connection`` is the WebSocket transport of :class:`~voicelab.emulator.realtime.pump.SessionPump`, the
+transport-agnostic pump that WebRTC and SIP calls use as well.
 
 Receiving and sending are concurrent: the receiver keeps feeding client events to the core while answers
 stream. Real-time pacing of output audio (``EmulatorSettings.realtime_pacing``, ``?pacing=on``) happens where
@@ -19,22 +21,16 @@ session config is applied at start and the session is closed with OpenAI's ``ses
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-import random
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, WebSocket
-from starlette.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from voicelab.errors import ParameterError
@@ -43,19 +39,11 @@ from voicelab.protocol.models import check_model
 
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
-from .core import SR, ServerCore, speech_pieces
-from .core.text import speech_units
-from .effects import (
-    Close,
-    FinalizeTranscriber,
-    GenerateReply,
-    StepTranscriber,
-    StopResponse,
-    Synthesize,
-    Transcribe,
-)
+from .core import ServerCore
 from .faults import FaultConfig
-from .live_stt import LivePasses, streaming_transcriber, warm_up_in_background
+from .live_stt import streaming_transcriber, warm_up_in_background
+from .pump import SessionPump
+from .sideband import deny, serve_sideband
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -63,22 +51,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 BETA_CLOSE_CODE = 4000
-
-# The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
-# time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
-# for the GIL as a hundred runnable threads.
-_CORE_WORKERS = 2
-_core_pool: ThreadPoolExecutor | None = None
-_core_pool_lock = threading.Lock()
-
-
-def _core_executor() -> ThreadPoolExecutor:
-    """The process-wide pool for core calls, created on first use."""
-    global _core_pool
-    with _core_pool_lock:
-        if _core_pool is None:
-            _core_pool = ThreadPoolExecutor(max_workers=_CORE_WORKERS, thread_name_prefix="realtime-core")
-        return _core_pool
 
 
 @dataclass
@@ -178,10 +150,7 @@ async def realtime(websocket: WebSocket) -> None:
             }
         }
         headers = {"retry-after": "1"} if status == 429 else None
-        try:
-            await websocket.send_denial_response(JSONResponse(body, status_code=status, headers=headers))
-        except RuntimeError:  # server without the denial-response extension
-            await websocket.close(code=1013)
+        await deny(websocket, status, body, headers)
         return
     if "realtime=v1" in (websocket.headers.get("openai-beta") or "").replace(" ", ""):
         await _refuse(
@@ -204,6 +173,12 @@ async def realtime(websocket: WebSocket) -> None:
             await _refuse(websocket, subprotocol, "invalid_api_key", refusal.message, None, 1008)
             return
         ephemeral = keys.lookup(token)
+    if "call_id" in query:  # sideband control of a live WebRTC / SIP call
+        calls = _state(app, "calls")
+        await serve_sideband(
+            websocket, calls, query["call_id"], ephemeral=ephemeral is not None, subprotocol=subprotocol
+        )
+        return
     intent = "transcription" if query.get("intent") == "transcription" else "conversation"
     key_session = dict(getattr(ephemeral, "session", None) or {})
     model = query.get("model") or key_session.get("model")
@@ -283,360 +258,33 @@ async def _refuse(
         await websocket.close(code=close_code, reason=code[:120])
 
 
-_CLOSE = object()
+class Connection(SessionPump):
+    """The Realtime WebSocket as a :class:`SessionPump` transport: text frames in, JSON text frames out."""
 
+    def __init__(
+        self, websocket: WebSocket, core: ServerCore, responder: Any, engines: Engines, faults: FaultConfig
+    ) -> None:
+        super().__init__(core, responder, engines, faults)
+        self.websocket = websocket
 
-@dataclass
-class Connection:
-    """The I/O side of one connection: a receiver, a sender and the effect tasks."""
-
-    websocket: WebSocket
-    core: ServerCore
-    responder: Any
-    engines: Engines
-    faults: FaultConfig
-    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
-    tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
-    heard: dict[str, asyncio.Future] = field(default_factory=dict)
-    live: LivePasses = field(default_factory=LivePasses)
-    sent: int = 0
-    closed: bool = False
-    core_thread: bool = (
-        True  # False runs the core inline on the event loop (measured: far worse p99 under load)
-    )
-
-    async def run(self, expires_in: float, expiry_message: str) -> None:
-        # Every call into the core runs on the shared core pool, this connection's calls one at a time and in
-        # order (the next is submitted when the previous has finished and its outputs are dispatched): the
-        # event loop only moves bytes, and the native parts of the work (Silero VAD, resampling) of different
-        # connections run in parallel on several cores.
-        self._pending: deque[tuple[Callable[[], Any], asyncio.Future, bool]] = deque()
-        self._core_busy = False
-        self._core_stopped = not self.core_thread
-        self._loop = asyncio.get_running_loop()
-        self._rng = random.Random(self.faults.seed)
-        sender = asyncio.create_task(self._send_loop())
-        expiry = self._loop.call_later(max(expires_in, 0.0), self.core_call, "expire", expiry_message)
-        self.core_call("start")
+    async def receive(self) -> None:
         try:
             while not self.closed:
                 message = await self.websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("text") is not None:
-                    self.core_call("handle_text", message["text"])
+                    self.client_text(message["text"])
                 elif message.get("bytes") is not None:
                     self.core_call("binary_frame")
         except (WebSocketDisconnect, RuntimeError):
             pass
-        finally:
-            self.closed = True
-            expiry.cancel()
-            for group in self.tasks.values():
-                for task in group:
-                    task.cancel()
-            self.outbox.put_nowait(_CLOSE)
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(sender, 5)
-            self._stop_core_calls()
 
-    # ------------------------------------------------------------------ the core, on the shared pool
-    def core_call(self, method: str, *args: Any) -> asyncio.Future:
-        """Run ``core.<method>(*args)`` on the pool; its outputs are dispatched in call order, even when the
-        caller is cancelled meanwhile (nothing the core said is lost)."""
+    async def send_text(self, text: str) -> None:
+        await self.websocket.send_text(text)
 
-        def work() -> list[tuple[Any, str | None]]:
-            outputs = getattr(self.core, method)(*args)
-            return [(o, json.dumps(o)) if isinstance(o, dict) else (o, None) for o in outputs]
+    async def close_transport(self, code: int, reason: str) -> None:
+        await self.websocket.close(code=code, reason=reason)
 
-        if not self.core_thread:
-            future = self._loop.create_future()
-            future.set_result(work())
-            self._dispatch_done(future)
-            return future
-        return self._submit(work, dispatch=True)
-
-    async def core_value(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A core query (``messages_for``, ``note_heard``) on the pool, in order with the other calls."""
-        if not self.core_thread:
-            return fn(*args)
-        return await asyncio.shield(self._submit(lambda: fn(*args), dispatch=False))
-
-    def _submit(self, work: Callable[[], Any], *, dispatch: bool) -> asyncio.Future:
-        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result."""
-        caller = self._loop.create_future()
-        if self._core_stopped:  # the connection is over: as a shut-down executor, run nothing more
-            caller.cancel()
-            return caller
-        self._pending.append((work, caller, dispatch))
-        if not self._core_busy:
-            self._submit_next()
-        return caller
-
-    def _submit_next(self) -> None:
-        if self._core_stopped or not self._pending:
-            self._core_busy = False
-            return
-        work, caller, dispatch = self._pending.popleft()
-        self._core_busy = True
-        running = self._loop.run_in_executor(_core_executor(), work)
-        running.add_done_callback(lambda done: self._core_finished(done, caller, dispatch))
-
-    def _core_finished(self, running: asyncio.Future, caller: asyncio.Future, dispatch: bool) -> None:
-        """On the loop, in call order: dispatch the outputs (whatever became of the caller), answer the
-        caller, then start this connection's next call."""
-        try:
-            if dispatch:
-                self._dispatch_done(running)
-            if caller.done():
-                return
-            if running.cancelled():
-                caller.cancel()
-            elif (error := running.exception()) is not None:
-                caller.set_exception(error)
-                if dispatch:
-                    caller.exception()  # logged by _dispatch_done already
-            else:
-                caller.set_result(running.result())
-        finally:
-            self._submit_next()
-
-    def _stop_core_calls(self) -> None:
-        """The connection is closed: calls not started yet are cancelled (the running one still finishes)."""
-        self._core_stopped = True
-        while self._pending:
-            _, caller, _ = self._pending.popleft()
-            caller.cancel()
-
-    def _dispatch_done(self, future: asyncio.Future) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            log.error("realtime core failed: %r", error)
-            return
-        self.dispatch(future.result())
-
-    # ------------------------------------------------------------------ outputs
-    def dispatch(self, outputs: Iterable[tuple[Any, str | None]]) -> None:
-        """Queue events (with their JSON text); start or stop the work the effects ask for."""
-        for output, text in outputs:
-            if isinstance(output, dict):
-                self.outbox.put_nowait((output, text))
-            elif isinstance(output, Close):
-                self.outbox.put_nowait((output, None))
-            elif isinstance(output, StopResponse):
-                for task in self.tasks.pop(output.response_id, set()):
-                    if task is not asyncio.current_task():
-                        task.cancel()
-            elif isinstance(output, GenerateReply):
-                self._spawn(output.response_id, self._generate(output))
-            elif isinstance(output, Synthesize):
-                self._spawn(output.response_id, self._speak(output))
-            elif isinstance(output, Transcribe):
-                self._spawn("transcribe", self._transcribe(output))
-            elif isinstance(output, StepTranscriber):
-                self._spawn("transcribe", self._live_step(output))
-            elif isinstance(output, FinalizeTranscriber):
-                self._live_finalize(output)
-
-    def _spawn(self, key: str, coro: Any) -> None:
-        if self.closed:
-            coro.close()
-            return
-        task = asyncio.create_task(coro)
-        group = self.tasks.setdefault(key, set())
-        group.add(task)
-        task.add_done_callback(group.discard)
-
-    async def _send_loop(self) -> None:
-        websocket = self.websocket
-        while True:
-            queued = await self.outbox.get()
-            if queued is _CLOSE:
-                return
-            event, text = queued
-            if isinstance(event, Close):
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=event.code, reason=event.reason)
-                self.closed = True
-                return
-            if self.faults.latency_ms or self.faults.jitter_ms:
-                await asyncio.sleep(
-                    (self.faults.latency_ms + self._rng.uniform(0, self.faults.jitter_ms)) / 1000
-                )
-            if websocket.client_state is not WebSocketState.CONNECTED:
-                return
-            try:
-                await websocket.send_text(text or json.dumps(event))
-            except Exception:  # the peer went away
-                self.closed = True
-                return
-            self.sent += 1
-            if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=1011, reason="injected fault: connection dropped")
-                self.closed = True
-                return
-
-    # ------------------------------------------------------------------ effects
-    def _heard(
-        self, item_id: str, pcm: np.ndarray, language: str | None = None, prompt: str | None = None
-    ) -> asyncio.Future:
-        """One shared transcription per item (used by the input transcription and by the responder)."""
-        future = self.heard.get(item_id)
-        if future is None:
-            y = pcm.astype(np.float32) / 32768.0
-            future = asyncio.ensure_future(
-                asyncio.to_thread(self.engines.transcribe, y, SR, language=language, prompt=prompt)
-            )
-            self._remember_heard(item_id, future)
-        return future
-
-    def _remember_heard(self, item_id: str, future: asyncio.Future) -> None:
-        self.heard[item_id] = future
-        while len(self.heard) > 64:
-            self.heard.pop(next(iter(self.heard)))
-
-    async def _transcribe(self, effect: Transcribe) -> None:
-        if effect.pcm.size < SR // 10:
-            heard: asyncio.Future = self._loop.create_future()
-            heard.set_result("")
-        else:
-            heard = self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
-        await self._report_transcript(effect.item_id, heard, "transcription_ready", effect.item_id)
-
-    async def _report_transcript(self, item_id: str, heard: asyncio.Future, method: str, key: Any) -> None:
-        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``."""
-        try:
-            text = await asyncio.shield(heard)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("input transcription failed: %s", type(exc).__name__)
-            self.core_call("transcription_failed", item_id, f"Transcription failed: {exc}")
-            return
-        self.core_call(method, key, text)
-
-    async def _live_step(self, effect: StepTranscriber) -> None:
-        try:
-            partial = await asyncio.shield(self.live.step(effect.turn, effect.transcriber))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the turn's finalize falls back to whole-utterance transcription
-            log.warning("streaming transcription pass failed: %r", exc)
-            return
-        self.core_call("transcription_partial", effect.turn, partial.delta)
-
-    def _live_finalize(self, effect: FinalizeTranscriber) -> None:
-        """The words of the turn, as soon as its transcriber is final: for the responder (``heard``) and for
-        the input transcription events."""
-        y = effect.pcm.astype(np.float32) / 32768.0
-
-        def whole_utterance() -> str:
-            return self.engines.transcribe(y, SR, language=effect.language, prompt=effect.prompt)
-
-        future = asyncio.ensure_future(
-            self.live.finalize(effect.turn, effect.transcriber, effect.speech_end_ms, whole_utterance)
-        )
-        self._remember_heard(effect.item_id, future)
-        self._spawn(
-            "transcribe", self._report_transcript(effect.item_id, future, "transcription_final", effect.turn)
-        )
-
-    async def _generate(self, effect: GenerateReply) -> None:
-        try:
-            for item_id, pcm in effect.unheard:
-                text = "" if pcm.size < SR // 10 else await asyncio.shield(self._heard(item_id, pcm))
-                await self.core_value(self.core.note_heard, item_id, text)
-            if self.responder is None:
-                raise RuntimeError("no responder on app.state")
-            messages = await self.core_value(self.core.messages_for, effect.response_id)
-            reply = await self.responder.respond(
-                messages,
-                instructions=effect.instructions,
-                tools=effect.tools or None,
-                tool_choice=effect.tool_choice,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("responder failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
-            return
-        self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
-
-    async def _speak(self, effect: Synthesize) -> None:
-        """Synthesise sentence by sentence (the next one while the current one plays) and feed the audio to
-        the core: whole sentences without pacing; with pacing, one ``audio_chunk_ms`` chunk at a time at
-        playback speed, so the core only ever says what the client has been sent by now. Nothing is queued
-        ahead, so input events (``speech_started``) go out at once, and a cancel (barge-in, truncate,
-        ``response.cancel``) stops the audio where it is: no delta of that response follows its
-        ``response.done``, and its usage and item audio are what was actually sent."""
-        sentences = speech_units(effect.text)
-        pacer = _Pacer() if self.faults.pacing else None
-        chunk_samples = self.core.audio_chunk_ms * SR // 1000
-        upcoming: asyncio.Task[np.ndarray] | None = None
-        try:
-            upcoming = asyncio.ensure_future(self._synthesize(sentences[0], effect))
-            for index, sentence in enumerate(sentences):
-                current, upcoming = upcoming, None
-                assert current is not None
-                pcm = await current
-                if index + 1 < len(sentences):  # the next sentence is synthesised while this one plays
-                    upcoming = asyncio.ensure_future(self._synthesize(sentences[index + 1], effect))
-                if pacer is None:
-                    self.core_call("audio_ready", effect.response_id, pcm, sentence)
-                    continue
-                for chunk, words in speech_pieces(pcm, sentence, chunk_samples):
-                    await pacer.wait(chunk.size / SR)
-                    self.core_call("audio_ready", effect.response_id, chunk, words)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("speech synthesis failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"Speech synthesis failed: {exc}")
-            return
-        finally:
-            if upcoming is not None:  # cancelled, failed or stopped early: the next sentence is not needed
-                upcoming.cancel()
-                if upcoming.done() and not upcoming.cancelled():
-                    upcoming.exception()  # retrieved: a failure of audio nobody will play is not an error
-        self.core_call("synthesis_finished", effect.response_id)
-
-    async def _synthesize(self, sentence: str, effect: Synthesize) -> np.ndarray:
-        if not sentence.strip():
-            return np.zeros(0, np.int16)
-        y, sr = await asyncio.to_thread(
-            self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
-        )
-        return _to_pcm24k(y, sr)
-
-
-class _Pacer:
-    """Playback-speed clock for output audio: the first chunk goes at once, each next one when the client has
-    played the ones before it. If synthesis falls behind, the clock restarts from now (the client's player
-    restarts after an underrun) instead of bursting to catch up."""
-
-    def __init__(self) -> None:
-        self._due: float | None = None
-
-    async def wait(self, seconds: float) -> None:
-        """Wait until a chunk of ``seconds`` may be sent, and book its playback time."""
-        now = time.monotonic()
-        if self._due is None or self._due <= now:
-            self._due = now
-        else:
-            await asyncio.sleep(self._due - now)
-        self._due += seconds
-
-
-def _to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
-    from voicelab import audio as vaudio
-
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim > 1:
-        y = vaudio.to_mono(y)
-    if sr != SR:
-        y = vaudio.resample(y, sr, SR)
-    return vaudio.to_pcm16(y)
+    def transport_open(self) -> bool:
+        return self.websocket.client_state is WebSocketState.CONNECTED

@@ -8,10 +8,10 @@ __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
-    """All REST routes (speech, transcriptions, translations, chat, client secrets, models) in one router."""
-    from voicelab.emulator.routes import chat, client_secrets, models, speech, transcriptions, voices
+    """All REST routes (speech, transcriptions, translations, chat, client secrets, models, calls, voices)."""
+    from voicelab.emulator.routes import calls, chat, client_secrets, models, speech, transcriptions, voices
 
     router = APIRouter()
-    for module in (speech, transcriptions, chat, client_secrets, models, voices):
+    for module in (speech, transcriptions, chat, client_secrets, models, calls, voices):
         router.include_router(module.router)
     return router
