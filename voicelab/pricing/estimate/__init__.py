@@ -26,7 +26,8 @@ context is re-billed too, but as cheap text tokens) and speaks the reply with a 
 
 The estimators, one module each concept: :mod:`.inputs` (:class:`Conversation`), :mod:`.results` (the result
 dataclasses and :func:`to_table`), :mod:`.s2s` (speech-to-speech), :mod:`.chained` (STT → LLM → TTS and
-one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the CLI's scenario).
+one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the CLI's scenario),
+:mod:`.script` (a conversation measured from its lines: o200k_base tokens and the engines' spoken durations).
 """
 
 from voicelab.pricing.estimate.chained import chained, one_shot_costs
@@ -43,6 +44,7 @@ from voicelab.pricing.estimate.results import (
     to_table,
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech, speech_to_speech_minute
+from voicelab.pricing.estimate.script import ScriptLine, SpokenScript, speak
 
 __all__ = [
     "ApproachCost",
@@ -52,6 +54,8 @@ __all__ = [
     "MinuteEstimate",
     "OneShotCost",
     "ScenarioResult",
+    "ScriptLine",
+    "SpokenScript",
     "TurnCost",
     "chained",
     "compare_approaches",
@@ -59,6 +63,7 @@ __all__ = [
     "default_approaches",
     "one_shot_costs",
     "scenario",
+    "speak",
     "speech_to_speech",
     "speech_to_speech_minute",
     "to_table",

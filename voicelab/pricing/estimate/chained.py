@@ -69,9 +69,9 @@ def chained(
     user_seconds = conversation.user_buffer_seconds
     if vad:
         user_seconds = min(conversation.user_speech_seconds + vad_padding_ms / 1000, user_seconds)
-    user_text = conversation.text_tokens(conversation.user_speech_seconds)
-    reply_text = conversation.text_tokens(conversation.assistant_seconds)
-    reply_chars = conversation.characters(conversation.assistant_seconds)
+    user_text = conversation.user_text_tokens
+    reply_text = conversation.assistant_text_tokens
+    reply_chars = conversation.assistant_characters
     instructions = conversation.instructions_tokens
     history = 0
     previous_input = 0

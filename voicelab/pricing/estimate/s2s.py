@@ -151,8 +151,8 @@ def speech_to_speech(
         user_seconds = min(conversation.user_speech_seconds + vad_padding_ms / 1000, user_seconds)
     user_tokens = round(Decimal(str(user_seconds)) * rate_in)
     assistant_tokens = round(Decimal(str(conversation.assistant_seconds)) * rate_out)
-    transcript_tokens = conversation.text_tokens(conversation.assistant_seconds)
-    user_text_tokens = conversation.text_tokens(conversation.user_speech_seconds)
+    transcript_tokens = conversation.assistant_text_tokens
+    user_text_tokens = conversation.user_text_tokens
 
     items: list[tuple[int, int]] = []  # (item id, audio tokens) kept in the conversation
     previous_input: list[int] = []

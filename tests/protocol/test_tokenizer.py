@@ -8,9 +8,9 @@ import hashlib
 
 import pytest
 
-from voicelab.engines import text_tokens
-from voicelab.engines.text_tokens import count_text_tokens
 from voicelab.errors import ModelIntegrityError, ParameterError
+from voicelab.protocol import tokenizer as text_tokens
+from voicelab.protocol.tokenizer import count_text_tokens
 
 INSTRUCTIONS_JA = "あなたは親切な音声アシスタントです。日本語で会話してください。"
 INSTRUCTIONS_EN = "You are a kind voice assistant. Please talk in Japanese."
@@ -108,7 +108,7 @@ def test_counts_need_no_network(tmp_path):
         "    raise OSError('network is off in this test')\n"
         "socket.socket.connect = refuse\n"
         "socket.getaddrinfo = refuse\n"
-        "from voicelab.engines.text_tokens import count_text_tokens\n"
+        "from voicelab.protocol.tokenizer import count_text_tokens\n"
         f"print(count_text_tokens({INSTRUCTIONS_JA!r}))\n"
     )
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)}
