@@ -31,7 +31,13 @@ one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the C
 """
 
 from voicelab.pricing.estimate.chained import chained, one_shot_costs
-from voicelab.pricing.estimate.compare import compare_approaches, concurrency, default_approaches, scenario
+from voicelab.pricing.estimate.compare import (
+    compare_approaches,
+    concurrency,
+    current_approaches,
+    default_approaches,
+    scenario,
+)
 from voicelab.pricing.estimate.inputs import Conversation
 from voicelab.pricing.estimate.results import (
     ApproachCost,
@@ -44,9 +50,16 @@ from voicelab.pricing.estimate.results import (
     to_table,
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech, speech_to_speech_minute
-from voicelab.pricing.estimate.script import ScriptLine, SpokenScript, speak
+from voicelab.pricing.estimate.script import (
+    RESERVATION_CALL,
+    ScriptLine,
+    SpokenScript,
+    compare_languages,
+    speak,
+)
 
 __all__ = [
+    "RESERVATION_CALL",
     "ApproachCost",
     "ConcurrencyEstimate",
     "Conversation",
@@ -59,7 +72,9 @@ __all__ = [
     "TurnCost",
     "chained",
     "compare_approaches",
+    "compare_languages",
     "concurrency",
+    "current_approaches",
     "default_approaches",
     "one_shot_costs",
     "scenario",

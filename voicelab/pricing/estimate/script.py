@@ -19,15 +19,52 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from voicelab.errors import ParameterError
-from voicelab.pricing.estimate.inputs import Conversation, check_positive
+from voicelab.pricing.estimate.compare import compare_approaches
+from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_positive
+from voicelab.pricing.estimate.results import ApproachCost, ConversationEstimate
 from voicelab.protocol.billing import text_tokens
 
-__all__ = ["ScriptLine", "SpokenScript", "speak"]
+__all__ = ["RESERVATION_CALL", "ScriptLine", "SpokenScript", "compare_languages", "speak"]
+
+#: One call, the same meaning in English and Japanese: (instructions, ((user, assistant), …)) per language.
+#: The Japanese instructions are the source documents' (「あなたは親切な音声アシスタントです。…」).
+RESERVATION_CALL: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "en": (
+        "You are a kind voice assistant. Please talk in English.",
+        (
+            ("Hello. I'd like to make a reservation.",
+             "Hello. A reservation, of course. What day and time would you like?"),
+            ("Tomorrow at seven in the evening, for two people, please.",
+             "Tomorrow at seven in the evening, for two. May I have your name, please?"),
+            ("It's Tanaka.",
+             "Thank you, Ms. Tanaka. We can give you a table by the window. Would you like that?"),
+            ("Yes, please. Is there a parking lot?",
+             "Yes, there is parking for ten cars behind the restaurant."),
+            ("Great. Thank you very much.",
+             "You're welcome. We look forward to seeing you tomorrow."),
+        ),
+    ),
+    "ja": (
+        "あなたは親切な音声アシスタントです。日本語で会話してください。",
+        (
+            ("こんにちは。予約をお願いしたいのですが。",
+             "こんにちは。ご予約ですね。何日の何時がよろしいですか。"),
+            ("明日の午後七時に、二人でお願いします。",
+             "明日の午後七時、二名様ですね。お名前を教えていただけますか。"),
+            ("田中です。",
+             "田中様ですね。ありがとうございます。窓際の席をご用意できますが、いかがですか。"),
+            ("はい、それでお願いします。駐車場はありますか。",
+             "はい、お店の裏に十台分の駐車場がございます。"),
+            ("わかりました。ありがとうございます。",
+             "どういたしまして。明日のお越しをお待ちしております。"),
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -182,3 +219,38 @@ def speak(
         lines.append(ScriptLine("user", user, round(heard.duration, 3)))
         lines.append(ScriptLine("assistant", assistant, round(said.duration, 3)))
     return SpokenScript(language, instructions, tuple(lines))
+
+
+def compare_languages(
+    scripts: Sequence[SpokenScript],
+    *,
+    approaches: Mapping[str, Callable[[Conversation, DateLike], ConversationEstimate]] | None = None,
+    calls: int = 1,
+    gap_seconds: float = 1.0,
+    at: DateLike = None,
+) -> list[ApproachCost]:
+    """The same call in several languages, priced with each approach (labels ``"<language> · <approach>"``).
+
+    Each script becomes its own :class:`Conversation` (:meth:`SpokenScript.conversation`): its measured
+    durations and o200k_base token counts, so a language that takes longer to say or more tokens to write
+    costs more. ``approaches`` defaults to :func:`~voicelab.pricing.estimate.compare.current_approaches`.
+
+    Examples
+    --------
+    >>> lines = (ScriptLine("user", "Hi.", 1.0), ScriptLine("assistant", "Hello!", 1.0))
+    >>> en = SpokenScript("en", "Be brief.", lines)
+    >>> [row.label for row in compare_languages([en], at="2026-11-30")][:1]
+    ['en · gpt-realtime-2']
+    """
+    from voicelab.pricing.estimate.compare import current_approaches
+
+    rows: list[ApproachCost] = []
+    for script in scripts:
+        costs = compare_approaches(
+            script.conversation(gap_seconds=gap_seconds),
+            calls=calls,
+            approaches=approaches if approaches is not None else current_approaches(),
+            at=at,
+        )
+        rows.extend(replace(cost, label=f"{script.language} · {cost.label}") for cost in costs)
+    return rows
