@@ -108,3 +108,17 @@ def test_speak_measures_durations_with_the_offline_engines():
     assert 2.0 < user.seconds < 5.0 < assistant.seconds < 9.0
     en = speak(*RESERVATION_CALL["en"][:1], RESERVATION_CALL["en"][1][:1], language="en")
     assert en.lines[0].seconds < user.seconds  # the same meaning said faster in English by Piper
+
+
+def test_the_bar_chart_does_not_claim_one_call_length_for_calls_of_different_lengths():
+    from matplotlib.figure import Figure
+
+    from voicelab.pricing.plots import plot_approaches
+
+    ax = Figure().subplots()
+    bars = plot_approaches(compare_languages([EN, JA], calls=1000, at=AT), ax=ax)
+    assert len(bars) == 6
+    assert ax.get_xlabel() == "cost of 1,000 calls (each call its own length) (USD)"
+    ax = Figure().subplots()
+    plot_approaches(compare_languages([JA], calls=1000, at=AT), ax=ax)
+    assert ax.get_xlabel() == "cost of 1,000 calls of 0.1 min (USD)"
