@@ -44,7 +44,7 @@ PUBLIC_MODULES = [
     "voicelab.engines.tts",
     "voicelab.engines.stt",
     "voicelab.engines.tts_openjtalk",
-    "voicelab.engines.text_tokens",
+    "voicelab.protocol.tokenizer",
     "voicelab.engines.scoring",
     "voicelab.emulator.realtime.core",
     "voicelab.emulator.realtime.core.dispatcher",

@@ -29,12 +29,34 @@ def test_the_set_covers_languages_pauses_and_noise_levels():
     assert {info.language for info in ALL} == {"en", "ja"}
     assert {info.engine for info in ALL} == {"piper", "openjtalk"}
     assert {info.name for info in ALL if info.language == "ja" and info.snr_db is None} == {
-        "ja_greeting", "ja_station", "ja_weather", "ja_directions", "ja_order", "ja_particles"}
+        "ja_greeting", "ja_station", "ja_weather", "ja_directions", "ja_order", "ja_particles",
+        "ja_meeting", "ja_route", "ja_reservation"}
     assert {info.snr_db for info in ALL} == {None, 20.0, 10.0, 5.0}
     assert {info.noise for info in ALL} == {None, "white", "pink"}
     pause_ms = {round((e - s) * 1000) for info in ALL for s, e in info.pauses}
     assert {300, 600, 900} <= pause_ms
     assert len(NAMES) == len(set(NAMES))
+
+
+def test_japanese_sentences_pause_at_their_読点_for_a_known_time():
+    """Phrases ending in 、 are followed by the short pauses of natural Japanese (200–400 ms), at known
+    offsets."""
+    comma_pauses = {}
+    for info in ALL:
+        if info.language == "ja" and info.snr_db is None:
+            for phrase, (start, end) in zip(info.phrases, info.pauses, strict=False):
+                if phrase.endswith("、"):
+                    comma_pauses[(info.name, phrase)] = round((end - start) * 1000)
+    assert comma_pauses == {
+        ("ja_meeting", "明日の会議は、"): 300,
+        ("ja_route", "この道をまっすぐ行って、"): 250,
+        ("ja_route", "二つ目の信号を右に曲がると、"): 400,
+        ("ja_reservation", "すみません、"): 350,
+        ("ja_reservation", "今夜七時に、"): 200,
+    }
+    meeting = next(info for info in ALL if info.name == "ja_meeting_snr10")
+    assert meeting.text == "明日の会議は、午後三時からですよ。資料を忘れないでくださいね。"
+    assert meeting.pauses[0][0] == meeting.segments[0][1] and meeting.noise == "white"
 
 
 @pytest.mark.parametrize("name", NAMES)

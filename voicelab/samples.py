@@ -7,7 +7,7 @@ speech segments are known to the sample. Every clean utterance also comes as thr
 power).
 
 The clean audio (24 kHz mono 16-bit FLAC) and ``manifest.json`` live in ``data/samples/`` in the repository
-and are rebuilt by ``python data/samples/make_samples.py``. Outside a checkout (an installed wheel) the set is
+and are rebuilt by ``python scripts/make_samples.py``. Outside a checkout (an installed wheel) the set is
 built on first use into ``<voicelab cache>/samples``
 (see :func:`voicelab.engines.models.cache_root`).
 ``$VOICELAB_SAMPLES_DIR`` points elsewhere.
@@ -72,7 +72,7 @@ class _Spec:
     seed: int
 
 
-#: The utterances (phrases, pauses, silences). Edit and re-run make_samples.py to change the set.
+#: The utterances (phrases, pauses, silences). Edit and re-run scripts/make_samples.py to change the set.
 SPECS: tuple[_Spec, ...] = (
     _Spec("en_weather", "en", "alloy", ("The weather is nice today.", "Let's go for a walk in the park."),
           (0.6,), 0.5, 0.6, "white", 101),
@@ -100,6 +100,16 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("ja_particles", "ja", "onyx",
           ("そうですね。", "明日は雨が降るかもしれませんよ。", "傘を持っていきましょうか。"),
           (0.5, 1.2), 0.5, 0.6, "pink", 109),
+    # natural sentences paused at their 読点 (、): 200–400 ms inside a sentence, longer between sentences —
+    # where a short silence_duration_ms splits one Japanese sentence into two turns
+    _Spec("ja_meeting", "ja", "verse",
+          ("明日の会議は、", "午後三時からですよ。", "資料を忘れないでくださいね。"),
+          (0.3, 0.8), 0.5, 0.6, "white", 110),
+    _Spec("ja_route", "ja", "marin",
+          ("この道をまっすぐ行って、", "二つ目の信号を右に曲がると、", "駅が見えますよ。"),
+          (0.25, 0.4), 0.6, 0.6, "pink", 111),
+    _Spec("ja_reservation", "ja", "alloy", ("すみません、", "今夜七時に、", "二人で予約できますか。"),
+          (0.35, 0.2), 0.4, 0.7, "white", 112),
 )
 
 
@@ -239,7 +249,7 @@ def _read_clean(path: Path) -> np.ndarray:
     y, sr = sf.read(str(path), dtype="float32", always_2d=False)
     if sr != SR:
         raise ParameterError("file", expected=f"{SR} Hz audio", got=f"{sr} Hz in {path.name}",
-                             fix="rebuild with data/samples/make_samples.py")
+                             fix="rebuild with scripts/make_samples.py")
     y.setflags(write=False)
     return y
 
@@ -460,7 +470,7 @@ def build(out_dir: str | os.PathLike[str], *, specs: Sequence[_Spec] = SPECS) ->
             entries.append(_entry(spec, duration, segments, snr))
     manifest_path = out / _MANIFEST
     document = {
-        "description": "voicelab labelled speech set; rebuild with: python data/samples/make_samples.py",
+        "description": "voicelab labelled speech set; rebuild with: python scripts/make_samples.py",
         "sr": SR,
         "snr_definition": "10*log10(mean power over speech segments / mean noise power)",
         "samples": entries,

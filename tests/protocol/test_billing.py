@@ -39,14 +39,24 @@ def test_audio_tokens_per_role(ms, role, tokens):
     [
         ("", 0),
         ("Hello, world!", 4),
-        ("Two plus two is 4.", 6),
-        ("今日はいい天気ですね。", 11),
-        ("Tokyo 東京", 3),
+        ("Two plus two is 4.", 7),  # o200k_base splits " 4" into " " and "4"
+        ("今日はいい天気ですね。", 6),
+        ("Tokyo 東京", 2),
+        ("あなたは親切な音声アシスタントです。日本語で会話してください。", 20),
     ],
-    ids=["empty", "english", "number", "japanese", "mixed"],
+    ids=["empty", "english", "number", "japanese", "mixed", "instructions_ja"],
 )
-def test_text_tokens(text, tokens):
+def test_text_tokens_are_o200k_base_counts(text, tokens):
+    """The billing count is OpenAI's tokenizer (tests/protocol/test_tokenizer.py checks it against tiktoken's
+    own o200k_base), not a word estimate: a word count gives the Japanese instructions 1 "word"."""
     assert text_tokens(text) == tokens
+
+
+def test_text_tokens_are_the_tokenizers(monkeypatch):
+    from voicelab.protocol import billing
+
+    monkeypatch.setattr(billing, "count_text_tokens", lambda text: 1000 + len(text))
+    assert text_tokens("abc") == 1003
 
 
 @pytest.mark.parametrize("text", ["Hello, world! Bye.", "今日はいい天気ですね。また明日。", "a  b"])

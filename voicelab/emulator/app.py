@@ -26,6 +26,7 @@ from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
 from voicelab.emulator.responder import make_responder
 from voicelab.emulator.routes.token_backend import TokenMint, token_router
 from voicelab.emulator.settings import EmulatorSettings
+from voicelab.protocol import tokenizer
 
 __all__ = ["FaultMiddleware", "create_app"]
 
@@ -102,6 +103,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.keys = KeyStore(api_key=settings.api_key)
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
+    tokenizer.warm_up()  # usage counts o200k_base tokens; build the encoding off the event loop, now
     app.state.audio_store = AudioStore()
     app.state.voices = VoiceStore(settings.data_dir or default_data_dir())
     app.state.calls = CallRegistry()

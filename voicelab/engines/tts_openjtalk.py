@@ -38,7 +38,7 @@ import numpy as np
 
 from voicelab.errors import EngineError
 
-__all__ = ["JAPANESE_VOICES", "NATIVE_RATE", "JapaneseVoice", "render"]
+__all__ = ["JAPANESE_VOICES", "NATIVE_RATE", "JapaneseVoice", "pronunciation", "render"]
 
 #: The rate of the HTS voice "mei".
 NATIVE_RATE = 48_000
@@ -152,3 +152,23 @@ def render(sentence: str, voice: JapaneseVoice, *, speed: float = 1.0,
         hts.add_half_tone(voice.half_tone + semitones)
         y = np.asarray(hts.synthesize(labels), dtype=np.float64)
     return (y / 32768.0).astype(np.float32), round(NATIVE_RATE * factor)
+
+
+def pronunciation(text: str) -> tuple[str, int]:
+    """How OpenJTalk reads ``text``: its katakana pronunciation and its number of morae.
+
+    A mora is the unit of Japanese timing: each kana is one (キョ, with its small ョ, is one; ッ, ン and ー
+    are one each). Punctuation has none.
+
+    Examples
+    --------
+    >>> pronunciation("今日はいい天気ですね。")
+    ('キョーワイイテンキデスネ', 11)
+    """
+    import pyopenjtalk
+
+    with _lock:
+        jtalk, _ = _load()
+        features = pyopenjtalk.run_frontend(text, jtalk=jtalk)
+    spoken = [f for f in features if f.get("pos") != "記号"]
+    return "".join(f["pron"].replace("’", "") for f in spoken), sum(int(f["mora_size"]) for f in spoken)

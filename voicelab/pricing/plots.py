@@ -137,8 +137,10 @@ def plot_approaches(rows: Sequence[ApproachCost], *, value: str = "total", ax: A
     ax.bar_label(
         bars, labels=[f"${v:,.2f}" if v >= 1 else f"${v:.4f}" for v in values], padding=3, fontsize="small"
     )
+    lengths = {round(row.minutes, 2) for row in rows}
+    each = f" of {rows[0].minutes:.3g} min" if len(lengths) == 1 else " (each call its own length)"
     titles = {
-        "total": f"cost of {rows[0].calls:,} calls of {rows[0].minutes:g} min (USD)",
+        "total": f"cost of {rows[0].calls:,} calls{each} (USD)",
         "per_call": "cost per call (USD)",
         "per_minute": "cost per call minute (USD)",
     }

@@ -1,4 +1,6 @@
-"""The OpenAI audio protocol, each fact once: pure, no I/O, shared by the client and the emulator.
+"""The OpenAI audio protocol, each fact once, shared by the client and the emulator.
+
+Pure: no network, no engines; it reads only its own data files and the verified tokenizer vocabulary.
 
 Modules:
 
@@ -9,6 +11,7 @@ Modules:
 * :mod:`~voicelab.protocol.validate` — validation with the SDK's own models;
 * :mod:`~voicelab.protocol.events` — server event constructors;
 * :mod:`~voicelab.protocol.billing` — tokens per ms per role, text tokens, caching, the usage object;
+* :mod:`~voicelab.protocol.tokenizer` — OpenAI's o200k_base text tokenizer (tiktoken, verified vocabulary);
 * :mod:`~voicelab.protocol.errors` — OpenAI's error vocabulary.
 
 Import the module you need; this package imports none of them.

@@ -2,9 +2,9 @@
 
 * audio tokens: user (input) audio 1 token per 100 ms, assistant (output) audio 1 token per 50 ms (600 and
   1 200 per minute), rounded up per item (:func:`audio_tokens`);
-* text tokens: :func:`text_tokens`, the one approximation of a tokenizer used everywhere (a word, a
-  punctuation mark, or one CJK character per token), so that sums agree between the emulator, the client and
-  the cost estimates;
+* text tokens: :func:`text_tokens`, OpenAI's own o200k_base count (:mod:`voicelab.protocol.tokenizer`:
+  tiktoken with the verified vocabulary), the one count used everywhere so that sums agree between the
+  emulator, the client and the cost estimates;
 * caching: a response's input is cached up to the first segment (instructions, tools, conversation item) that
   changed since the previous response (:func:`cached_prefix`); cached tokens are a subset of input tokens.
   OpenAI caches only prompts of :data:`MIN_CACHED_PROMPT_TOKENS`\\+ tokens; the emulator applies no minimum so
@@ -16,7 +16,7 @@ Examples
 >>> audio_tokens(60_000, "user"), audio_tokens(60_000, "assistant")
 (600, 1200)
 >>> text_tokens("Hello, world!"), text_tokens("こんにちは")
-(4, 5)
+(4, 1)
 >>> TokenUsage(text_input=10, audio_input=20, audio_output=40).to_realtime()["total_tokens"]
 70
 """
@@ -24,12 +24,12 @@ Examples
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.tokenizer import count_text_tokens, o200k_base
 
 __all__ = [
     "MIN_CACHED_PROMPT_TOKENS",
@@ -72,35 +72,38 @@ def audio_tokens(ms: float, role: Role) -> int:
     return math.ceil(max(ms, 0) / MS_PER_AUDIO_TOKEN[role] - 1e-9)
 
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
-_TEXT_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
-
-
 def text_tokens(text: str | None) -> int:
-    """Approximate text tokens: one per word, per punctuation mark and per CJK character.
+    """Text tokens of ``text`` as OpenAI bills them: the o200k_base count (``None`` and ``""`` are 0).
 
     Examples
     --------
     >>> text_tokens("Two plus two is 4."), text_tokens(""), text_tokens(None)
-    (6, 0, 0)
+    (7, 0, 0)
     >>> text_tokens("東京は晴れ。")
-    6
+    5
     """
-    return len(_TEXT_TOKEN.findall(text or ""))
+    return count_text_tokens(text or "")
 
 
 def first_text_tokens(text: str, n: int) -> str:
-    """The prefix of ``text`` holding its first ``n`` tokens as :func:`text_tokens` counts them.
+    """The prefix of ``text`` holding its first ``n`` o200k_base tokens (whole characters only).
+
+    A token that ends inside a multi-byte character (some Japanese characters span two tokens) is left out
+    with that character, so the prefix never holds more than ``n`` tokens.
 
     Examples
     --------
     >>> first_text_tokens("Hello, world! Bye.", 3)
     'Hello, world'
+    >>> first_text_tokens("こんにちは、今日はいい天気ですね。", 3)
+    'こんにちは、今日は'
     """
-    for count, match in enumerate(_TEXT_TOKEN.finditer(text), start=1):
-        if count == n:
-            return text[: match.end()]
-    return text
+    encoding = o200k_base()
+    tokens = encoding.encode_ordinary(text)
+    if n >= len(tokens):
+        return text
+    head = b"".join(encoding.decode_single_token_bytes(t) for t in tokens[: max(n, 0)])
+    return head.decode("utf-8", errors="ignore")
 
 
 @dataclass(frozen=True)

@@ -293,6 +293,7 @@ class PreparedSample:
     levels_db: dict[str, np.ndarray] = field(default_factory=dict)
     truth: dict[str, np.ndarray] = field(default_factory=dict)
     frame_ms: dict[str, float] = field(default_factory=dict)
+    phrases: tuple[str, ...] = ()  # what is said in each segment (voicelab.samples; empty if unknown)
 
     @property
     def pauses_ms(self) -> list[float]:
@@ -393,7 +394,8 @@ def prepare(names: Sequence[str] | None = None, *, detectors: Sequence[Detector]
         y_padded = _extend_with_background(y, sr, segments[-1][1], pad_s)
         sample = PreparedSample(name=name, segments=segments, condition=condition,
                                 language=getattr(info, "language", "?"), duration_ms=duration_ms,
-                                padded_ms=1000.0 * len(y_padded) / sr)
+                                padded_ms=1000.0 * len(y_padded) / sr,
+                                phrases=tuple(getattr(info, "phrases", ())))
         for det in dets:
             probs = det.probabilities(y_padded, sr)
             sample.probs[det.name] = probs

@@ -13,15 +13,23 @@ import numpy as np
 
 import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
-from voicelab.vad.evaluation import EvaluationSet, _condition_key, _pooled, auc, roc_curve, turns
-from voicelab.vad.server_vad import VADEvent
+from voicelab.vad.evaluation import (
+    EvaluationSet,
+    PreparedSample,
+    _condition_key,
+    _pooled,
+    auc,
+    roc_curve,
+    turns,
+)
+from voicelab.vad.server_vad import ServerVADParams, VADEvent
 from voicelab.vad.table import Table
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.lines import Line2D
 
-__all__ = ["billed_vs_threshold", "roc", "tradeoff", "vad_overlay"]
+__all__ = ["billed_vs_threshold", "roc", "tradeoff", "turn_splits", "vad_overlay"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -211,3 +219,48 @@ def billed_vs_threshold(table: Table, *, group: str = "silence_duration_ms", y: 
     ax.set_xlabel("threshold")
     ax.set_ylabel("Billed audio tokens per utterance" if y == "billed_tokens" else y)
     return lines
+
+
+def turn_splits(sample: PreparedSample, silence_durations_ms: Sequence[int], *, threshold: float = 0.5,
+                prefix_padding_ms: int = 300, detector: str = "silero", ax: Axes | None = None) -> list[str]:
+    """Where each ``silence_duration_ms`` ends turns in one utterance, under its labelled phrases.
+
+    The top row shows the labelled phrases (their text written on them) and the pauses between them; each
+    row below is one ``silence_duration_ms``: a bar per detected turn (``speech_start_ms`` →
+    ``speech_end_ms``), a new colour at every cut.
+
+    Returns
+    -------
+    list of str
+        The y tick labels, top to bottom.
+
+    Examples
+    --------
+    >>> turn_splits(sample, [200, 500])  # doctest: +SKIP
+    ['labelled', '200 ms', '500 ms']
+    """
+    from voicelab.vad.language import detected_turns
+
+    ax = _axes(ax)
+    labels = ["labelled", *(f"{ms} ms" for ms in silence_durations_ms)]
+    rows = len(labels)
+    phrases = sample.phrases or ("",) * len(sample.segments)
+    for k, ((start, end), phrase) in enumerate(zip(sample.segments, phrases, strict=True)):
+        ax.broken_barh([(start, end - start)], (rows - 1 - 0.35, 0.7), color="0.75")
+        ax.text((start + end) / 2, rows - 1, phrase, ha="center", va="center", fontsize="small")
+        if k + 1 < len(sample.segments):
+            ax.axvspan(end, sample.segments[k + 1][0], color="C3", alpha=0.08)
+    for row, ms in enumerate(silence_durations_ms):
+        params = ServerVADParams(threshold=threshold, silence_duration_ms=int(ms),
+                                 prefix_padding_ms=prefix_padding_ms)
+        for k, t in enumerate(detected_turns(sample, params, detector=detector)):
+            end = t.speech_end_ms if t.speech_end_ms is not None else sample.padded_ms
+            ax.broken_barh([(t.speech_start_ms / 1000, (end - t.speech_start_ms) / 1000)],
+                           (rows - 2 - row - 0.3, 0.6), color=f"C{k % 10}", alpha=0.8)
+    ax.set_yticks(range(rows - 1, -1, -1), labels)
+    ax.set_ylim(-0.6, rows - 0.4)
+    ax.set_xlim(0, sample.duration_ms / 1000)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("silence_duration_ms")
+    ax.set_title(f"{sample.name}: turns detected (threshold {threshold:g})", fontsize="medium")
+    return labels

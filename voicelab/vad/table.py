@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -33,6 +34,22 @@ def _fmt(value: Any, digits: int) -> str:
             return "nan"
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: wide (CJK) characters take two.
+
+    Examples
+    --------
+    >>> _width("ね"), _width("ab")
+    (2, 2)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool) -> str:
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
 
 
 class Table:
@@ -89,15 +106,14 @@ class Table:
         if not self.rows:
             return "(empty table)"
         cells = self._cells(self.columns)
-        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(self.columns)]
+        widths = [max(_width(c), *(_width(row[i]) for row in cells)) for i, c in enumerate(self.columns)]
         numeric = [all((isinstance(r[c], (int, float, np.number)) and not isinstance(r[c], bool))
                        or r[c] is None for r in self.rows) for c in self.columns]
         lines = []
-        header = [c.rjust(w) if num else c.ljust(w)
-                  for c, w, num in zip(self.columns, widths, numeric, strict=True)]
+        header = [_pad(c, w, right=num) for c, w, num in zip(self.columns, widths, numeric, strict=True)]
         lines.append("  ".join(header).rstrip())
         for row in cells:
-            lines.append("  ".join(v.rjust(w) if num else v.ljust(w)
+            lines.append("  ".join(_pad(v, w, right=num)
                                    for v, w, num in zip(row, widths, numeric, strict=True)).rstrip())
         return "\n".join(lines)
 

@@ -48,6 +48,22 @@ async def test_text_reply_and_usage(sdk):
     assert usage.prompt_tokens_details.audio_tokens == 0
 
 
+async def test_japanese_conversation_is_answered_in_japanese_and_billed_in_o200k_tokens(sdk):
+    completion = await sdk.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[
+            {"role": "system", "content": "あなたは親切な音声アシスタントです。日本語で会話してください。"},
+            {"role": "user", "content": "こんにちは"},
+        ],
+    )
+    reply = completion.choices[0].message.content
+    assert reply == "こんにちは！ボイスラボのエミュレーターです。今の時刻や簡単な計算を聞いてみてください。"
+    usage = completion.usage
+    # o200k_base: instructions 20 + "\\n" + こんにちは 1 = 21; the reply 31 (one per character: 36, 43)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (21, 31)
+    assert usage.prompt_tokens_details.text_tokens == 21 and usage.completion_tokens_details.text_tokens == 31
+
+
 @pytest.mark.slow
 async def test_audio_in_and_out(sdk):
     from voicelab.engines import tts

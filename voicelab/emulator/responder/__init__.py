@@ -12,6 +12,8 @@ returns a :class:`Reply`: text, or tool calls whose ``arguments`` are JSON valid
 ``arguments``      :func:`fill_arguments`: a tool's JSON schema → arguments from the user's words
 ``tools``          :func:`normalize_tools` and word matching of requests to tools
 ``spoken_numbers`` "twelve" → "12"
+``japanese``       answers in Japanese when the words or the instructions are Japanese
+``kansuji``        「三百二十一」, 「３２１」 → 321
 =================  ===========================================================================
 
 Examples

@@ -21,7 +21,16 @@ from typing import Any
 
 from .spoken_numbers import words_to_numbers
 
-__all__ = ["SELF_DESCRIPTION", "arithmetic", "builtin_answer", "parse_time"]
+__all__ = [
+    "SELF_DESCRIPTION",
+    "arithmetic",
+    "arithmetic_value",
+    "builtin_answer",
+    "builtin_intent",
+    "evaluate_arithmetic",
+    "format_number",
+    "parse_time",
+]
 
 
 SELF_DESCRIPTION = (
@@ -72,20 +81,28 @@ def _evaluate(node: ast.AST) -> float:
     raise ValueError("not arithmetic")
 
 
-def _format_number(value: float) -> str:
+def format_number(value: float) -> str:
+    """``84``, ``0.333333``: an integer without decimals, else six significant digits."""
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}".replace(",", "")
     return f"{value:.6g}"
 
 
-def arithmetic(text: str) -> str | None:
-    """Answer "what is 12 times 7" style questions; None when the text holds no arithmetic.
+def evaluate_arithmetic(expression: str) -> float:
+    """The value of an arithmetic ``expression`` (numbers, ``+ - * / ** %`` and parentheses; no names).
+
+    Raises ``ValueError`` (not arithmetic), ``SyntaxError``, ``ZeroDivisionError`` or ``OverflowError``.
 
     Examples
     --------
-    >>> arithmetic("What is twelve times seven?"), arithmetic("what's 2 to the power of 10"), arithmetic("hi")
-    ('12 times 7 is 84.', '2 to the power of 10 is 1024.', None)
+    >>> evaluate_arithmetic(" 3 + 4 * 2 ")
+    11
     """
+    return _evaluate(ast.parse(expression.strip(), mode="eval"))
+
+
+def _phrase(text: str) -> tuple[str, str, bool] | None:
+    """(the phrase as said, its expression, square root?) of an English arithmetic question, or None."""
     spoken = words_to_numbers(text)
     match = re.search(
         r"(?:what(?:'s| is)|calculate|compute|how much is)\s+(.+?)\s*[?.!]*$", spoken, flags=re.IGNORECASE
@@ -103,18 +120,54 @@ def arithmetic(text: str) -> str | None:
         return None
     if not sqrt and not re.search(r"\d\s*(\*\*|[+\-*/%])\s*[\d(]", expression):
         return None
+    return phrase, expression, sqrt
+
+
+_NO_VALUE = (SyntaxError, ValueError, OverflowError, TypeError)
+
+
+def _value(expression: str, sqrt: bool) -> float:
+    value = evaluate_arithmetic(expression)
+    return math.sqrt(value) if sqrt else value
+
+
+def arithmetic_value(text: str) -> float | None:
+    """The value of an English arithmetic question; ``None`` when there is none or it has no value.
+
+    Examples
+    --------
+    >>> arithmetic_value("what is six times seven"), arithmetic_value("what is 1 over 0")
+    (42, None)
+    """
+    parsed = _phrase(text)
     try:
-        value = _evaluate(ast.parse(expression, mode="eval"))
-        if sqrt:
-            value = math.sqrt(value)
+        return None if parsed is None else _value(*parsed[1:])
+    except (*_NO_VALUE, ZeroDivisionError):
+        return None
+
+
+def arithmetic(text: str) -> str | None:
+    """Answer "what is 12 times 7" style questions; None when the text holds no arithmetic.
+
+    Examples
+    --------
+    >>> arithmetic("What is twelve times seven?"), arithmetic("what's 2 to the power of 10"), arithmetic("hi")
+    ('12 times 7 is 84.', '2 to the power of 10 is 1024.', None)
+    """
+    parsed = _phrase(text)
+    if parsed is None:
+        return None
+    phrase, expression, sqrt = parsed
+    try:
+        value = _value(expression, sqrt)
     except ZeroDivisionError:
         return "Dividing by zero has no answer."
-    except (SyntaxError, ValueError, OverflowError, TypeError):
+    except _NO_VALUE:
         return None
     shown = re.sub(r"\s+", " ", phrase.strip())
     if sqrt:
         shown = "The square root of " + shown[5:].strip()
-    return f"{shown} is {_format_number(value)}."
+    return f"{shown} is {format_number(value)}."
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -124,19 +177,37 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def builtin_answer(text: str, clock: Callable[[], datetime]) -> str | None:
-    """The self-description, the time or date (``clock``), or an arithmetic result; ``None`` otherwise."""
+def builtin_intent(text: str) -> str | None:
+    """What an English question asks of the built-ins: ``"self"``, ``"time"``, ``"date"``, ``"arithmetic"``.
+
+    Examples
+    --------
+    >>> [builtin_intent(text) for text in ("Who are you?", "what's the time", "2 plus 2", "hm")]
+    ['self', 'time', 'arithmetic', None]
+    """
     lowered = text.lower()
     if re.search(
         r"\b(who|what) are you\b|\bintroduce yourself\b|\bare you (a |an )?(real|ai|bot|human|robot)"
         r"|\bwhat can you do\b",
         lowered,
     ):
-        return SELF_DESCRIPTION
+        return "self"
     if re.search(r"\bwhat time is it\b|\bwhat(?:'s| is) the time\b|\btell me the time\b", lowered):
+        return "time"
+    if re.search(r"\bwhat(?:'s| is) (?:the |today's )?date\b|\bwhat day is (?:it|today)\b", lowered):
+        return "date"
+    return "arithmetic" if _phrase(text) is not None else None
+
+
+def builtin_answer(text: str, clock: Callable[[], datetime]) -> str | None:
+    """The self-description, the time or date (``clock``), or an arithmetic result; ``None`` otherwise."""
+    intent = builtin_intent(text)
+    if intent == "self":
+        return SELF_DESCRIPTION
+    if intent == "time":
         now = clock()
         return f"It is {now:%H:%M} {now.tzname() or 'UTC'}."
-    if re.search(r"\bwhat(?:'s| is) (?:the |today's )?date\b|\bwhat day is (?:it|today)\b", lowered):
+    if intent == "date":
         now = clock()
         return f"Today is {now:%A}, {now.day} {now:%B %Y}."
     return arithmetic(text)

@@ -10,6 +10,10 @@ The scripted responder answers, in order:
    arithmetic ("what is 12 times 7");
 5. an echo of the user's words.
 
+When the user's words or the instructions are Japanese, steps 3–5 speak Japanese (:mod:`.japanese`): the
+rules table only for Japanese words (its bundled rules are English), then 「こんにちは」, 「今何時？」,
+「3たす4は？」, who it is, and 『…』とおっしゃいましたね。
+
 Examples
 --------
 >>> ScriptedResponder().respond_sync([{"role": "user", "content": "What is 12 times 7?"}]).text
@@ -29,6 +33,7 @@ from voicelab.errors import ParameterError
 
 from .arguments import fill_arguments
 from .builtins import builtin_answer
+from .japanese import is_japanese, japanese_answer, japanese_echo, speaks_japanese
 from .reply import Reply, ToolCall, content_text
 from .rules import Rule, load_rules
 from .tools import forced_name, keywords, normalize_tools, tool_score
@@ -123,7 +128,7 @@ class ScriptedResponder:
                     )
                 ],
             )
-        return Reply(self._answer_text(user_text))
+        return Reply(self._answer_text(user_text, instructions))
 
     def _choose_tool(
         self, tools: list[dict[str, Any]], text: str, tool_choice: Any, forced: str | None
@@ -160,7 +165,11 @@ class ScriptedResponder:
             return f"{name} returned nothing."
         return f"Here is what {name} returned: {_plain(result)}."
 
-    def _answer_text(self, text: str) -> str:
+    def _answer_text(self, text: str, instructions: str | None = None) -> str:
+        if speaks_japanese(text, instructions):
+            rules = self.rules if is_japanese(text) else []
+            answer = next((a for a in (r.answer(text) for r in rules) if a is not None), None)
+            return answer or japanese_answer(text, self.clock) or japanese_echo(text)
         for rule in self.rules:
             answer = rule.answer(text)
             if answer is not None:

@@ -27,11 +27,18 @@ context is re-billed too, but as cheap text tokens) and speaks the reply with a 
 The estimators, one module each concept: :mod:`.inputs` (:class:`Conversation`), :mod:`.results` (the result
 dataclasses and :func:`to_table`), :mod:`.s2s` (speech-to-speech), :mod:`.chained` (STT → LLM → TTS and
 one-shot requests), :mod:`.compare` (approaches side by side, concurrency, the CLI's scenario),
+:mod:`.script` (a conversation measured from its lines: o200k_base tokens and the engines' spoken durations),
 :mod:`.translation` (live speech translation per minute, realtime vs chained).
 """
 
 from voicelab.pricing.estimate.chained import chained, one_shot_costs
-from voicelab.pricing.estimate.compare import compare_approaches, concurrency, default_approaches, scenario
+from voicelab.pricing.estimate.compare import (
+    compare_approaches,
+    concurrency,
+    current_approaches,
+    default_approaches,
+    scenario,
+)
 from voicelab.pricing.estimate.inputs import Conversation
 from voicelab.pricing.estimate.results import (
     ApproachCost,
@@ -45,8 +52,16 @@ from voicelab.pricing.estimate.results import (
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech, speech_to_speech_minute
 from voicelab.pricing.estimate.translation import translation_costs
+from voicelab.pricing.estimate.script import (
+    RESERVATION_CALL,
+    ScriptLine,
+    SpokenScript,
+    compare_languages,
+    speak,
+)
 
 __all__ = [
+    "RESERVATION_CALL",
     "ApproachCost",
     "ConcurrencyEstimate",
     "Conversation",
@@ -54,13 +69,18 @@ __all__ = [
     "MinuteEstimate",
     "OneShotCost",
     "ScenarioResult",
+    "ScriptLine",
+    "SpokenScript",
     "TurnCost",
     "chained",
     "compare_approaches",
+    "compare_languages",
     "concurrency",
+    "current_approaches",
     "default_approaches",
     "one_shot_costs",
     "scenario",
+    "speak",
     "speech_to_speech",
     "speech_to_speech_minute",
     "to_table",

@@ -12,7 +12,21 @@ from voicelab.pricing.breakdown import CostLine
 from voicelab.pricing.tables import Category, Quote
 from voicelab.pricing.usage import Usage, UsageKind
 
-__all__ = ["audio_rates", "cached_tokens", "group_parts", "speech_usage", "transcription_usage"]
+__all__ = [
+    "audio_rates",
+    "cached_tokens",
+    "group_parts",
+    "speech_usage",
+    "transcription_usage",
+    "with_prices",
+]
+
+
+def with_prices(q: Quote, prices: Mapping[str, float | str] | None) -> Quote:
+    """``q`` with some rates replaced or filled in (USD per 1M tokens; marked user-supplied in the row)."""
+    if not prices:
+        return q
+    return Quote(q.requested, q.model, q.row.with_rates(**dict(prices)), q.adjustments, q.at)
 
 
 def group_parts(lines: Iterable[CostLine], names: Mapping[str, str]) -> dict[str, Decimal]:

@@ -13,10 +13,16 @@ from decimal import Decimal
 
 from voicelab.errors import ParameterError
 from voicelab.pricing.breakdown import price_usage
-from voicelab.pricing.estimate._rules import cached_tokens, group_parts, speech_usage, transcription_usage
+from voicelab.pricing.estimate._rules import (
+    cached_tokens,
+    group_parts,
+    speech_usage,
+    transcription_usage,
+    with_prices,
+)
 from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_positive
 from voicelab.pricing.estimate.results import ConversationEstimate, OneShotCost, TurnCost
-from voicelab.pricing.tables import Quote, quote
+from voicelab.pricing.tables import quote
 from voicelab.pricing.usage import Usage, UsageKind
 from voicelab.protocol.billing import audio_tokens
 
@@ -57,11 +63,8 @@ def chained(
     0.0491
     """
     conversation = conversation or Conversation()
-    stt, llm, tts = quote(stt_model, at), quote(chat_model, at), quote(tts_model, at)
-    if chat_prices:
-        llm = Quote(
-            llm.requested, llm.model, llm.row.with_rates(**dict(chat_prices)), llm.adjustments, llm.at
-        )
+    stt, tts = quote(stt_model, at), quote(tts_model, at)
+    llm = with_prices(quote(chat_model, at), chat_prices)
     if llm.row.rate("text_input") is None or llm.row.rate("text_output") is None:
         raise ParameterError(
             "chat_model", expected="a model with text input/output prices", got=llm.model.name
@@ -69,9 +72,9 @@ def chained(
     user_seconds = conversation.user_buffer_seconds
     if vad:
         user_seconds = min(conversation.user_speech_seconds + vad_padding_ms / 1000, user_seconds)
-    user_text = conversation.text_tokens(conversation.user_speech_seconds)
-    reply_text = conversation.text_tokens(conversation.assistant_seconds)
-    reply_chars = conversation.characters(conversation.assistant_seconds)
+    user_text = conversation.user_text_tokens
+    reply_text = conversation.assistant_text_tokens
+    reply_chars = conversation.assistant_characters
     instructions = conversation.instructions_tokens
     history = 0
     previous_input = 0

@@ -18,7 +18,7 @@ from voicelab.pricing.estimate.results import (
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech
 
-__all__ = ["compare_approaches", "concurrency", "default_approaches", "scenario"]
+__all__ = ["compare_approaches", "concurrency", "current_approaches", "default_approaches", "scenario"]
 
 
 def default_approaches() -> dict[str, Callable[[Conversation, DateLike], ConversationEstimate]]:
@@ -30,6 +30,49 @@ def default_approaches() -> dict[str, Callable[[Conversation, DateLike], Convers
         "chained mini-transcribe + gpt-4.1-mini + mini-tts": lambda c, at: chained(c, at=at),
         "chained whisper-1 + gpt-4o-mini + tts-1": lambda c, at: chained(
             c, stt_model="whisper-1", chat_model="gpt-4o-mini", tts_model="tts-1", at=at
+        ),
+    }
+
+
+def current_approaches(
+    *,
+    stt_model: str = "gpt-realtime-whisper",
+    chat_model: str = "gpt-5.4-mini",
+    tts_model: str = "gpt-4o-mini-tts",
+    text_rates_from: str = "gpt-realtime",
+) -> dict[str, Callable[[Conversation, DateLike], ConversationEstimate]]:
+    """gpt-realtime-2 against a chained pipeline of current models (label → estimator).
+
+    OpenAI publishes only audio rates for gpt-realtime-2 (the same as gpt-realtime's); its text rates (the
+    instructions in, the transcript out) are taken from ``text_rates_from``'s row at the estimate's date and
+    listed in the estimate's assumptions. The chained default: gpt-realtime-whisper (per minute) →
+    gpt-5.4-mini → gpt-4o-mini-tts, the speech model that has an announced shutdown and no successor yet.
+
+    Examples
+    --------
+    >>> for label in current_approaches():
+    ...     print(label)
+    gpt-realtime-2
+    gpt-realtime-2, no caching
+    chained gpt-realtime-whisper + gpt-5.4-mini + gpt-4o-mini-tts
+    """
+    from voicelab.pricing.tables import quote
+
+    def text_rates(at: DateLike) -> dict[str, str]:
+        row = quote(text_rates_from, at).row
+        names = ("text_input", "text_cached_input", "text_output")
+        return {name: str(row.rate(name)) for name in names if row.rate(name) is not None}
+
+    def s2s(caching: bool) -> Callable[[Conversation, DateLike], ConversationEstimate]:
+        return lambda c, at: speech_to_speech(
+            c, "gpt-realtime-2", caching=caching, prices=text_rates(at), at=at
+        )
+
+    return {
+        "gpt-realtime-2": s2s(True),
+        "gpt-realtime-2, no caching": s2s(False),
+        f"chained {stt_model} + {chat_model} + {tts_model}": lambda c, at: chained(
+            c, stt_model=stt_model, chat_model=chat_model, tts_model=tts_model, at=at
         ),
     }
 

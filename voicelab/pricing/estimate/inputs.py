@@ -36,7 +36,12 @@ class Conversation:
     instructions_tokens : int
         Instructions and tool definitions, billed as text input on every response.
     words_per_minute, tokens_per_word, characters_per_word : float
-        Speech rate and text size, for transcripts, chat tokens and tts-1 characters.
+        Speech rate and text size, for transcripts, chat tokens and tts-1 characters, when no measured
+        counts are given (an English rule of thumb; Japanese differs a lot).
+    user_tokens_per_turn, assistant_tokens_per_turn, assistant_characters_per_turn : float, optional
+        Measured o200k_base text tokens of what each side says per turn and the characters of the reply
+        (:meth:`voicelab.pricing.estimate.SpokenScript.conversation` sets them); they replace the rule of
+        thumb.
 
     Examples
     --------
@@ -53,6 +58,9 @@ class Conversation:
     words_per_minute: float = 150.0
     tokens_per_word: float = 1.3
     characters_per_word: float = 6.0
+    user_tokens_per_turn: float | None = None
+    assistant_tokens_per_turn: float | None = None
+    assistant_characters_per_turn: float | None = None
 
     def __post_init__(self) -> None:
         check_positive("minutes", self.minutes)
@@ -79,6 +87,9 @@ class Conversation:
             )
         for name in ("words_per_minute", "tokens_per_word", "characters_per_word"):
             check_positive(name, getattr(self, name))
+        for name in ("user_tokens_per_turn", "assistant_tokens_per_turn", "assistant_characters_per_turn"):
+            if getattr(self, name) is not None:
+                check_positive(name, getattr(self, name))
 
     @property
     def turn_seconds(self) -> float:
@@ -107,6 +118,33 @@ class Conversation:
     def characters(self, seconds: float) -> int:
         """Characters of ``seconds`` of speech."""
         return round(seconds / 60 * self.words_per_minute * self.characters_per_word)
+
+    @property
+    def user_text_tokens(self) -> int:
+        """Text tokens of what the user says in a turn (measured, else the rule of thumb).
+
+        Examples
+        --------
+        >>> Conversation().user_text_tokens, Conversation(user_tokens_per_turn=7.4).user_text_tokens
+        (39, 7)
+        """
+        if self.user_tokens_per_turn is not None:
+            return round(self.user_tokens_per_turn)
+        return self.text_tokens(self.user_speech_seconds)
+
+    @property
+    def assistant_text_tokens(self) -> int:
+        """Text tokens of the assistant's reply in a turn (measured, else the rule of thumb)."""
+        if self.assistant_tokens_per_turn is not None:
+            return round(self.assistant_tokens_per_turn)
+        return self.text_tokens(self.assistant_seconds)
+
+    @property
+    def assistant_characters(self) -> int:
+        """Characters of the assistant's reply in a turn (measured, else the rule of thumb)."""
+        if self.assistant_characters_per_turn is not None:
+            return round(self.assistant_characters_per_turn)
+        return self.characters(self.assistant_seconds)
 
 
 def check_positive(name: str, value: Any) -> None:

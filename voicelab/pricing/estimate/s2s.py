@@ -5,11 +5,18 @@ The model of a speech-to-speech call is described in :mod:`voicelab.pricing.esti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from voicelab.errors import ParameterError
 from voicelab.pricing.breakdown import price_usage
-from voicelab.pricing.estimate._rules import audio_rates, cached_tokens, group_parts, transcription_usage
+from voicelab.pricing.estimate._rules import (
+    audio_rates,
+    cached_tokens,
+    group_parts,
+    transcription_usage,
+    with_prices,
+)
 from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_positive
 from voicelab.pricing.estimate.results import ConversationEstimate, MinuteEstimate, TurnCost
 from voicelab.pricing.tables import Category, quote
@@ -78,6 +85,7 @@ def speech_to_speech(
     cache_min_tokens: int = 1_024,
     cache_block_tokens: int = 128,
     transcription_model: str | None = None,
+    prices: Mapping[str, float | str] | None = None,
     at: DateLike = None,
     label: str | None = None,
 ) -> ConversationEstimate:
@@ -100,6 +108,10 @@ def speech_to_speech(
         instructions``.
     transcription_model : str, optional
         Input audio transcription (billed separately), e.g. ``"gpt-4o-mini-transcribe"``.
+    prices : mapping, optional
+        Replace or fill in the model's rates (USD per 1M tokens), e.g. ``{"text_input": 4,
+        "text_cached_input": 0.4, "text_output": 16}`` for the text rates OpenAI has not published for
+        gpt-realtime-2; the estimate's assumptions list them.
 
     Returns
     -------
@@ -115,7 +127,7 @@ def speech_to_speech(
     0.8971
     """
     conversation = conversation or Conversation()
-    q = quote(model, at)
+    q = with_prices(quote(model, at), prices)
     if q.model.category is not Category.REALTIME:
         raise ParameterError(
             "model",
@@ -151,8 +163,8 @@ def speech_to_speech(
         user_seconds = min(conversation.user_speech_seconds + vad_padding_ms / 1000, user_seconds)
     user_tokens = round(Decimal(str(user_seconds)) * rate_in)
     assistant_tokens = round(Decimal(str(conversation.assistant_seconds)) * rate_out)
-    transcript_tokens = conversation.text_tokens(conversation.assistant_seconds)
-    user_text_tokens = conversation.text_tokens(conversation.user_speech_seconds)
+    transcript_tokens = conversation.assistant_text_tokens
+    user_text_tokens = conversation.user_text_tokens
 
     items: list[tuple[int, int]] = []  # (item id, audio tokens) kept in the conversation
     previous_input: list[int] = []
@@ -228,6 +240,9 @@ def speech_to_speech(
         ("limit", limit),
         ("user_audio_tokens_per_turn", user_tokens),
         ("assistant_audio_tokens_per_turn", assistant_tokens),
+        ("user_text_tokens_per_turn", user_text_tokens),
+        ("transcript_tokens_per_turn", transcript_tokens),
+        ("prices", dict(prices or {})),
     )
     default_label = f"{q.model.name}{'' if caching else ', no caching'}"
     if not isinstance(truncation, str) and truncation < 1:

@@ -23,7 +23,7 @@ def test_usage_follows_documented_rules(make_driver, signals):
     user_ms = driver.core.items[0].audio_ms
     assert usage["input_token_details"]["audio_tokens"] == int(np.ceil(user_ms / 100))  # 1 token / 100 ms
     assert usage["output_token_details"]["audio_tokens"] == int(0.8 * 1000 / 50)  # 1 token / 50 ms
-    assert usage["output_token_details"]["text_tokens"] == 8  # "You said: hello there. Nice!"
+    assert usage["output_token_details"]["text_tokens"] == 8  # "You said: hello there. Nice!" in o200k_base
     assert (
         usage["input_tokens"]
         == usage["input_token_details"]["text_tokens"] + usage["input_token_details"]["audio_tokens"]

@@ -78,6 +78,12 @@ def speech_pieces(pcm: np.ndarray, text: str, chunk_samples: int) -> list[tuple[
     ]
 
 
+def _added_tokens(transcript: str, text: str) -> int:
+    """Tokens ``text`` adds to ``transcript``: the whole transcript is counted, not its pieces (a word split
+    from its neighbours tokenises differently), so the response's text tokens equal its transcript's."""
+    return count_text_tokens(transcript + text) - count_text_tokens(transcript)
+
+
 class ServerResponses:
     """The responses of a connection, the one writing to the conversation, and their usage.
 
@@ -387,8 +393,8 @@ class ServerResponses:
             )
             for piece in split_words(text)
         ]
+        response.text_tokens += _added_tokens(response.transcript, text)
         response.transcript += text
-        response.text_tokens += count_text_tokens(text)
         return out
 
     def audio_ready(self, response_id: str, pcm: np.ndarray, text: str = "") -> list[Output]:
@@ -400,14 +406,15 @@ class ServerResponses:
         out: list[Output] = []
         limit_hit = False
         if response.max_tokens is not None:
+            added = _added_tokens(response.transcript, text)
             used = (
                 response.text_tokens
-                + count_text_tokens(text)
+                + added
                 + assistant_audio_tokens((response.audio_samples + pcm.size) * 1000 / SR)
             )
             if used > response.max_tokens:
                 limit_hit = True
-                room_ms = max(response.max_tokens - response.text_tokens - count_text_tokens(text), 0) * 50
+                room_ms = max(response.max_tokens - response.text_tokens - added, 0) * 50
                 pcm = pcm[: max(room_ms * SR // 1000 - response.audio_samples, 0)]
         for chunk, piece in speech_pieces(pcm, text, self.core.audio_chunk_ms * SR // 1000):
             if piece:

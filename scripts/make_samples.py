@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python data/samples/make_samples.py [OUT_DIR]
+    .venv/bin/python scripts/make_samples.py [OUT_DIR]   (default: data/samples/)
 
 The utterances are defined in ``voicelab.samples.SPECS``. English: Piper with a seeded ONNX session, so the
 audio is reproducible bit for bit with the same onnxruntime build. Japanese: OpenJTalk with the HTS voice
@@ -19,7 +19,7 @@ from voicelab import samples
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else Path(__file__).resolve().parent
+    out = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent / "data" / "samples"
     path = samples.build(out)
     total = sum(f.stat().st_size for f in out.glob("*.flac"))
     print(f"wrote {path} ({len(samples.SPECS)} utterances, {total / 1e6:.2f} MB of FLAC)")

@@ -8,9 +8,9 @@ import hashlib
 
 import pytest
 
-from voicelab.engines import text_tokens
-from voicelab.engines.text_tokens import count_text_tokens
 from voicelab.errors import ModelIntegrityError, ParameterError
+from voicelab.protocol import tokenizer as text_tokens
+from voicelab.protocol.tokenizer import count_text_tokens
 
 INSTRUCTIONS_JA = "あなたは親切な音声アシスタントです。日本語で会話してください。"
 INSTRUCTIONS_EN = "You are a kind voice assistant. Please talk in Japanese."
@@ -85,14 +85,14 @@ def test_a_tampered_vocabulary_is_refused(tmp_path, monkeypatch):
     tampered = tmp_path / "o200k_base.tiktoken.gz"
     tampered.write_bytes(gzip.compress(data.replace(b" 0\n", b" 1\n", 1)))
     monkeypatch.setattr(text_tokens, "o200k_base_file", lambda: tampered)
-    text_tokens._encoding.cache_clear()
+    text_tokens._forget()
     try:
         with pytest.raises(ModelIntegrityError) as info:
             count_text_tokens("hello")
         assert info.value.path == str(tampered)
     finally:
         monkeypatch.undo()
-        text_tokens._encoding.cache_clear()
+        text_tokens._forget()
     assert count_text_tokens("hello") == 1
 
 
@@ -108,7 +108,7 @@ def test_counts_need_no_network(tmp_path):
         "    raise OSError('network is off in this test')\n"
         "socket.socket.connect = refuse\n"
         "socket.getaddrinfo = refuse\n"
-        "from voicelab.engines.text_tokens import count_text_tokens\n"
+        "from voicelab.protocol.tokenizer import count_text_tokens\n"
         f"print(count_text_tokens({INSTRUCTIONS_JA!r}))\n"
     )
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)}
@@ -116,3 +116,20 @@ def test_counts_need_no_network(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "20"
     assert list(tmp_path.iterdir()) == []  # tiktoken's download cache was never touched
+
+
+def test_the_emulator_builds_the_encoding_off_the_event_loop_when_it_starts():
+    import threading
+    import time
+
+    from voicelab.emulator.app import create_app
+    from voicelab.emulator.settings import EmulatorSettings
+
+    text_tokens._forget()
+    create_app(EmulatorSettings(port=0))
+    warming = [t for t in threading.enumerate() if t.name == "o200k_base warm-up"]
+    assert warming or text_tokens._built is not None
+    deadline = time.monotonic() + 60
+    while text_tokens._built is None and time.monotonic() < deadline:  # the thread builds it, nobody counts
+        time.sleep(0.05)
+    assert text_tokens._built is not None

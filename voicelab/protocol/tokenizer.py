@@ -23,13 +23,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from voicelab.errors import EngineError, ModelIntegrityError, ParameterError
 
-__all__ = ["O200K_BASE_SHA256", "count_text_tokens", "o200k_base", "o200k_base_file"]
+__all__ = ["O200K_BASE_SHA256", "count_text_tokens", "o200k_base", "o200k_base_file", "warm_up"]
 
 #: SHA-256 of the uncompressed ``o200k_base.tiktoken`` as published by tiktoken (``openai_public.py``).
 O200K_BASE_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
@@ -90,14 +89,42 @@ def _ranks(data: bytes) -> dict[bytes, int]:
     return ranks
 
 
-@lru_cache(maxsize=1)
-def _encoding() -> Any:
-    import tiktoken
+_built: Any = None
 
+
+def _encoding() -> Any:
+    """The encoding, built once under a lock (a second caller waits for the first build, never repeats it)."""
+    global _built
+    if _built is None:
+        with _lock:
+            if _built is None:
+                import tiktoken
+
+                ranks = _ranks(_verified_bytes(o200k_base_file()))
+                _built = tiktoken.Encoding(name="o200k_base", pat_str=_PATTERN, mergeable_ranks=ranks,
+                                           special_tokens=_SPECIAL_TOKENS)
+    return _built
+
+
+def _forget() -> None:
+    """Drop the built encoding (tests that swap the vocabulary file)."""
+    global _built
     with _lock:
-        ranks = _ranks(_verified_bytes(o200k_base_file()))
-    return tiktoken.Encoding(name="o200k_base", pat_str=_PATTERN, mergeable_ranks=ranks,
-                             special_tokens=_SPECIAL_TOKENS)
+        _built = None
+
+
+def warm_up() -> threading.Thread:
+    """Build the encoding in a background thread and return it: the first build reads and verifies 2 MB and
+    takes 0.5–2.5 s, which a server must not spend on its event loop when the first usage is counted.
+
+    Examples
+    --------
+    >>> warm_up().join(timeout=60); count_text_tokens("warm")
+    1
+    """
+    thread = threading.Thread(target=_encoding, name="o200k_base warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def o200k_base() -> Any:
