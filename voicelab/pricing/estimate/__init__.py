@@ -51,7 +51,6 @@ from voicelab.pricing.estimate.results import (
     to_table,
 )
 from voicelab.pricing.estimate.s2s import speech_to_speech, speech_to_speech_minute
-from voicelab.pricing.estimate.translation import translation_costs
 from voicelab.pricing.estimate.script import (
     RESERVATION_CALL,
     ScriptLine,
@@ -59,6 +58,7 @@ from voicelab.pricing.estimate.script import (
     compare_languages,
     speak,
 )
+from voicelab.pricing.estimate.translation import translation_costs
 
 __all__ = [
     "RESERVATION_CALL",
