@@ -19,7 +19,9 @@ import random
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from voicelab.emulator.admission import EngineJobsMiddleware, Slots
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
+from voicelab.emulator.body_limits import BodyLimitMiddleware
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
 from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
 from voicelab.emulator.responder import make_responder
@@ -69,6 +71,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     -------
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
+        ``state.realtime_sessions`` (:class:`~voicelab.emulator.admission.Slots`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
         and ``state.audio_store`` (chat-completion audio transcripts by id).
 
@@ -92,7 +95,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.keys = KeyStore(api_key=settings.api_key)
+    app.state.keys = KeyStore(api_key=settings.api_key, max_keys=settings.max_minted_keys)
+    app.state.realtime_sessions = Slots(settings.max_sessions)
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
@@ -105,7 +109,10 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then auth.
+    # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then auth, then the
+    # body limits (only an authorised request's body is read).
+    app.add_middleware(EngineJobsMiddleware, limit=settings.max_engine_jobs)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AuthMiddleware, keys=app.state.keys)
     app.add_middleware(FaultMiddleware, settings=settings)
     app.add_middleware(HostGuardMiddleware, policy=app.state.host_policy)

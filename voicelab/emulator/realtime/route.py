@@ -25,11 +25,9 @@ import json
 import logging
 import random
 import re
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +40,15 @@ from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
 
+from ..admission import Slots
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
+from ..transports import ABORT_EXTENSION
 from .core import SR, ServerCore, speech_pieces
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
+from .outbox import Outbox, disconnect_slow_reader, slow_reader_error
+from .scheduler import HEAVY_TEXT_CHARS, shared_scheduler
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -56,21 +58,11 @@ router = APIRouter()
 BETA_CLOSE_CODE = 4000
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*\s*|[.!?。！？]+\s*")
 
-# The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
-# time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
-# for the GIL as a hundred runnable threads.
+# The core calls of ALL connections run on a small shared pool (each connection's calls still one at a time
+# and in order), scheduled fairly between connections (voicelab.emulator.realtime.scheduler): a few busy
+# threads instead of one per connection, so a hundred sessions do not contend for the GIL as a hundred
+# runnable threads.
 _CORE_WORKERS = 2
-_core_pool: ThreadPoolExecutor | None = None
-_core_pool_lock = threading.Lock()
-
-
-def _core_executor() -> ThreadPoolExecutor:
-    """The process-wide pool for core calls, created on first use."""
-    global _core_pool
-    with _core_pool_lock:
-        if _core_pool is None:
-            _core_pool = ThreadPoolExecutor(max_workers=_CORE_WORKERS, thread_name_prefix="realtime-core")
-        return _core_pool
 
 
 @dataclass
@@ -151,21 +143,12 @@ async def realtime(websocket: WebSocket) -> None:
         return
     if faults.connect_status:
         status = faults.connect_status
-        body = {
-            "error": {
-                "message": "Rate limit reached for requests (injected by voicelab: fault_status)."
-                if status == 429
-                else f"Injected fault: HTTP {status}.",
-                "type": "requests" if status == 429 else "server_error",
-                "param": None,
-                "code": "rate_limit_exceeded" if status == 429 else "injected_fault",
-            }
-        }
-        headers = {"retry-after": "1"} if status == 429 else None
-        try:
-            await websocket.send_denial_response(JSONResponse(body, status_code=status, headers=headers))
-        except RuntimeError:  # server without the denial-response extension
-            await websocket.close(code=1013)
+        message = (
+            "Rate limit reached for requests (injected by voicelab: fault_status)."
+            if status == 429
+            else f"Injected fault: HTTP {status}."
+        )
+        await _deny(websocket, status, message, "rate_limit_exceeded" if status == 429 else "injected_fault")
         return
     if "realtime=v1" in (websocket.headers.get("openai-beta") or "").replace(" ", ""):
         await _refuse(
@@ -199,6 +182,33 @@ async def realtime(websocket: WebSocket) -> None:
         except ProtocolError as exc:  # OpenAI's wording (openai/openai-realtime-console#561), then close
             await _refuse(websocket, subprotocol, exc.code or "model_not_found", exc.message, exc.param, 1008)
             return
+    sessions: Slots | None = _state(app, "realtime_sessions")
+    if sessions is not None and not sessions.try_acquire():
+        message = (
+            f"Rate limit reached for Realtime sessions: {sessions.limit} are already open (voicelab's "
+            "max_sessions). Close one or try again later."
+        )
+        await _deny(websocket, 429, message, "rate_limit_exceeded")
+        return
+    try:
+        await _serve(websocket, settings, faults, subprotocol, model, intent, key_session, ephemeral)
+    finally:
+        if sessions is not None:
+            sessions.release()
+
+
+async def _serve(
+    websocket: WebSocket,
+    settings: EmulatorSettings,
+    faults: FaultConfig,
+    subprotocol: str | None,
+    model: Any,
+    intent: str,
+    key_session: dict[str, Any],
+    ephemeral: Any,
+) -> None:
+    """The session itself, once the connection is admitted."""
+    app = websocket.app
     now = time.time()
     engines = _state(app, "realtime_engines") or Engines.default(vad_detector=settings.realtime_vad_detector)
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
@@ -212,6 +222,8 @@ async def realtime(websocket: WebSocket) -> None:
         code = exc.code or "server_error"
         await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
         return
+    core.max_event_bytes = settings.max_event_bytes
+    core.input_buffer.max_samples = int(settings.max_input_buffer_seconds * SR)
     await websocket.accept(subprotocol=subprotocol)
     deadline = core.session["expires_at"]
     expiry_message = "Your session hit the maximum duration of 60 minutes."
@@ -226,8 +238,21 @@ async def realtime(websocket: WebSocket) -> None:
             now + faults.expire_after_s,
             "Your session expired (injected by voicelab: fault_expire_after).",
         )
-    connection = Connection(websocket, core, _state(app, "responder"), engines, faults)
+    connection = Connection(
+        websocket, core, _state(app, "responder"), engines, faults, outbox=Outbox(settings.max_outbox_bytes)
+    )
     await connection.run(deadline - now, expiry_message)
+
+
+async def _deny(websocket: WebSocket, status: int, message: str, code: str) -> None:
+    """Refuse the upgrade with an HTTP error in OpenAI's shape (429s with ``Retry-After``)."""
+    kind = "requests" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    headers = {"retry-after": "1"} if status == 429 else None
+    try:
+        await websocket.send_denial_response(JSONResponse(body, status_code=status, headers=headers))
+    except RuntimeError:  # server without the denial-response extension
+        await websocket.close(code=1013)
 
 
 async def _refuse(
@@ -272,7 +297,7 @@ class Connection:
     responder: Any
     engines: Engines
     faults: FaultConfig
-    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    outbox: Outbox = field(default_factory=lambda: Outbox(EmulatorSettings().max_outbox_bytes))
     tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
     sent: int = 0
@@ -286,12 +311,12 @@ class Connection:
         # order (the next is submitted when the previous has finished and its outputs are dispatched): the
         # event loop only moves bytes, and the native parts of the work (Silero VAD, resampling) of different
         # connections run in parallel on several cores.
-        self._pending: deque[tuple[Callable[[], Any], asyncio.Future, bool]] = deque()
-        self._core_busy = False
         self._core_stopped = not self.core_thread
         self._loop = asyncio.get_running_loop()
+        self._lane = shared_scheduler(_CORE_WORKERS).lane(self._loop)
         self._rng = random.Random(self.faults.seed)
         sender = asyncio.create_task(self._send_loop())
+        watchdog = asyncio.create_task(self._disconnect_when_overflowing(sender))
         expiry = self._loop.call_later(max(expires_in, 0.0), self.core_call, "expire", expiry_message)
         self.core_call("start")
         try:
@@ -300,7 +325,8 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("text") is not None:
-                    self.core_call("handle_text", message["text"])
+                    text = message["text"]
+                    self.core_call("handle_text", text, heavy=len(text) > HEAVY_TEXT_CHARS)
                 elif message.get("bytes") is not None:
                     self.core_call("binary_frame")
         except (WebSocketDisconnect, RuntimeError):
@@ -308,18 +334,29 @@ class Connection:
         finally:
             self.closed = True
             expiry.cancel()
+            watchdog.cancel()
             for group in self.tasks.values():
                 for task in group:
                     task.cancel()
-            self.outbox.put_nowait(_CLOSE)
+            self.outbox.put_control(_CLOSE)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(sender, 5)
             self._stop_core_calls()
 
+    async def _disconnect_when_overflowing(self, sender: asyncio.Task) -> None:
+        """A client that stopped reading: once the outbox overflows, disconnect it (module ``outbox``)."""
+        await self.outbox.overflow.wait()
+        self.closed = True
+        sender.cancel()
+        error = slow_reader_error(self.outbox.max_bytes, self.core.ids.new("event"))
+        abort = self.websocket.scope.get("extensions", {}).get(ABORT_EXTENSION)
+        await disconnect_slow_reader(self.websocket, error, abort)
+
     # ------------------------------------------------------------------ the core, on the shared pool
-    def core_call(self, method: str, *args: Any) -> asyncio.Future:
+    def core_call(self, method: str, *args: Any, heavy: bool = False) -> asyncio.Future:
         """Run ``core.<method>(*args)`` on the pool; its outputs are dispatched in call order, even when the
-        caller is cancelled meanwhile (nothing the core said is lost)."""
+        caller is cancelled meanwhile (nothing the core said is lost). ``heavy``: a long call (a large
+        append), which the scheduler keeps off part of the pool."""
 
         def work() -> list[tuple[Any, str | None]]:
             outputs = getattr(self.core, method)(*args)
@@ -330,7 +367,7 @@ class Connection:
             future.set_result(work())
             self._dispatch_done(future)
             return future
-        return self._submit(work, dispatch=True)
+        return self._submit(work, dispatch=True, heavy=heavy)
 
     async def core_value(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A core query (``messages_for``, ``note_heard``) on the pool, in order with the other calls."""
@@ -338,30 +375,16 @@ class Connection:
             return fn(*args)
         return await asyncio.shield(self._submit(lambda: fn(*args), dispatch=False))
 
-    def _submit(self, work: Callable[[], Any], *, dispatch: bool) -> asyncio.Future:
-        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result."""
+    def _submit(self, work: Callable[[], Any], *, dispatch: bool, heavy: bool = False) -> asyncio.Future:
+        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result.
+        When it has run, on the loop and in call order: its outputs are dispatched (whatever became of the
+        caller), then the caller is answered, then this connection's next call may start."""
         caller = self._loop.create_future()
         if self._core_stopped:  # the connection is over: as a shut-down executor, run nothing more
             caller.cancel()
             return caller
-        self._pending.append((work, caller, dispatch))
-        if not self._core_busy:
-            self._submit_next()
-        return caller
 
-    def _submit_next(self) -> None:
-        if self._core_stopped or not self._pending:
-            self._core_busy = False
-            return
-        work, caller, dispatch = self._pending.popleft()
-        self._core_busy = True
-        running = self._loop.run_in_executor(_core_executor(), work)
-        running.add_done_callback(lambda done: self._core_finished(done, caller, dispatch))
-
-    def _core_finished(self, running: asyncio.Future, caller: asyncio.Future, dispatch: bool) -> None:
-        """On the loop, in call order: dispatch the outputs (whatever became of the caller), answer the
-        caller, then start this connection's next call."""
-        try:
+        def finished(running: Future) -> None:
             if dispatch:
                 self._dispatch_done(running)
             if caller.done():
@@ -374,17 +397,19 @@ class Connection:
                     caller.exception()  # logged by _dispatch_done already
             else:
                 caller.set_result(running.result())
-        finally:
-            self._submit_next()
+
+        self._lane.submit(work, finished, heavy=heavy)
+        return caller
 
     def _stop_core_calls(self) -> None:
         """The connection is closed: calls not started yet are cancelled (the running one still finishes)."""
         self._core_stopped = True
-        while self._pending:
-            _, caller, _ = self._pending.popleft()
-            caller.cancel()
+        dropped: Future = Future()
+        dropped.cancel()
+        for finished in self._lane.close():
+            finished(dropped)
 
-    def _dispatch_done(self, future: asyncio.Future) -> None:
+    def _dispatch_done(self, future: asyncio.Future | Future) -> None:
         if future.cancelled():
             return
         error = future.exception()
@@ -398,9 +423,9 @@ class Connection:
         """Queue events (with their JSON text); start or stop the work the effects ask for."""
         for output, text in outputs:
             if isinstance(output, dict):
-                self.outbox.put_nowait((output, text))
+                self.outbox.put(output, text)
             elif isinstance(output, Close):
-                self.outbox.put_nowait((output, None))
+                self.outbox.put_control(output)
             elif isinstance(output, StopResponse):
                 for task in self.tasks.pop(output.response_id, set()):
                     if task is not asyncio.current_task():
@@ -424,10 +449,9 @@ class Connection:
     async def _send_loop(self) -> None:
         websocket = self.websocket
         while True:
-            queued = await self.outbox.get()
-            if queued is _CLOSE:
+            event, text, size = await self.outbox.get()
+            if event is _CLOSE:
                 return
-            event, text = queued
             if isinstance(event, Close):
                 with contextlib.suppress(Exception):
                     await websocket.close(code=event.code, reason=event.reason)
@@ -444,6 +468,8 @@ class Connection:
             except Exception:  # the peer went away
                 self.closed = True
                 return
+            finally:
+                self.outbox.sent(size)
             self.sent += 1
             if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
                 with contextlib.suppress(Exception):

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import enum
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +38,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
+from voicelab.protocol.limits import MAX_EVENT_BYTES, event_too_large, loads_bounded
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -112,6 +112,7 @@ class ServerCore:
         session_seconds: int = 3600,
     ) -> None:
         self.ids = IdFactory(seed)
+        self.max_event_bytes = MAX_EVENT_BYTES  # the I/O layer may set its configured limit
         self.kind = "transcription" if intent == "transcription" else "realtime"
         self.session = default_session(
             self.kind, session_id=self.ids.new("sess"), model=model, expires_at=int(now) + session_seconds
@@ -214,9 +215,14 @@ class ServerCore:
 
     # ------------------------------------------------------------------ client events
     def handle_text(self, text: str | bytes) -> list[Output]:
-        """Handle one WebSocket message (JSON text)."""
+        """Handle one WebSocket message (JSON text): over ``max_event_bytes`` or nested too deep is an error
+        before anything else happens."""
+        if len(text) > self.max_event_bytes:
+            return [self._protocol_error(event_too_large(len(text), self.max_event_bytes))]
         try:
-            event = json.loads(text)
+            event = loads_bounded(text)
+        except ProtocolError as exc:
+            return [self._protocol_error(exc)]
         except (ValueError, UnicodeDecodeError) as exc:
             return [
                 self.error("invalid_event", f"The server could not parse the client event as JSON: {exc}.")
@@ -253,9 +259,10 @@ class ServerCore:
             handler = self._routes[checked["type"]]
             return handler(checked)
         except ProtocolError as exc:
-            return [
-                self.error(exc.code, exc.message, exc.param, client_event_id=client_event_id, type=exc.type)
-            ]
+            return [self._protocol_error(exc, client_event_id)]
+
+    def _protocol_error(self, exc: ProtocolError, client_event_id: str | None = None) -> Output:
+        return self.error(exc.code, exc.message, exc.param, client_event_id=client_event_id, type=exc.type)
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection
