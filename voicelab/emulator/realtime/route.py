@@ -334,13 +334,16 @@ class Connection:
         finally:
             self.closed = True
             expiry.cancel()
-            watchdog.cancel()
+            if not self.outbox.overflowed:  # else it is disconnecting the slow reader: let it finish
+                watchdog.cancel()
             for group in self.tasks.values():
                 for task in group:
                     task.cancel()
             self.outbox.put_control(_CLOSE)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(sender, 5)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(watchdog, 5)
             self._stop_core_calls()
 
     async def _disconnect_when_overflowing(self, sender: asyncio.Task) -> None:
