@@ -231,3 +231,40 @@ async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_worki
     async with await opened(limited) as ws:  # the server and other sessions are fine
         await recv_json(ws, validate)
         assert "5" in await text_turn(ws, validate)
+
+
+def broken_synthesize(text, *, voice, speed):
+    raise ValueError("embedded null character in /srv/internal/engine.py")
+
+
+async def test_an_engine_failure_never_sends_its_exception_text(validate):
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False)
+    app = create_app(settings)
+    app.state.realtime_engines = Engines(
+        synthesize=broken_synthesize, transcribe=fake_transcribe, vad_factory=None
+    )
+    server = EmbeddedServer(settings, app=app).start()
+    try:
+        async with await opened(server) as ws:
+            await recv_json(ws, validate)
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "conversation.item.create",
+                        "item": {
+                            "type": "message",
+                            "role": "user",
+                            "content": [{"type": "input_text", "text": "say a\x00b"}],
+                        },
+                    }
+                )
+            )
+            await ws.send(json.dumps({"type": "response.create"}))  # audio: the engine fails
+            done = (await until(ws, validate, "response.done"))[-1]
+            assert done["response"]["status"] == "failed"
+            wire = json.dumps(done)
+            assert "Speech synthesis failed" in wire
+            assert "null character" not in wire and "/srv/internal" not in wire
+            assert "5" in await text_turn(ws, validate)  # the session goes on
+    finally:
+        server.stop()

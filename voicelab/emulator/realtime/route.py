@@ -507,8 +507,8 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("input transcription failed: %s", type(exc).__name__)
-            self.core_call("transcription_failed", effect.item_id, f"Transcription failed: {exc}")
+            log.warning("input transcription failed: %r", exc)
+            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
             return
         self.core_call("transcription_ready", effect.item_id, text)
 
@@ -529,8 +529,8 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("responder failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
+            log.warning("responder failed: %r", exc)
+            self.core_call("response_failed", effect.response_id, _failure("The responder failed", exc))
             return
         self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
 
@@ -562,8 +562,8 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("speech synthesis failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"Speech synthesis failed: {exc}")
+            log.warning("speech synthesis failed: %r", exc)
+            self.core_call("response_failed", effect.response_id, _failure("Speech synthesis failed", exc))
             return
         finally:
             if upcoming is not None:  # cancelled, failed or stopped early: the next sentence is not needed
@@ -579,6 +579,20 @@ class Connection:
             self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
         )
         return _to_pcm24k(y, sr)
+
+
+def _failure(what: str, exc: Exception) -> str:
+    """The message of an effect's failure: a parameter error's own words (the client can fix it), never the
+    text of an internal exception (that goes to the log).
+
+    Examples
+    --------
+    >>> _failure("Speech synthesis failed", ValueError("embedded null character"))
+    'Speech synthesis failed (the server logged the error).'
+    """
+    if isinstance(exc, ParameterError):
+        return f"{what}: {exc}"
+    return f"{what} (the server logged the error)."
 
 
 class _Pacer:
