@@ -105,6 +105,7 @@ async def test_deep_json_is_an_error_and_the_session_answers_after(limited, vali
         assert error["error"]["code"] == "invalid_value"
         assert error["error"]["param"] == param
         assert "nested more than 64 levels deep" in error["error"]["message"]
+        assert error["error"]["event_id"] == "evt_deep"
         text = await text_turn(ws, validate)  # no response was registered: response.create works
         assert "5" in text
 

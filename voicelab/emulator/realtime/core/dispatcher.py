@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
-from voicelab.protocol.limits import MAX_EVENT_BYTES, event_too_large, loads_bounded
+from voicelab.protocol.limits import MAX_EVENT_BYTES, check_depth, event_too_large, too_deep
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -220,9 +221,9 @@ class ServerCore:
         if len(text) > self.max_event_bytes:
             return [self._protocol_error(event_too_large(len(text), self.max_event_bytes))]
         try:
-            event = loads_bounded(text)
-        except ProtocolError as exc:
-            return [self._protocol_error(exc)]
+            event = json.loads(text)  # nesting is checked first thing in handle()
+        except RecursionError:  # deeper than the parser goes
+            return [self._protocol_error(too_deep())]
         except (ValueError, UnicodeDecodeError) as exc:
             return [
                 self.error("invalid_event", f"The server could not parse the client event as JSON: {exc}.")
@@ -240,7 +241,8 @@ class ServerCore:
         ]
 
     def handle(self, event: Any) -> list[Output]:
-        """Handle one client event (a parsed JSON value); errors become ``error`` events."""
+        """Handle one client event (a parsed JSON value); errors become ``error`` events (nesting deeper than
+        :data:`~voicelab.protocol.limits.MAX_JSON_DEPTH` first of all)."""
         if self.state is ConnectionState.CLOSED:
             return []
         client_event_id = event.get("event_id") if isinstance(event, dict) else None
@@ -255,6 +257,7 @@ class ServerCore:
                 )
             ]
         try:
+            check_depth(event)  # before anything walks it recursively (validation, copies, the responder)
             checked = validate_client_event(event)
             handler = self._routes[checked["type"]]
             return handler(checked)
