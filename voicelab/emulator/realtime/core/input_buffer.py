@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,7 +119,7 @@ class InputAudioBuffer:
         """``input_audio_buffer.append``: decode the base64 audio in the session's input format."""
         input_format = self.core.input_format
         try:
-            raw = base64.b64decode(event["audio"], validate=True)
+            raw = codecs.b64decode_in_slices(event["audio"])
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError(
                 "invalid_value",
