@@ -149,3 +149,22 @@ async def test_answers_from_the_tool_result(scripted):
     ]
     reply = await scripted.respond(messages, tools=[WEATHER])
     assert reply == Reply("Here is what get_weather returned: temperature c 21, sky clear.", [])
+
+
+async def test_arguments_are_built_off_the_event_loop(scripted, monkeypatch):
+    """Filling a tool's arguments (bounded, but not free for large schemas) never runs on the event loop."""
+    import threading
+
+    from voicelab.emulator.responder import scripted as scripted_module
+
+    threads = []
+    real_fill = scripted_module.fill_arguments
+
+    def spying_fill(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_fill(*args, **kwargs)
+
+    monkeypatch.setattr(scripted_module, "fill_arguments", spying_fill)
+    reply = await scripted.respond(user("What is the weather in Paris?"), tools=[WEATHER])
+    assert reply.tool_calls and threads
+    assert threads[0] is not threading.current_thread()  # not the loop's thread
