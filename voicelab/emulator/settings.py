@@ -85,7 +85,8 @@ class EmulatorSettings(BaseSettings):
         reason ``slow_reader``; an ``error`` event first if the socket still takes it).
     max_event_bytes : int
         Largest client event (15 MiB, OpenAI's documented maximum): larger ones get an ``event_too_large``
-        error event; WebSocket frames up to 4× that are read to answer so, bigger ones close with 1009.
+        error event; WebSocket frames up to 4× that are read to answer so, bigger ones get the same error
+        event from their header, then close 1009.
     max_request_bytes : int
         Largest HTTP request body (40 MiB: a 25 MB file as base64 JSON, with room): refused with 413 from its
         ``Content-Length`` before it is read or parsed.

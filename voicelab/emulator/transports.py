@@ -7,9 +7,10 @@ header byte every few seconds would otherwise hold its connection (and a file de
 
 :class:`AbortableWebSocketProtocol` is uvicorn's sans-I/O WebSocket protocol that offers the application
 the ASGI scope extension ``"voicelab.abort"``: a callable that drops the TCP connection at once, unsent data
-and all. A client that stops reading cannot be closed politely (the close frame would wait behind the data
-it does not read), so :mod:`voicelab.emulator.realtime.outbox` uses it to disconnect slow readers and
-free their memory.
+and all. A client that stops reading cannot be closed politely (the close frame would wait behind the data it
+does not read), so :mod:`voicelab.emulator.realtime.outbox` uses it to disconnect slow readers and free their
+memory. It also answers a frame over ``ws_max_size`` (refused from its header, before its payload is read)
+with an ``event_too_large`` error event before the 1009 close, instead of closing without a word.
 
 Examples
 --------
@@ -21,11 +22,17 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import PayloadTooBig
+from websockets.frames import Frame, Opcode
+
+from voicelab.protocol.limits import event_too_large
 
 __all__ = ["ABORT_EXTENSION", "AbortableWebSocketProtocol", "H11Protocol", "header_deadline_protocol"]
 
@@ -78,6 +85,16 @@ def header_deadline_protocol(header_timeout_s: float) -> type[H11Protocol]:
 
 class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol with the ``"voicelab.abort"`` scope extension."""
+
+    def handle_parser_exception(self) -> None:
+        error = self.conn.parser_exc
+        if isinstance(error, PayloadTooBig):  # the close frame is queued: the error event goes out first
+            refusal = event_too_large(getattr(error, "size", None) or 0, self.config.ws_max_size or 0)
+            event_id = "event_" + secrets.token_hex(11)
+            event = {"type": "error", "event_id": event_id, "error": refusal.event_body()}
+            frame = Frame(Opcode.TEXT, json.dumps(event).encode())
+            self.transport.write(frame.serialize(mask=False, extensions=[]))
+        super().handle_parser_exception()
 
     async def run_asgi(self) -> None:
         extensions: dict[str, Any] = self.scope.setdefault("extensions", {})

@@ -269,3 +269,22 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
             assert "5" in await text_turn(ws, validate)  # the session goes on
     finally:
         server.stop()
+
+
+async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009_close(validate):
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", max_event_bytes=64 * 1024)
+    server = EmbeddedServer(settings).start()  # frames over 4 × 64 KiB are refused from their header
+    try:
+        ws = await raw_connect(server)
+        await recv_json(ws, validate)
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (1024 * 1024) + '"}')
+        error = await recv_json(ws, validate)
+        assert error["error"]["code"] == "event_too_large"
+        assert "262144 bytes" in error["error"]["message"]
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd.code == 1009
+        async with await opened(server) as other:  # the server goes on
+            await recv_json(other, validate)
+    finally:
+        server.stop()
