@@ -152,19 +152,18 @@ async def test_answers_from_the_tool_result(scripted):
 
 
 async def test_arguments_are_built_off_the_event_loop(scripted, monkeypatch):
-    """Filling a tool's arguments (bounded, but not free for large schemas) never runs on the event loop."""
+    """Deciding the reply and filling a tool's arguments (bounded, but not free for large schemas) never runs
+    on the event loop."""
     import threading
 
-    from voicelab.emulator.responder import scripted as scripted_module
-
     threads = []
-    real_fill = scripted_module.fill_arguments
+    real_respond_sync = scripted.respond_sync
 
-    def spying_fill(*args, **kwargs):
-        threads.append(threading.current_thread())
-        return real_fill(*args, **kwargs)
+    def spying_respond_sync(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return real_respond_sync(*args, **kwargs)
 
-    monkeypatch.setattr(scripted_module, "fill_arguments", spying_fill)
+    monkeypatch.setattr(scripted, "respond_sync", spying_respond_sync)
     reply = await scripted.respond(user("What is the weather in Paris?"), tools=[WEATHER])
-    assert reply.tool_calls and threads
-    assert threads[0] is not threading.current_thread()  # not the loop's thread
+    assert reply.tool_calls
+    assert threads and threads[0] != threading.get_ident()  # not the loop's thread
