@@ -47,3 +47,22 @@ def test_replace_validates_and_keeps_secrets_out_of_the_repr():
     assert "fake-secret" not in repr(settings)
     with pytest.raises(ParameterError):
         settings.replace(fault_rate=1.5)
+
+
+def test_limits_are_settings_with_documented_defaults(monkeypatch):
+    defaults = EmulatorSettings()
+    assert (defaults.max_sessions, defaults.max_input_buffer_seconds, defaults.max_outbox_bytes) == (
+        100,
+        900.0,
+        16 * 1024 * 1024,
+    )
+    assert defaults.max_event_bytes == 15 * 1024 * 1024  # OpenAI's documented maximum
+    assert (defaults.max_request_bytes, defaults.header_timeout_s) == (40 * 1024 * 1024, 10.0)
+    assert (defaults.max_minted_keys, defaults.max_engine_jobs) == (1000, 4)
+    monkeypatch.setenv("VOICELAB_MAX_SESSIONS", "7")
+    monkeypatch.setenv("VOICELAB_HEADER_TIMEOUT_S", "2.5")
+    configured = EmulatorSettings()
+    assert (configured.max_sessions, configured.header_timeout_s) == (7, 2.5)
+    with pytest.raises(ParameterError) as bad:
+        EmulatorSettings(max_sessions=0)
+    assert bad.value.param == "max_sessions"

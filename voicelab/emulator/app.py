@@ -19,7 +19,9 @@ import random
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from voicelab.emulator.admission import EngineJobsMiddleware, Slots
 from voicelab.emulator.auth import AuthMiddleware, KeyStore
+from voicelab.emulator.body_limits import BodyLimitMiddleware
 from voicelab.emulator.cors import CallsCorsMiddleware
 from voicelab.emulator.errors import OpenAIHTTPError, ServerErrorMiddleware, install_error_handlers
 from voicelab.emulator.origins import HostGuardMiddleware, HostPolicy
@@ -71,6 +73,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     -------
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
+        ``state.realtime_sessions`` (:class:`~voicelab.emulator.admission.Slots`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
         ``state.audio_store`` (chat-completion audio transcripts by id) and ``state.calls`` (the live WebRTC
         and SIP calls, :class:`~voicelab.emulator.realtime.calls.CallRegistry`).
@@ -100,7 +103,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.keys = KeyStore(api_key=settings.api_key)
+    app.state.keys = KeyStore(api_key=settings.api_key, max_keys=settings.max_minted_keys)
+    app.state.realtime_sessions = Slots(settings.max_sessions)
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     tokenizer.warm_up()  # usage counts o200k_base tokens; build the encoding off the event loop, now
@@ -120,7 +124,9 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
         return {"status": "ok"}
 
     # Outermost first: errors wrap everything, then the Host/Origin guard, then faults, then the calls' CORS,
-    # then auth.
+    # then auth, then the body limits (only an authorised request's body is read).
+    app.add_middleware(EngineJobsMiddleware, limit=settings.max_engine_jobs)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AuthMiddleware, keys=app.state.keys)
     app.add_middleware(CallsCorsMiddleware, policy=app.state.host_policy)  # preflights carry no key
     app.add_middleware(FaultMiddleware, settings=settings)

@@ -88,11 +88,17 @@ class KeyStore:
         The one long-lived key accepted besides ephemeral keys; None accepts any bearer key.
     clock : callable, optional
         Returns the current Unix time (tests pass a fake clock to expire keys).
+    max_keys : int
+        Unexpired keys kept at once; minting one more raises OpenAI's 429 ``rate_limit_exceeded`` (expired
+        keys are forgotten first).
     """
 
-    def __init__(self, api_key: str | None = None, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, api_key: str | None = None, *, clock: Callable[[], float] = time.time, max_keys: int = 1000
+    ) -> None:
         self._api_key = api_key
         self._clock = clock
+        self.max_keys = max_keys
         self._keys: dict[str, EphemeralKey] = {}
         self._lock = threading.Lock()
 
@@ -122,6 +128,17 @@ class KeyStore:
         )
         with self._lock:
             self._prune()
+            if len(self._keys) >= self.max_keys:
+                self._prune(grace=0)
+            if len(self._keys) >= self.max_keys:
+                raise OpenAIHTTPError(
+                    429,
+                    f"Rate limit reached for client secrets: {self.max_keys} unexpired keys exist "
+                    "(voicelab's max_minted_keys). Mint shorter-lived keys or try again when some expire.",
+                    type="requests",
+                    code="rate_limit_exceeded",
+                    headers={"retry-after": "10"},
+                )
             self._keys[key.value] = key
         return key
 
@@ -152,9 +169,10 @@ class KeyStore:
             return AuthResult.OK
         return AuthResult.INVALID
 
-    def _prune(self) -> None:
-        # Forget keys expired for over an hour, so the table cannot grow without bound.
-        cutoff = self._clock() - 3600
+    def _prune(self, grace: float = 3600) -> None:
+        # Forget keys expired for over an hour (they are still named "expired" meanwhile); all expired ones
+        # when the table is full.
+        cutoff = self._clock() - grace
         for value in [v for v, k in self._keys.items() if k.expires_at < cutoff]:
             del self._keys[value]
 

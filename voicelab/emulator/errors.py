@@ -27,6 +27,7 @@ from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.validate import error_from_pydantic
 
 __all__ = [
+    "SERVER_ERROR_MESSAGE",
     "OpenAIHTTPError",
     "ServerErrorMiddleware",
     "error_body",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("voicelab.emulator")
+
+SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
+"""OpenAI's 500 message; the exception itself goes to the server log only."""
 
 # Error "type" per status, as OpenAI labels them.
 _TYPE_BY_STATUS = {
@@ -209,12 +213,9 @@ class ServerErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # the one place an unexpected failure becomes a server_error
+        except Exception:  # the one place an unexpected failure becomes a server_error
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 return
-            body = error_body(
-                f"The server had an error while processing your request ({type(exc).__name__}: {exc}).",
-                type="server_error",
-            )
+            body = error_body(SERVER_ERROR_MESSAGE, type="server_error")  # never the internal exception text
             await JSONResponse(body, status_code=500)(scope, receive, send)

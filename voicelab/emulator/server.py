@@ -26,25 +26,28 @@ __all__ = ["EmbeddedServer", "cannot_listen_message", "listen_socket", "uvicorn_
 
 
 def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "warning") -> uvicorn.Config:
-    """The uvicorn settings the emulator runs with: asyncio loop, h11, sans-I/O websockets, no access log.
+    """The uvicorn settings the emulator runs with: asyncio loop, h11 with a header deadline, sans-I/O
+    websockets that can drop a slow reader (:mod:`voicelab.emulator.transports`), no access log.
 
     Keys are masked in every log record of the server stack, at every level
     (:mod:`voicelab.emulator.logging_redaction`): ``debug`` logs each handshake header.
     """
     from voicelab.emulator import logging_redaction
+    from voicelab.emulator.transports import AbortableWebSocketProtocol, header_deadline_protocol
 
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="asyncio",
-        http="h11",
-        ws="websockets-sansio",
+        http=header_deadline_protocol(settings.header_timeout_s),  # h11, with a deadline for headers
+        ws=AbortableWebSocketProtocol,  # sans-I/O websockets that can drop a slow reader
         lifespan="off",
         log_level=log_level,
         access_log=False,
         server_header=False,
-        ws_max_size=32 * 1024 * 1024,
+        # frames up to 4× the event limit are read: an oversized event gets its error event, not a 1009 close
+        ws_max_size=4 * settings.max_event_bytes,
     )
     logging_redaction.install()  # after uvicorn configured its loggers
     return config

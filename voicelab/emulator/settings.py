@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.limits import MAX_EVENT_BYTES
 from voicelab.protocol.models import recommended
 
 __all__ = ["DEFAULT_ALLOWED_ORIGINS", "ENV_PREFIX", "LOOPBACK_HOSTS", "RESPONDERS", "EmulatorSettings"]
@@ -72,6 +73,31 @@ class EmulatorSettings(BaseSettings):
         stream, for many concurrent sessions).
     max_upload_bytes, max_audio_seconds, max_input_chars : int, float, int
         Limits: 25 MB uploads and 4096-character speech input as OpenAI; 1500 s of audio per request.
+    max_sessions : int
+        Realtime connections open at once (100); one more is refused at connect with a 429
+        ``rate_limit_exceeded`` and ``Retry-After``.
+    max_input_buffer_seconds : float
+        Uncommitted input audio per connection (900 s, 41 MiB of PCM; OpenAI publishes no limit): an append
+        beyond it is an ``input_audio_buffer_full`` error naming ``audio`` (matters with ``turn_detection:
+        null``, where only the client commits).
+    max_outbox_bytes : int
+        Server events waiting to be sent on one connection (16 MiB; one larger event is still sent when the
+        outbox is otherwise empty). A client that stops reading is disconnected once over it (close code 1008,
+        reason ``slow_reader``; an ``error`` event first if the socket still takes it).
+    max_event_bytes : int
+        Largest client event (15 MiB, OpenAI's documented maximum): larger ones get an ``event_too_large``
+        error event; WebSocket frames up to 4× that are read to answer so, bigger ones get the same error
+        event from their header, then close 1009.
+    max_request_bytes : int
+        Largest HTTP request body (40 MiB: a 25 MB file as base64 JSON, with room): refused with 413 from its
+        ``Content-Length`` before it is read or parsed.
+    header_timeout_s : float
+        Seconds a client has to send a request's headers (10 s): slower connections are closed (slowloris).
+    max_minted_keys : int
+        Unexpired ephemeral keys kept at once (1000): minting one more is a 429 ``rate_limit_exceeded``.
+    max_engine_jobs : int
+        Transcriptions, translations and speech running or waiting at once over REST (4): one more is a 429
+        ``rate_limit_exceeded`` with ``Retry-After``.
     fault_rate, fault_status, fault_seed : float, int, int
         Fault injection for client tests: that fraction of ``/v1`` HTTP requests is answered with
         ``fault_status`` (an OpenAI-shaped ``server_error``), from a seeded generator.
@@ -111,6 +137,14 @@ class EmulatorSettings(BaseSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     max_audio_seconds: float = 1500.0
     max_input_chars: int = 4096
+    max_sessions: int = Field(default=100, ge=1)
+    max_input_buffer_seconds: float = Field(default=900.0, gt=0)
+    max_outbox_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_event_bytes: int = Field(default=MAX_EVENT_BYTES, ge=1024)
+    max_request_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    max_minted_keys: int = Field(default=1000, ge=1)
+    max_engine_jobs: int = Field(default=4, ge=1)
     fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     fault_status: int = Field(default=500, ge=400, le=599)
     fault_seed: int = 0

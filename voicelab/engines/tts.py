@@ -431,6 +431,9 @@ def _finish(y: np.ndarray, labelled_sr: int, tweak: _Tweak, stretch: float = 1.0
 # public API
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _check(text: str, voice: str, speed: float, language: str | None,
            engine: str | None = None) -> tuple[VoiceSpec, float, str, str]:
     if not isinstance(text, str) or not re.search(r"\w", text):
@@ -520,6 +523,7 @@ def synthesize_stream(text: str, *, voice: str = "alloy", speed: float = 1.0, la
 def _stream(text: str, spec: VoiceSpec, speed: float, lang: str, engine: str, tweak: _Tweak,
             seed: int | None) -> Iterator[Audio]:
     text = unicodedata.normalize("NFKC", text) if lang != "ja" else text
+    text = _CONTROL_CHARS.sub(" ", text)  # a NUL would end the engines' C strings (ValueError): not speech
     pieces: Iterator[np.ndarray]
     if engine == "piper":
         text = text.replace("[[", "[ [").replace("]]", "] ]")  # Piper reads [[ … ]] as raw phonemes

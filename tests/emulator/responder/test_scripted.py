@@ -149,3 +149,21 @@ async def test_answers_from_the_tool_result(scripted):
     ]
     reply = await scripted.respond(messages, tools=[WEATHER])
     assert reply == Reply("Here is what get_weather returned: temperature c 21, sky clear.", [])
+
+
+async def test_arguments_are_built_off_the_event_loop(scripted, monkeypatch):
+    """Deciding the reply and filling a tool's arguments (bounded, but not free for large schemas) never runs
+    on the event loop."""
+    import threading
+
+    threads = []
+    real_respond_sync = scripted.respond_sync
+
+    def spying_respond_sync(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return real_respond_sync(*args, **kwargs)
+
+    monkeypatch.setattr(scripted, "respond_sync", spying_respond_sync)
+    reply = await scripted.respond(user("What is the weather in Paris?"), tools=[WEATHER])
+    assert reply.tool_calls
+    assert threads and threads[0] != threading.get_ident()  # not the loop's thread

@@ -9,6 +9,8 @@ samples, :func:`encode_output` does the reverse for the assistant's audio.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import sys
 import warnings
 
@@ -27,11 +29,38 @@ else:
 __all__ = [
     "alaw_decode",
     "alaw_encode",
+    "b64decode_in_slices",
     "decode_input",
     "encode_output",
     "ulaw_decode",
     "ulaw_encode",
 ]
+
+
+_B64_SLICE = 1 << 20  # characters per slice (a multiple of 4)
+
+
+def b64decode_in_slices(text: str) -> bytes:
+    """Strict base64 decoding of a large string in 1 MiB slices: the decoder holds the GIL while it runs, so
+    the event loop (and other connections' threads) get a turn between slices instead of waiting ~100 ms for
+    a 15 MiB event. Same result and same errors as ``base64.b64decode(text, validate=True)``.
+
+    Examples
+    --------
+    >>> b64decode_in_slices(base64.b64encode(bytes(range(256)) * 9000).decode()) == bytes(range(256)) * 9000
+    True
+    >>> b64decode_in_slices("AA==" + "A" * (1 << 20))
+    Traceback (most recent call last):
+    ...
+    binascii.Error: Excess data after padding
+    """
+    if len(text) <= _B64_SLICE:
+        return base64.b64decode(text, validate=True)
+    if "=" in text[: len(text) - 2]:  # padding only at the very end, as in one piece
+        raise binascii.Error("Excess data after padding")
+    return b"".join(
+        base64.b64decode(text[i : i + _B64_SLICE], validate=True) for i in range(0, len(text), _B64_SLICE)
+    )
 
 
 def ulaw_encode(pcm: np.ndarray) -> bytes:

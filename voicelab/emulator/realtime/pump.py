@@ -29,11 +29,9 @@ import contextlib
 import json
 import logging
 import random
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,27 +50,20 @@ from .effects import (
 )
 from .faults import FaultConfig
 from .live_stt import LivePasses
+from .outbox import Outbox, slow_reader_error
+from .scheduler import HEAVY_TEXT_CHARS, shared_scheduler
 
 __all__ = ["SessionPump", "to_pcm24k"]
 
 log = logging.getLogger(__name__)
 
 
-# The core calls of ALL connections run on this small shared pool (each connection's calls still one at a
-# time and in order): a few busy threads instead of one per connection, so a hundred sessions do not contend
-# for the GIL as a hundred runnable threads.
+# The core calls of ALL connections run on a small shared pool (each connection's calls still one at a time
+# and in order), scheduled fairly between connections (voicelab.emulator.realtime.scheduler): a few busy
+# threads instead of one per connection, so a hundred sessions do not contend for the GIL as a hundred
+# runnable threads.
 _CORE_WORKERS = 2
-_core_pool: ThreadPoolExecutor | None = None
-_core_pool_lock = threading.Lock()
-
-
-def _core_executor() -> ThreadPoolExecutor:
-    """The process-wide pool for core calls, created on first use."""
-    global _core_pool
-    with _core_pool_lock:
-        if _core_pool is None:
-            _core_pool = ThreadPoolExecutor(max_workers=_CORE_WORKERS, thread_name_prefix="realtime-core")
-        return _core_pool
+_DEFAULT_OUTBOX_BYTES = 64 * 1024 * 1024
 
 
 _CLOSE = object()
@@ -91,7 +82,7 @@ class SessionPump:
     responder: Any
     engines: Any
     faults: FaultConfig
-    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    outbox: Outbox = field(default_factory=lambda: Outbox(_DEFAULT_OUTBOX_BYTES))
     tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
     live: LivePasses = field(default_factory=LivePasses)
@@ -119,13 +110,20 @@ class SessionPump:
         """Whether events can still be sent."""
         return not self.closed
 
+    async def abort_slow_reader(self, error: dict[str, Any]) -> None:
+        """The peer stopped reading and the outbox overflowed: tell it why if possible, and hang up."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.send_text(json.dumps(error)), 0.5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.close_transport(1008, "slow_reader"), 0.5)
+
     def client_text(self, text: str | bytes) -> asyncio.Future:
         """One client event (JSON text) from the peer or from a listener, to the core in order."""
-        return self.core_call("handle_text", text)
+        return self.core_call("handle_text", text, heavy=len(text) > HEAVY_TEXT_CHARS)
 
     def publish(self, event: dict[str, Any], text: str | None) -> None:
         """Queue one server event to the transport's sender and to every listener."""
-        self.outbox.put_nowait((event, text))
+        self.outbox.put(event, text if text is not None else json.dumps(event))
         for queue in self.listeners:
             queue.put_nowait((event, text))
 
@@ -138,6 +136,7 @@ class SessionPump:
         # connections run in parallel on several cores.
         self.open()
         sender = asyncio.create_task(self._send_loop())
+        watchdog = asyncio.create_task(self._disconnect_when_overflowing(sender))
         expiry = self._loop.call_later(max(expires_in, 0.0), self.core_call, "expire", expiry_message)
         self.core_call("start")
         try:
@@ -145,28 +144,39 @@ class SessionPump:
         finally:
             self.closed = True
             expiry.cancel()
+            if not self.outbox.overflowed:  # else it is disconnecting the slow reader: let it finish
+                watchdog.cancel()
             for group in self.tasks.values():
                 for task in group:
                     task.cancel()
-            self.outbox.put_nowait(_CLOSE)
+            self.outbox.put_control(_CLOSE)
             for queue in self.listeners:
                 queue.put_nowait(_CLOSE)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(sender, 5)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(watchdog, 5)
             self._stop_core_calls()
+
+    async def _disconnect_when_overflowing(self, sender: asyncio.Task) -> None:
+        """A client that stopped reading: once the outbox overflows, disconnect it (module ``outbox``)."""
+        await self.outbox.overflow.wait()
+        self.closed = True
+        sender.cancel()
+        await self.abort_slow_reader(slow_reader_error(self.outbox.max_bytes, self.core.ids.new("event")))
 
     def open(self) -> None:
         """Prepare the core-call queue on the running loop (``run`` does it; tests driving a pump call it)."""
-        self._pending: deque[tuple[Callable[[], Any], asyncio.Future, bool]] = deque()
-        self._core_busy = False
         self._core_stopped = not self.core_thread
         self._loop = asyncio.get_running_loop()
+        self._lane = shared_scheduler(_CORE_WORKERS).lane(self._loop)
         self._rng = random.Random(self.faults.seed)
 
     # ------------------------------------------------------------------ the core, on the shared pool
-    def core_call(self, method: str, *args: Any) -> asyncio.Future:
+    def core_call(self, method: str, *args: Any, heavy: bool = False) -> asyncio.Future:
         """Run ``core.<method>(*args)`` on the pool; its outputs are dispatched in call order, even when the
-        caller is cancelled meanwhile (nothing the core said is lost)."""
+        caller is cancelled meanwhile (nothing the core said is lost). ``heavy``: a long call (a large
+        append), which the scheduler keeps off part of the pool."""
 
         def work() -> list[tuple[Any, str | None]]:
             outputs = getattr(self.core, method)(*args)
@@ -177,7 +187,7 @@ class SessionPump:
             future.set_result(work())
             self._dispatch_done(future)
             return future
-        return self._submit(work, dispatch=True)
+        return self._submit(work, dispatch=True, heavy=heavy)
 
     async def core_value(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A core query (``messages_for``, ``note_heard``) on the pool, in order with the other calls."""
@@ -185,30 +195,16 @@ class SessionPump:
             return fn(*args)
         return await asyncio.shield(self._submit(lambda: fn(*args), dispatch=False))
 
-    def _submit(self, work: Callable[[], Any], *, dispatch: bool) -> asyncio.Future:
-        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result."""
+    def _submit(self, work: Callable[[], Any], *, dispatch: bool, heavy: bool = False) -> asyncio.Future:
+        """Queue ``work`` behind this connection's earlier core calls; the returned future gets its result.
+        When it has run, on the loop and in call order: its outputs are dispatched (whatever became of the
+        caller), then the caller is answered, then this connection's next call may start."""
         caller = self._loop.create_future()
         if self._core_stopped:  # the connection is over: as a shut-down executor, run nothing more
             caller.cancel()
             return caller
-        self._pending.append((work, caller, dispatch))
-        if not self._core_busy:
-            self._submit_next()
-        return caller
 
-    def _submit_next(self) -> None:
-        if self._core_stopped or not self._pending:
-            self._core_busy = False
-            return
-        work, caller, dispatch = self._pending.popleft()
-        self._core_busy = True
-        running = self._loop.run_in_executor(_core_executor(), work)
-        running.add_done_callback(lambda done: self._core_finished(done, caller, dispatch))
-
-    def _core_finished(self, running: asyncio.Future, caller: asyncio.Future, dispatch: bool) -> None:
-        """On the loop, in call order: dispatch the outputs (whatever became of the caller), answer the
-        caller, then start this connection's next call."""
-        try:
+        def finished(running: Future) -> None:
             if dispatch:
                 self._dispatch_done(running)
             if caller.done():
@@ -221,17 +217,21 @@ class SessionPump:
                     caller.exception()  # logged by _dispatch_done already
             else:
                 caller.set_result(running.result())
-        finally:
-            self._submit_next()
+
+        self._lane.submit(work, finished, heavy=heavy)
+        return caller
 
     def _stop_core_calls(self) -> None:
         """The connection is closed: calls not started yet are cancelled (the running one still finishes)."""
         self._core_stopped = True
-        while self._pending:
-            _, caller, _ = self._pending.popleft()
-            caller.cancel()
+        if not hasattr(self, "_lane"):
+            return
+        dropped: Future = Future()
+        dropped.cancel()
+        for finished in self._lane.close():
+            finished(dropped)
 
-    def _dispatch_done(self, future: asyncio.Future) -> None:
+    def _dispatch_done(self, future: asyncio.Future | Future) -> None:
         if future.cancelled():
             return
         error = future.exception()
@@ -247,7 +247,7 @@ class SessionPump:
             if isinstance(output, dict):
                 self.publish(output, text)
             elif isinstance(output, Close):
-                self.outbox.put_nowait((output, None))
+                self.outbox.put_control(output)
                 for queue in self.listeners:
                     queue.put_nowait((output, None))
             elif isinstance(output, StopResponse):
@@ -276,10 +276,9 @@ class SessionPump:
 
     async def _send_loop(self) -> None:
         while True:
-            queued = await self.outbox.get()
-            if queued is _CLOSE:
+            event, text, size = await self.outbox.get()
+            if event is _CLOSE:
                 return
-            event, text = queued
             if isinstance(event, Close):
                 with contextlib.suppress(Exception):
                     await self.close_transport(event.code, event.reason)
@@ -296,6 +295,8 @@ class SessionPump:
             except Exception:  # the peer went away
                 self.closed = True
                 return
+            finally:
+                self.outbox.sent(size)
             self.sent += 1
             if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
                 with contextlib.suppress(Exception):
@@ -338,7 +339,7 @@ class SessionPump:
             raise
         except Exception as exc:
             log.warning("input transcription failed: %s", type(exc).__name__)
-            self.core_call("transcription_failed", item_id, f"Transcription failed: {exc}")
+            self.core_call("transcription_failed", item_id, _failure("Transcription failed", exc))
             return
         self.core_call(method, key, text)
 
@@ -385,8 +386,8 @@ class SessionPump:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("responder failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
+            log.warning("responder failed: %r", exc)
+            self.core_call("response_failed", effect.response_id, _failure("The responder failed", exc))
             return
         self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
 
@@ -418,8 +419,8 @@ class SessionPump:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("speech synthesis failed: %s", type(exc).__name__)
-            self.core_call("response_failed", effect.response_id, f"Speech synthesis failed: {exc}")
+            log.warning("speech synthesis failed: %r", exc)
+            self.core_call("response_failed", effect.response_id, _failure("Speech synthesis failed", exc))
             return
         finally:
             if upcoming is not None:  # cancelled, failed or stopped early: the next sentence is not needed
@@ -464,3 +465,19 @@ def to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
     if sr != SR:
         y = vaudio.resample(y, sr, SR)
     return vaudio.to_pcm16(y)
+
+
+def _failure(what: str, exc: Exception) -> str:
+    """The message of an effect's failure: a parameter error's own words (the client can fix it), never the
+    text of an internal exception (that goes to the log).
+
+    Examples
+    --------
+    >>> _failure("Speech synthesis failed", ValueError("embedded null character"))
+    'Speech synthesis failed (the server logged the error).'
+    """
+    from voicelab.errors import ParameterError
+
+    if isinstance(exc, ParameterError):
+        return f"{what}: {exc}"
+    return f"{what} (the server logged the error)."

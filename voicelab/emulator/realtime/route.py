@@ -37,11 +37,14 @@ from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
 
+from ..admission import Slots
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
-from .core import ServerCore
+from ..transports import ABORT_EXTENSION
+from .core import SR, ServerCore
 from .faults import FaultConfig
 from .live_stt import streaming_transcriber, warm_up_in_background
+from .outbox import Outbox, disconnect_slow_reader
 from .pump import SessionPump
 from .sideband import deny, serve_sideband
 
@@ -190,6 +193,35 @@ async def realtime(websocket: WebSocket) -> None:
         except ProtocolError as exc:  # OpenAI's wording (openai/openai-realtime-console#561), then close
             await _refuse(websocket, subprotocol, exc.code or "model_not_found", exc.message, exc.param, 1008)
             return
+    sessions: Slots | None = _state(app, "realtime_sessions")
+    if sessions is not None and not sessions.try_acquire():
+        message = (
+            f"Rate limit reached for Realtime sessions: {sessions.limit} are already open (voicelab's "
+            "max_sessions). Close one or try again later."
+        )
+        error = {"message": message, "type": "requests", "param": None, "code": "rate_limit_exceeded"}
+        body = {"error": error}
+        await deny(websocket, 429, body, {"retry-after": "1"})
+        return
+    try:
+        await _serve(websocket, settings, faults, subprotocol, model, intent, key_session, ephemeral)
+    finally:
+        if sessions is not None:
+            sessions.release()
+
+
+async def _serve(
+    websocket: WebSocket,
+    settings: EmulatorSettings,
+    faults: FaultConfig,
+    subprotocol: str | None,
+    model: Any,
+    intent: str,
+    key_session: dict[str, Any],
+    ephemeral: Any,
+) -> None:
+    """The session itself, once the connection is admitted."""
+    app = websocket.app
     now = time.time()
     engines = _state(app, "realtime_engines") or Engines.default(vad_detector=settings.realtime_vad_detector)
     if key_session.get("type") in ("realtime", "transcription"):  # the key was minted for this kind
@@ -208,6 +240,8 @@ async def realtime(websocket: WebSocket) -> None:
         code = exc.code or "server_error"
         await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
         return
+    core.max_event_bytes = settings.max_event_bytes
+    core.input_buffer.max_samples = int(settings.max_input_buffer_seconds * SR)
     if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
         warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
@@ -224,7 +258,9 @@ async def realtime(websocket: WebSocket) -> None:
             now + faults.expire_after_s,
             "Your session expired (injected by voicelab: fault_expire_after).",
         )
-    connection = Connection(websocket, core, _state(app, "responder"), engines, faults)
+    connection = Connection(
+        websocket, core, _state(app, "responder"), engines, faults, max_outbox_bytes=settings.max_outbox_bytes
+    )
     await connection.run(deadline - now, expiry_message)
 
 
@@ -262,10 +298,23 @@ class Connection(SessionPump):
     """The Realtime WebSocket as a :class:`SessionPump` transport: text frames in, JSON text frames out."""
 
     def __init__(
-        self, websocket: WebSocket, core: ServerCore, responder: Any, engines: Engines, faults: FaultConfig
+        self,
+        websocket: WebSocket,
+        core: ServerCore,
+        responder: Any,
+        engines: Engines,
+        faults: FaultConfig,
+        *,
+        max_outbox_bytes: int | None = None,
     ) -> None:
         super().__init__(core, responder, engines, faults)
+        if max_outbox_bytes is not None:
+            self.outbox = Outbox(max_outbox_bytes)
         self.websocket = websocket
+
+    async def abort_slow_reader(self, error: dict[str, Any]) -> None:
+        abort = self.websocket.scope.get("extensions", {}).get(ABORT_EXTENSION)
+        await disconnect_slow_reader(self.websocket, error, abort)
 
     async def receive(self) -> None:
         try:

@@ -1,5 +1,11 @@
 """Tool-call arguments from the user's words: a JSON schema in, arguments valid against it out.
 
+Bounded whatever the schema says (issue 14): at most :data:`MAX_ITEMS` array items and
+:data:`MAX_STRING_CHARS` characters per string are built, however large ``minItems``/``minLength`` are,
+and :data:`MAX_ARGUMENT_CHARS` in all (a model's output is bounded too, by its output tokens), and
+:data:`MAX_ENUM_SCAN` enum values are looked for in the words. Keywords of the wrong JSON type
+(``"minItems": "5"``, ``"properties": []``) are ignored, as if absent; ``pattern`` is not used.
+
 Examples
 --------
 >>> fill_arguments({"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
@@ -9,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +25,57 @@ from typing import Any
 from .spoken_numbers import words_to_numbers
 from .tools import STOPWORDS
 
-__all__ = ["fill_arguments"]
+__all__ = ["MAX_ARGUMENT_CHARS", "MAX_ENUM_SCAN", "MAX_ITEMS", "MAX_STRING_CHARS", "fill_arguments"]
+
+MAX_ARGUMENT_CHARS = 64 * 1024
+"""Budget of one call's arguments: characters of strings plus array items built to meet minimum sizes
+(nested arrays of padded strings multiply otherwise)."""
+MAX_ITEMS = 100
+"""Most items built for one array, whatever its ``minItems``."""
+MAX_STRING_CHARS = 4096
+"""Longest string built (padding to ``minLength`` stops there)."""
+MAX_ENUM_SCAN = 1000
+"""Enum values looked for in the user's words (the first ones)."""
+
+_SIZE_KEYS = ("minItems", "maxItems", "minLength", "maxLength")
+_BOUND_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_LIST_KEYS = ("required", "enum", "anyOf", "oneOf", "allOf")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _clean(schema: Any) -> dict[str, Any]:
+    """The keywords the builder reads, each only if it has the JSON type JSON Schema gives it.
+
+    Examples
+    --------
+    >>> _clean({"type": "array", "minItems": "5", "items": [], "properties": {"a": {}}})
+    {'type': 'array', 'properties': {'a': {}}}
+    """
+    if not isinstance(schema, dict):
+        return {}
+    clean: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "items"):
+            keep = isinstance(value, dict)
+        elif key in _LIST_KEYS:
+            keep = isinstance(value, list)
+        elif key in _SIZE_KEYS:
+            keep = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        elif key in _BOUND_KEYS:
+            keep = _is_number(value)
+        elif key == "type":
+            names = value if isinstance(value, list) else [value]
+            keep = all(isinstance(v, str) for v in names)
+        elif key == "format":
+            keep = isinstance(value, str)
+        else:
+            keep = key in ("default", "const")
+        if keep:
+            clean[key] = value
+    return clean
 
 
 @dataclass
@@ -30,6 +87,7 @@ class _Evidence:
     quoted: list[str]
     places: list[str]
     clock: Callable[[], datetime]
+    budget: int = MAX_ARGUMENT_CHARS  # what may still be built to meet minItems/minLength
 
     @classmethod
     def from_text(cls, text: str, clock: Callable[[], datetime]) -> _Evidence:
@@ -108,7 +166,7 @@ def _first_type(schema: dict[str, Any]) -> str | None:
 
 def _mentioned_enum(schema: dict[str, Any], text: str) -> Any:
     lowered = text.lower()
-    for value in schema.get("enum") or []:
+    for value in (schema.get("enum") or [])[:MAX_ENUM_SCAN]:
         if isinstance(value, str) and re.search(rf"\b{re.escape(value.lower())}\b", lowered):
             return value
     return None
@@ -119,7 +177,8 @@ def _number(schema: dict[str, Any], found: float | None, *, integer: bool) -> in
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
     step = 1 if integer else 1e-6
     if found is None:
-        found = schema.get("default", low if low is not None else 0)
+        default = schema.get("default")
+        found = default if _is_number(default) else (low if low is not None else 0)
         if low is not None and "exclusiveMinimum" in schema and "minimum" not in schema:
             found = low + step
     assert found is not None
@@ -162,7 +221,9 @@ def _string(name: str, schema: dict[str, Any], ev: _Evidence, *, required: bool)
         value = value[:max_length]
     min_length = schema.get("minLength")
     if isinstance(min_length, int) and len(value) < min_length:
-        value = value.ljust(min_length, "_")
+        value = value.ljust(min(min_length, MAX_STRING_CHARS, len(value) + max(ev.budget, 0)), "_")
+    value = value[:MAX_STRING_CHARS]
+    ev.budget -= len(value)
     return value
 
 
@@ -170,6 +231,7 @@ def _value(name: str, schema: dict[str, Any], ev: _Evidence, *, required: bool) 
     """A value for one property, or ``_MISSING`` when an optional one has no evidence."""
     if not isinstance(schema, dict):
         return _MISSING
+    schema = _clean(schema)
     for key in ("anyOf", "oneOf"):
         options = [o for o in schema.get(key) or [] if isinstance(o, dict) and o.get("type") != "null"]
         if options:
@@ -179,7 +241,7 @@ def _value(name: str, schema: dict[str, Any], ev: _Evidence, *, required: bool) 
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
-            merged.update(part)
+            merged.update(_clean(part))
         return _value(name, merged, ev, required=required)
     if "const" in schema:
         return schema["const"]
@@ -201,12 +263,12 @@ def _value(name: str, schema: dict[str, Any], ev: _Evidence, *, required: bool) 
             return _MISSING
         return bool(schema.get("default", False))
     if kind == "array":
-        items: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
+        items = _clean(schema.get("items"))
         values: list[Any] = []
         if items.get("enum"):
             values = [
                 v
-                for v in items["enum"]
+                for v in items["enum"][:MAX_ENUM_SCAN]
                 if isinstance(v, str) and re.search(rf"\b{re.escape(v.lower())}\b", ev.text.lower())
             ]
         elif _first_type(items) == "string":
@@ -214,11 +276,10 @@ def _value(name: str, schema: dict[str, Any], ev: _Evidence, *, required: bool) 
         elif _first_type(items) in ("integer", "number"):
             integer = _first_type(items) == "integer"
             values, ev.numbers = [_number(items, n, integer=integer) for n in ev.numbers], []
-        while len(values) < int(schema.get("minItems", 0)):
+        while len(values) < min(schema.get("minItems", 0), MAX_ITEMS) and ev.budget > 0:
             values.append(_value(name, items, ev, required=True))
-        max_items = schema.get("maxItems")
-        if isinstance(max_items, int):
-            values = values[:max_items]
+            ev.budget -= 1
+        values = values[: min(schema.get("maxItems", MAX_ITEMS), MAX_ITEMS)]
         if not values and not required:
             return _MISSING
         return values
@@ -233,8 +294,9 @@ _MISSING = object()
 
 
 def _object(schema: dict[str, Any], ev: _Evidence) -> dict[str, Any]:
+    schema = _clean(schema)
     properties = schema.get("properties") or {}
-    required = [p for p in schema.get("required") or [] if p in properties]
+    required = [p for p in schema.get("required") or [] if isinstance(p, str) and p in properties]
     result: dict[str, Any] = {}
     for name in required + [p for p in properties if p not in required]:
         value = _value(name, properties[name], ev, required=name in required)

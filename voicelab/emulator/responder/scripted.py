@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -81,8 +82,11 @@ class ScriptedResponder:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
     ) -> Reply:
-        """Decide the reply to the conversation (see the module docstring for the order)."""
-        return self.respond_sync(messages, instructions=instructions, tools=tools, tool_choice=tool_choice)
+        """Decide the reply to the conversation (see the module docstring for the order), in a worker thread:
+        filling a tool's arguments from a large schema is bounded, but not free, and never blocks the loop."""
+        return await asyncio.to_thread(
+            self.respond_sync, messages, instructions=instructions, tools=tools, tool_choice=tool_choice
+        )
 
     def respond_sync(
         self,

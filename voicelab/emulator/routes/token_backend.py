@@ -40,6 +40,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from voicelab.emulator.auth import KeyStore, auth_error, request_token
+from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.origins import HostPolicy
 from voicelab.errors import ParameterError
 from voicelab.protocol.models import recommended
@@ -218,6 +219,8 @@ def token_router(
             key = await _mint(request, body.get("model"), body.get("voice"))
         except ParameterError as exc:
             return JSONResponse({"success": False, "error": str(exc), "param": exc.param}, status_code=400)
+        except OpenAIHTTPError as exc:  # the key store is full (max_minted_keys)
+            return JSONResponse({"success": False, "error": exc.message}, exc.status, headers=exc.headers)
         except openai.APIStatusError as exc:
             message = exc.message  # OpenAI's messages redact keys; ours never contain one
             log.warning("client_secrets failed with HTTP %s", exc.status_code)

@@ -39,6 +39,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
+from voicelab.protocol.limits import MAX_EVENT_BYTES, check_depth, event_too_large, too_deep
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -119,6 +120,7 @@ class ServerCore:
         transcriber_factory: TranscriberFactory | None = None,
     ) -> None:
         self.ids = IdFactory(seed)
+        self.max_event_bytes = MAX_EVENT_BYTES  # the I/O layer may set its configured limit
         self.kind = "transcription" if intent == "transcription" else "realtime"
         self.session = default_session(
             self.kind, session_id=self.ids.new("sess"), model=model, expires_at=int(now) + session_seconds
@@ -222,9 +224,14 @@ class ServerCore:
 
     # ------------------------------------------------------------------ client events
     def handle_text(self, text: str | bytes) -> list[Output]:
-        """Handle one WebSocket message (JSON text)."""
+        """Handle one WebSocket message (JSON text): over ``max_event_bytes`` or nested too deep is an error
+        before anything else happens."""
+        if len(text) > self.max_event_bytes:
+            return [self._protocol_error(event_too_large(len(text), self.max_event_bytes))]
         try:
-            event = json.loads(text)
+            event = json.loads(text)  # nesting is checked first thing in handle()
+        except RecursionError:  # deeper than the parser goes
+            return [self._protocol_error(too_deep())]
         except (ValueError, UnicodeDecodeError) as exc:
             return [
                 self.error("invalid_event", f"The server could not parse the client event as JSON: {exc}.")
@@ -242,7 +249,8 @@ class ServerCore:
         ]
 
     def handle(self, event: Any) -> list[Output]:
-        """Handle one client event (a parsed JSON value); errors become ``error`` events."""
+        """Handle one client event (a parsed JSON value); errors become ``error`` events (nesting deeper than
+        :data:`~voicelab.protocol.limits.MAX_JSON_DEPTH` first of all)."""
         if self.state is ConnectionState.CLOSED:
             return []
         client_event_id = event.get("event_id") if isinstance(event, dict) else None
@@ -257,13 +265,15 @@ class ServerCore:
                 )
             ]
         try:
+            check_depth(event)  # before anything walks it recursively (validation, copies, the responder)
             checked = validate_client_event(event)
             handler = self._routes[checked["type"]]
             return handler(checked)
         except ProtocolError as exc:
-            return [
-                self.error(exc.code, exc.message, exc.param, client_event_id=client_event_id, type=exc.type)
-            ]
+            return [self._protocol_error(exc, client_event_id)]
+
+    def _protocol_error(self, exc: ProtocolError, client_event_id: str | None = None) -> Output:
+        return self.error(exc.code, exc.message, exc.param, client_event_id=client_event_id, type=exc.type)
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection

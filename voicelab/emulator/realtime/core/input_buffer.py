@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,9 +37,12 @@ from .items import SR, ServerItem
 if TYPE_CHECKING:
     from .dispatcher import Output, ServerCore
 
-__all__ = ["MIN_COMMIT_MS", "InputAudioBuffer", "TurnDetector"]
+__all__ = ["MAX_BUFFER_SECONDS", "MIN_COMMIT_MS", "InputAudioBuffer", "TurnDetector"]
 
 MIN_COMMIT_MS = 100
+MAX_BUFFER_SECONDS = 900.0
+"""Most audio the buffer holds uncommitted (15 min; OpenAI publishes no limit; the emulator's
+``max_input_buffer_seconds`` setting)."""
 
 
 class TurnDetector(Protocol):
@@ -74,6 +76,7 @@ class InputAudioBuffer:
         self._start = 0  # audio clock position of the buffer's first sample
         self._samples = 0
         self._speech_item_id: str | None = None
+        self.max_samples = int(MAX_BUFFER_SECONDS * SR)
 
     @property
     def buffered_ms(self) -> int:
@@ -117,7 +120,7 @@ class InputAudioBuffer:
         """``input_audio_buffer.append``: decode the base64 audio in the session's input format."""
         input_format = self.core.input_format
         try:
-            raw = base64.b64decode(event["audio"], validate=True)
+            raw = codecs.b64decode_in_slices(event["audio"])
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError(
                 "invalid_value",
@@ -137,6 +140,15 @@ class InputAudioBuffer:
         """Add 24 kHz int16 samples to the buffer and run turn detection over them."""
         if pcm.size == 0:
             return []
+        if self._samples + pcm.size > self.max_samples:
+            limit = self.max_samples / SR
+            raise ProtocolError(
+                "input_audio_buffer_full",
+                f"Invalid 'audio': the input audio buffer would hold {(self._samples + pcm.size) / SR:.1f} s "
+                f"of audio, but the limit is {limit:g} s. Commit (input_audio_buffer.commit) or clear "
+                "(input_audio_buffer.clear) the buffer before appending more.",
+                "audio",
+            )
         self._parts.append(pcm)
         self._samples += pcm.size
         self.samples_total += pcm.size

@@ -1,0 +1,290 @@
+"""Realtime limits (issue 14 findings 4, 5, 8) over a real loopback port: each abuse gets OpenAI's answer (or
+the documented limit) and the session, or at least every other session, keeps working."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+
+import numpy as np
+import pytest
+import websockets
+
+from voicelab.emulator.app import create_app
+from voicelab.emulator.realtime.route import Engines
+from voicelab.emulator.server import EmbeddedServer
+from voicelab.emulator.settings import EmulatorSettings
+from voicelab.protocol.limits import MAX_EVENT_BYTES
+
+from .test_route import fake_synthesize, fake_transcribe, raw_connect, recv_json
+
+SR = 24000
+
+
+@pytest.fixture(scope="module")
+def limited():
+    settings = EmulatorSettings(
+        port=0,
+        api_key="fake-realtime-test",
+        realtime_pacing=False,
+        max_sessions=3,
+        max_input_buffer_seconds=1.0,
+        max_outbox_bytes=512 * 1024,
+    )
+    app = create_app(settings)
+    app.state.realtime_engines = Engines(
+        synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
+    )
+    server = EmbeddedServer(settings, app=app).start()
+    yield server
+    server.stop()
+
+
+async def until(ws, validate, kind: str, timeout: float = 10.0) -> list[dict]:
+    events = []
+    while not events or events[-1]["type"] != kind:
+        events.append(await recv_json(ws, validate, timeout))
+    return events
+
+
+async def opened(server) -> websockets.ClientConnection:
+    ws = await raw_connect(server, query="model=gpt-realtime")
+    return ws
+
+
+async def text_turn(ws, validate, text: str = "What is 2 + 3?") -> str:
+    """A text answer: the session works."""
+    await ws.send(
+        json.dumps(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                },
+            }
+        )
+    )
+    await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+    events = await until(ws, validate, "response.done")
+    return next(e for e in events if e["type"] == "response.output_text.done")["text"]
+
+
+def deep(depth: int) -> str:
+    return '{"a": ' * depth + '"x"' + "}" * depth
+
+
+@pytest.mark.parametrize(
+    "raw, param",
+    [
+        (
+            '{"type": "response.create", "event_id": "evt_deep", "response": {"metadata": '
+            + deep(500)
+            + "}}",
+            "response.metadata.a",
+        ),
+        (
+            '{"type": "session.update", "event_id": "evt_deep", "session": {"type": "realtime", '
+            '"tools": [{"type": "function", "name": "f", "parameters": ' + deep(500) + "}]}}",
+            "session.tools[0]",
+        ),
+    ],
+)
+async def test_deep_json_is_an_error_and_the_session_answers_after(limited, validate, raw, param):
+    async with await opened(limited) as ws:
+        assert (await recv_json(ws, validate))["type"] == "session.created"
+        await ws.send(raw)
+        error = await recv_json(ws, validate)
+        assert error["type"] == "error"
+        assert error["error"]["type"] == "invalid_request_error"
+        assert error["error"]["code"] == "invalid_value"
+        assert error["error"]["param"] == param
+        assert "nested more than 64 levels deep" in error["error"]["message"]
+        assert error["error"]["event_id"] == "evt_deep"
+        text = await text_turn(ws, validate)  # no response was registered: response.create works
+        assert "5" in text
+
+
+async def test_oversized_event_gets_an_error_event_not_a_silent_close(limited, validate):
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (33 * 1024 * 1024) + '"}')
+        error = await recv_json(ws, validate, timeout=30)
+        assert error["error"]["code"] == "event_too_large"
+        assert error["error"]["type"] == "invalid_request_error"
+        assert str(MAX_EVENT_BYTES) in error["error"]["message"]
+        assert "5" in await text_turn(ws, validate)
+
+
+async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, validate):
+    chunk = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "session.update",
+                    "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+                }
+            )
+        )
+        await until(ws, validate, "session.updated")
+        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+        await ws.send(
+            json.dumps({"type": "input_audio_buffer.append", "audio": chunk, "event_id": "evt_full"})
+        )
+        error = await recv_json(ws, validate)
+        assert error["error"]["code"] == "input_audio_buffer_full"
+        assert error["error"]["param"] == "audio"
+        assert error["error"]["event_id"] == "evt_full"
+        await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))  # the first 0.6 s is still there
+        committed = await recv_json(ws, validate)
+        assert committed["type"] == "input_audio_buffer.committed"
+
+
+async def test_sessions_over_the_limit_are_refused_at_connect(limited, validate):
+    sockets = [await opened(limited) for _ in range(3)]
+    try:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await opened(limited)
+        response = refused.value.response
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        error = json.loads(response.body)["error"]
+        assert error["code"] == "rate_limit_exceeded" and error["type"] == "requests"
+        await sockets.pop().close()
+        await asyncio.sleep(0.2)
+        async with await opened(limited) as ws:  # a slot is free again
+            await recv_json(ws, validate)
+            assert "5" in await text_turn(ws, validate)
+    finally:
+        for ws in sockets:
+            await ws.close()
+
+
+class NonReadingClient:
+    """A WebSocket client over a plain socket with a small receive buffer, that sends and never reads."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Upgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Authorization: Bearer fake-realtime-test\r\n\r\n".encode()
+        )
+        assert self.sock.recv(4096).startswith(b"HTTP/1.1 101")
+
+    def send(self, event: dict) -> None:
+        payload = json.dumps(event).encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        header = bytes([0x81]) + (
+            bytes([0x80 | n])
+            if n < 126
+            else bytes([0x80 | 126]) + struct.pack("!H", n)
+            if n < 65536
+            else bytes([0x80 | 127]) + struct.pack("!Q", n)
+        )
+        masked = (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
+        self.sock.sendall(header + mask + masked)
+
+
+async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_working(limited, validate):
+    slow = NonReadingClient(limited.port)
+    slow.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+        }
+    )
+    item_id = "item_slowreader01"
+    slow.send(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "id": item_id,
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "word " * 10_000}],
+            },
+        }
+    )
+    disconnected = False
+    try:
+        for _ in range(2000):  # each answer carries the 50 KB item: 100 MB asked, never read
+            slow.send({"type": "conversation.item.retrieve", "item_id": item_id})
+            await asyncio.sleep(0.002)
+    except OSError:  # reset by the server
+        disconnected = True
+    finally:
+        slow.sock.close()
+    assert disconnected
+    async with await opened(limited) as ws:  # the server and other sessions are fine
+        await recv_json(ws, validate)
+        assert "5" in await text_turn(ws, validate)
+
+
+def broken_synthesize(text, *, voice, speed):
+    raise ValueError("embedded null character in /srv/internal/engine.py")
+
+
+async def test_an_engine_failure_never_sends_its_exception_text(validate):
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False)
+    app = create_app(settings)
+    app.state.realtime_engines = Engines(
+        synthesize=broken_synthesize, transcribe=fake_transcribe, vad_factory=None
+    )
+    server = EmbeddedServer(settings, app=app).start()
+    try:
+        async with await opened(server) as ws:
+            await recv_json(ws, validate)
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "conversation.item.create",
+                        "item": {
+                            "type": "message",
+                            "role": "user",
+                            "content": [{"type": "input_text", "text": "say a\x00b"}],
+                        },
+                    }
+                )
+            )
+            await ws.send(json.dumps({"type": "response.create"}))  # audio: the engine fails
+            done = (await until(ws, validate, "response.done"))[-1]
+            assert done["response"]["status"] == "failed"
+            wire = json.dumps(done)
+            assert "Speech synthesis failed" in wire
+            assert "null character" not in wire and "/srv/internal" not in wire
+            assert "5" in await text_turn(ws, validate)  # the session goes on
+    finally:
+        server.stop()
+
+
+async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009_close(validate):
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", max_event_bytes=64 * 1024)
+    server = EmbeddedServer(settings).start()  # frames over 4 × 64 KiB are refused from their header
+    try:
+        ws = await raw_connect(server)
+        await recv_json(ws, validate)
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (1024 * 1024) + '"}')
+        error = await recv_json(ws, validate)
+        assert error["error"]["code"] == "event_too_large"
+        assert "262144 bytes" in error["error"]["message"]
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd.code == 1009
+        async with await opened(server) as other:  # the server goes on
+            await recv_json(other, validate)
+    finally:
+        server.stop()
