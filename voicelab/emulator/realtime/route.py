@@ -13,8 +13,10 @@ delta of that response after it).
 
 Authentication: ``Authorization: Bearer <key|ek_…>``, or for browsers the subprotocols
 ``["realtime", "openai-insecure-api-key.<key>"]`` (the server answers with ``realtime``). An ephemeral key's
-session config is applied at start and the session is closed with OpenAI's ``session_expired`` error at its
-``expires_at``. ``OpenAI-Beta: realtime=v1`` is refused as OpenAI does (error event, close code 4000).
+session config is applied at start; the key only gates *connecting*: a session opened before its
+``expires_at`` goes on after it, until OpenAI's 60-minute session limit (``session_expired``, close 1000), or
+earlier with the ``fault_expire_after`` fault (for teaching reconnects). ``OpenAI-Beta: realtime=v1`` is
+refused as OpenAI does (error event, close code 4000).
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
+from voicelab.protocol.session import SESSION_MAX_SECONDS_MESSAGE
 
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
+from .core.transcription import TranscriptionDetails
 from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
 
@@ -78,12 +82,16 @@ class Engines:
     """The blocking engines the connection calls in threads (real ones by default; tests may swap them).
 
     ``synthesize(text, voice=, speed=) -> (samples, sr)``;
-    ``transcribe(y_float32, sr, language=, prompt=) -> str``.
+    ``transcribe(y_float32, sr, language=, prompt=) -> str``;
+    ``transcribe_input(y_float32, sr, language=, prompt=, keywords=, languages=, delay=, logprobs=)``
+    ``-> voicelab.engines.stt.Transcript`` for input transcription with options (None: ``transcribe``, text
+    only, options ignored).
     """
 
     synthesize: Callable[..., tuple[np.ndarray, int]]
     transcribe: Callable[..., str]
     vad_factory: Callable[[dict[str, Any]], Any] | None
+    transcribe_input: Callable[..., Any] | None = None
 
     @classmethod
     def default(cls, *, vad_detector: str = "silero") -> Engines:
@@ -92,7 +100,12 @@ class Engines:
         if vad_detector not in ("silero", "energy"):
             raise ParameterError("vad_detector", expected="'silero' or 'energy'", got=repr(vad_detector))
         factory = default_vad_factory if vad_detector == "silero" else energy_vad_factory
-        return cls(synthesize=_synthesize, transcribe=_transcribe, vad_factory=factory)
+        return cls(
+            synthesize=_synthesize,
+            transcribe=_transcribe,
+            vad_factory=factory,
+            transcribe_input=_transcribe_input,
+        )
 
 
 def _synthesize(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
@@ -106,6 +119,12 @@ def _transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: 
     from voicelab.engines import stt
 
     return stt.transcribe(y, sr, language=language, prompt=prompt).text.strip()
+
+
+def _transcribe_input(y: np.ndarray, sr: int, **options: Any) -> Any:
+    from voicelab.engines import stt
+
+    return stt.transcribe_with_options(y, sr, **options)
 
 
 def default_vad_factory(config: dict[str, Any]) -> Any:
@@ -213,14 +232,10 @@ async def realtime(websocket: WebSocket) -> None:
         await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
         return
     await websocket.accept(subprotocol=subprotocol)
+    # An ek_ key gates connecting only: the session outlives it (OpenAI: "the session itself may continue
+    # after that time once started"); only the 60-minute limit, or the fault, ends it.
     deadline = core.session["expires_at"]
-    expiry_message = "Your session hit the maximum duration of 60 minutes."
-    key_expires = getattr(ephemeral, "expires_at", None)
-    if key_expires is not None and key_expires < deadline:
-        deadline, expiry_message = (
-            key_expires,
-            "Your session expired: its ephemeral key (client secret) expired.",
-        )
+    expiry_message = SESSION_MAX_SECONDS_MESSAGE
     if faults.expire_after_s is not None and now + faults.expire_after_s < deadline:
         deadline, expiry_message = (
             now + faults.expire_after_s,
@@ -468,9 +483,12 @@ class Connection:
         return future
 
     async def _transcribe(self, effect: Transcribe) -> None:
+        details = None
         try:
             if effect.pcm.size < SR // 10:
                 text = ""
+            elif self.engines.transcribe_input is not None and effect.model and effect.visible:
+                text, details = await self._transcribe_with_options(effect)
             else:
                 text = await asyncio.shield(
                     self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
@@ -481,7 +499,29 @@ class Connection:
             log.warning("input transcription failed: %s", type(exc).__name__)
             self.core_call("transcription_failed", effect.item_id, f"Transcription failed: {exc}")
             return
-        self.core_call("transcription_ready", effect.item_id, text)
+        self.core_call("transcription_ready", effect.item_id, text, details)
+
+    async def _transcribe_with_options(self, effect: Transcribe) -> tuple[str, TranscriptionDetails]:
+        """Input transcription honouring the session's options; the responder reuses its text."""
+        assert self.engines.transcribe_input is not None
+        y = effect.pcm.astype(np.float32) / 32768.0
+        transcript = await asyncio.to_thread(
+            self.engines.transcribe_input,
+            y,
+            SR,
+            language=effect.language,
+            prompt=effect.prompt,
+            keywords=effect.keywords,
+            languages=effect.languages,
+            delay=effect.delay,
+            logprobs=effect.logprobs,
+        )
+        text = transcript.text.strip()
+        heard = self._loop.create_future()
+        heard.set_result(text)
+        self.heard.setdefault(effect.item_id, heard)
+        model = effect.model or ""
+        return text, TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:

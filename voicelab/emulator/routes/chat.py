@@ -34,7 +34,7 @@ from voicelab.errors import ParameterError, ResponderError
 from voicelab.protocol.billing import audio_tokens, text_tokens
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.formats import CHAT_AUDIO_FORMATS
-from voicelab.protocol.voices import check_voice
+from voicelab.protocol.voices import check_voice, custom_voice_unavailable
 
 __all__ = ["AudioStore", "ChatAudioParams", "ChatRequest", "router"]
 
@@ -232,8 +232,8 @@ def _validate(body: ChatRequest) -> bool:
     if body.audio is not None:
         voice = body.audio.voice
         if isinstance(voice, VoiceID):
-            message = f"Custom voice {voice.id!r} is not available in the offline emulator."
-            raise _bad("audio.voice", message, "invalid_value")
+            unavailable = custom_voice_unavailable(voice.id, "chat", param="audio.voice")
+            raise OpenAIHTTPError.from_protocol(unavailable)
         try:
             check_voice(voice, "chat", param="audio.voice")
         except ProtocolError as exc:

@@ -27,7 +27,7 @@ from voicelab.errors import EngineError, ParameterError
 from voicelab.protocol.billing import audio_tokens, text_tokens
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.formats import SPEECH_CONTENT_TYPES, SPEECH_FORMATS
-from voicelab.protocol.voices import SPEECH_VOICES, check_voice
+from voicelab.protocol.voices import SPEECH_VOICES, check_voice, custom_voice_unavailable
 
 __all__ = ["SpeechRequest", "VoiceID", "router", "synthesize_pieces"]
 
@@ -78,13 +78,7 @@ def _check(body: SpeechRequest, max_chars: int) -> str:
             code="invalid_value",
         )
     if isinstance(body.voice, VoiceID):
-        raise OpenAIHTTPError(
-            400,
-            f"Custom voice {body.voice.id!r} is not available in the offline emulator; use "
-            f"one of: {', '.join(SPEECH_VOICES)}.",
-            param="voice",
-            code="invalid_value",
-        )
+        raise OpenAIHTTPError.from_protocol(custom_voice_unavailable(body.voice.id, "speech", param="voice"))
     try:
         check_voice(body.voice, "speech", param="voice")
     except ProtocolError as exc:

@@ -39,8 +39,16 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
-from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
+from voicelab.protocol.session import (
+    SESSION_MAX_SECONDS,
+    SESSION_MAX_SECONDS_MESSAGE,
+    apply_update,
+    default_session,
+    session_request,
+    validate_session,
+)
 from voicelab.protocol.validate import validate_client_event
+from voicelab.protocol.voices import refuse_custom_voices
 
 from ..effects import Close, Effect
 from ..ids import IdFactory
@@ -48,7 +56,7 @@ from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
 from .responses import ServerResponses
-from .transcription import InputTranscription
+from .transcription import InputTranscription, TranscriptionDetails
 
 __all__ = ["ConnectionState", "Output", "ServerCore"]
 
@@ -109,7 +117,7 @@ class ServerCore:
         vad_factory: Callable[[dict[str, Any]], TurnDetector] | None = None,
         session: dict[str, Any] | None = None,
         audio_chunk_ms: int = 100,
-        session_seconds: int = 3600,
+        session_seconds: int = SESSION_MAX_SECONDS,
     ) -> None:
         self.ids = IdFactory(seed)
         self.kind = "transcription" if intent == "transcription" else "realtime"
@@ -207,7 +215,7 @@ class ServerCore:
         self.state = ConnectionState.OPEN
         return [self.event("session.created", session=copy.deepcopy(self.session))]
 
-    def expire(self, message: str = "Your session hit the maximum duration of 60 minutes.") -> list[Output]:
+    def expire(self, message: str = SESSION_MAX_SECONDS_MESSAGE) -> list[Output]:
         """The session expired (time limit or ephemeral key): OpenAI's error, then close."""
         self.state = ConnectionState.CLOSED
         return [self.error("session_expired", message), Close(1000, "session_expired")]
@@ -250,6 +258,7 @@ class ServerCore:
             ]
         try:
             checked = validate_client_event(event)
+            refuse_custom_voices(checked)  # the emulator has no custom voices (yet): refused, never alloy
             handler = self._routes[checked["type"]]
             return handler(checked)
         except ProtocolError as exc:
@@ -303,10 +312,15 @@ class ServerCore:
         self.conversation.note_heard(item_id, text)
 
     def transcription_ready(
-        self, item_id: str, text: str, *, duration_s: float | None = None
+        self,
+        item_id: str,
+        text: str,
+        details: TranscriptionDetails | None = None,
+        *,
+        duration_s: float | None = None,
     ) -> list[Output]:
         """The input transcription of a committed item: deltas, then ``completed`` with usage."""
-        return self.transcription.ready(item_id, text, duration_s=duration_s)
+        return self.transcription.ready(item_id, text, details, duration_s=duration_s)
 
     def transcription_failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""
