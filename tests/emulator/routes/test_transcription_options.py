@@ -113,7 +113,8 @@ async def test_stream_with_logprobs_and_languages(http, sdk, clips):
     )
     parsed = [event async for event in stream]
     deltas, last = parsed[:-1], parsed[-1]
-    assert all(d.logprobs and "".join(lp.token for lp in d.logprobs).strip() == d.delta.strip() for d in deltas)
+    for delta in deltas:
+        assert delta.logprobs and "".join(lp.token for lp in delta.logprobs).strip() == delta.delta.strip()
     assert [lp.token for d in deltas for lp in d.logprobs] == [lp.token for lp in last.logprobs]
 
 
