@@ -183,3 +183,26 @@ async def test_the_sdk_sends_keywords_and_languages_as_the_route_reads_them(sdk)
             model="gpt-transcribe", file=("a.wav", audio.encode(tone, 16000, "wav")), languages=["xx"]
         )
     assert refused.value.param == "languages"
+
+
+@pytest.mark.slow
+async def test_japanese_stream_deltas_are_whole_characters_with_their_token_logprobs(http, sdk):
+    from voicelab.engines import tts
+
+    spoken = tts.synthesize("今日はとても良い天気ですね。", language="ja")
+    clip = audio.encode(spoken.y, spoken.sr, "wav")
+    response = await _raw(http, {"model": "gpt-transcribe", "stream": "true"}, clip)
+    events = [
+        strict(STREAM_EVENT, json.loads(line[len("data: ") :]))
+        for line in response.text.splitlines()
+        if line.startswith("data: ") and line != "data: [DONE]"
+    ]
+    done = events[-1]
+    assert "天気" in done.text and [lang.code for lang in done.languages] == ["ja"]
+    assert "".join(e.delta for e in events[:-1]) == done.text
+    assert all("\ufffd" not in e.delta for e in events[:-1])  # no half characters
+    result = await sdk.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=("ja.wav", clip), include=["logprobs"], language="ja"
+    )
+    raw = b"".join(bytes(int(b) for b in lp.bytes) for lp in result.logprobs)
+    assert raw.decode("utf-8").strip() == result.text  # the exact bytes of Whisper's tokens spell the text
