@@ -239,3 +239,51 @@ async def test_gpt_realtime_whisper_with_delay_and_manual_commit(real_server, va
         events = await _transcribe_once(conn, validate, session, audio_b64)
     assert "quick brown fox" in events[-1]["transcript"].lower()
     assert "languages" not in events[-1]
+
+
+async def test_the_response_reuses_the_input_transcription_instead_of_transcribing_twice(validate):
+    from voicelab.engines.stt import Transcript
+
+    calls: list[str] = []
+
+    def transcribe_input(y, sr, **options):
+        calls.append("input")
+        return Transcript(" what is two plus two", "en", y.size / sr)
+
+    def transcribe(y, sr, **options):
+        calls.append("heard")
+        return "what is two plus two"
+
+    srv = _server(
+        Engines(
+            synthesize=lambda text, **_: (np.zeros(SR // 10, np.float32), SR),
+            transcribe=transcribe,
+            vad_factory=None,
+            transcribe_input=transcribe_input,
+        )
+    )
+    try:
+        async with _sdk(srv) as client, client.realtime.connect(model="gpt-realtime") as conn:
+            await _next(conn, validate)
+            audio = {"input": {"turn_detection": None, "transcription": {"model": "gpt-transcribe"}}}
+            session = {"type": "realtime", "output_modalities": ["text"], "audio": audio}
+            await conn.session.update(session=session)
+            await _next(conn, validate)
+            tone = (0.3 * np.sin(np.arange(SR) / SR * 2 * np.pi * 220) * 32767).astype("<i2")
+            await conn.input_audio_buffer.append(audio=base64.b64encode(tone.tobytes()).decode())
+            await conn.input_audio_buffer.commit()
+            await conn.response.create()
+            seen: dict[str, dict[str, Any]] = {}
+            while "response.done" not in seen or len(seen) < 2 or not any(
+                k.endswith("transcription.completed") for k in seen
+            ):
+                event = await _next(conn, validate, timeout=30)
+                seen[event["type"]] = event
+    finally:
+        srv.stop()
+    assert calls == ["input"]  # one transcription of the turn, shared with the responder
+    completed = seen["conversation.item.input_audio_transcription.completed"]
+    assert completed["transcript"] == "what is two plus two"
+    assert completed["languages"] == [{"code": "en"}]
+    answer = seen["response.done"]["response"]["output"][0]["content"][0]["text"]
+    assert "4" in answer or "four" in answer.lower()  # the responder heard the shared words

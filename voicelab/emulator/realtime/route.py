@@ -477,10 +477,13 @@ class Connection:
             future = asyncio.ensure_future(
                 asyncio.to_thread(self.engines.transcribe, y, SR, language=language, prompt=prompt)
             )
-            self.heard[item_id] = future
-            while len(self.heard) > 64:
-                self.heard.pop(next(iter(self.heard)))
+            self._remember_heard(item_id, future)
         return future
+
+    def _remember_heard(self, item_id: str, future: asyncio.Future) -> None:
+        self.heard[item_id] = future
+        while len(self.heard) > 64:
+            self.heard.pop(next(iter(self.heard)))
 
     async def _transcribe(self, effect: Transcribe) -> None:
         details = None
@@ -502,26 +505,32 @@ class Connection:
         self.core_call("transcription_ready", effect.item_id, text, details)
 
     async def _transcribe_with_options(self, effect: Transcribe) -> tuple[str, TranscriptionDetails]:
-        """Input transcription honouring the session's options; the responder reuses its text."""
+        """Input transcription honouring the session's options. Its text is registered as what the item
+        said before the engine starts, so a response to the same turn waits for it instead of transcribing
+        again."""
         assert self.engines.transcribe_input is not None
         y = effect.pcm.astype(np.float32) / 32768.0
-        transcript = await asyncio.to_thread(
-            self.engines.transcribe_input,
-            y,
-            SR,
-            language=effect.language,
-            prompt=effect.prompt,
-            keywords=effect.keywords,
-            languages=effect.languages,
-            delay=effect.delay,
-            logprobs=effect.logprobs,
+        running = asyncio.ensure_future(
+            asyncio.to_thread(
+                self.engines.transcribe_input,
+                y,
+                SR,
+                language=effect.language,
+                prompt=effect.prompt,
+                keywords=effect.keywords,
+                languages=effect.languages,
+                delay=effect.delay,
+                logprobs=effect.logprobs,
+            )
         )
-        text = transcript.text.strip()
-        heard = self._loop.create_future()
-        heard.set_result(text)
-        self.heard.setdefault(effect.item_id, heard)
+        if effect.item_id not in self.heard:
+            heard: asyncio.Future = self._loop.create_future()
+            running.add_done_callback(lambda done: _text_of(done, heard))
+            self._remember_heard(effect.item_id, heard)
+        transcript = await asyncio.shield(running)
         model = effect.model or ""
-        return text, TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
+        details = TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
+        return transcript.text.strip(), details
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:
@@ -590,6 +599,18 @@ class Connection:
             self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
         )
         return _to_pcm24k(y, sr)
+
+
+def _text_of(done: asyncio.Future, heard: asyncio.Future) -> None:
+    """Resolve ``heard`` with the stripped text of the finished transcription ``done`` (or its failure)."""
+    if heard.done():
+        return
+    if done.cancelled():
+        heard.cancel()
+    elif (error := done.exception()) is not None:
+        heard.set_exception(error)
+    else:
+        heard.set_result(done.result().text.strip())
 
 
 class _Pacer:
