@@ -91,3 +91,18 @@ def test_regions_need_a_real_pause_to_split():
     probs = np.r_[np.zeros(10), np.ones(20), np.zeros(3), np.ones(20), np.zeros(20), np.ones(5), np.zeros(10)]
     regions = regions_from_probabilities(probs, frame)
     assert [(round(a / frame), round(b / frame)) for a, b in regions] == [(10, 53), (73, 78)]
+
+
+def test_bad_languages_name_their_parameter_before_whisper_runs():
+    from voicelab.errors import ParameterError
+
+    y = np.zeros(16000, np.float32)
+    with pytest.raises(ParameterError) as refused:
+        stt.transcribe(y, 16000, languages=["en", "klingon"])
+    assert refused.value.param == "languages"
+    with pytest.raises(ParameterError) as refused:
+        stt.transcribe(y, 16000, keywords="Qwen")  # a string, not a list of strings
+    assert refused.value.param == "keywords"
+    with pytest.raises(ParameterError) as refused:
+        stt.transcribe_with_options(y, 16000, delay="soon")
+    assert refused.value.param == "delay"

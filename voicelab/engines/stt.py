@@ -6,6 +6,13 @@ The model files come from PyPI data packages, assembled and SHA-256 verified by
 directory). The model loads once per process, on first use; calls are serialised by a lock (two CPU cores
 gain nothing from running two decodes at once).
 
+With ``word_timestamps=True`` the result also has Whisper's per-token log probabilities
+(``Transcript.tokens``, from CTranslate2's alignment pass, which faster-whisper runs for word times: a tap on
+the model records them).
+``speech=`` (e.g. :func:`voicelab.vad.regions.speech_regions`) snaps word and segment times to where the VAD
+hears speech (:mod:`voicelab.engines.word_timing`); ``keywords`` become Whisper hotwords and ``languages``
+limits language detection.
+
 ``temperature=0`` means what it means at OpenAI: start greedy and raise the temperature (0.2, 0.4, … 1.0)
 only when a segment fails the compression-ratio / log-probability checks. A positive temperature samples
 at that temperature only.
@@ -170,15 +177,19 @@ def supported_languages() -> tuple[str, ...]:
     return tuple(_LANGUAGE_CODES)
 
 
+def _language(language: Any, param: str) -> str:
+    code = language.lower() if isinstance(language, str) else language
+    if code not in supported_languages():
+        raise ParameterError(param, expected="an ISO 639-1 code such as 'en' or 'ja'",
+                             got=repr(language), fix=f"omit {param} to detect the language")
+    return str(code)
+
+
 def _check(task: str, language: str | None, temperature: float, prompt: str | None) -> str | None:
     if task not in ("transcribe", "translate"):
         raise ParameterError("task", expected="'transcribe' or 'translate'", got=repr(task))
     if language is not None:
-        code = language.lower() if isinstance(language, str) else language
-        if code not in supported_languages():
-            raise ParameterError("language", expected="an ISO 639-1 code such as 'en' or 'ja'",
-                                 got=repr(language), fix="omit language to detect it")
-        language = code
+        language = _language(language, "language")
     number = isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
     if not number or not 0 <= temperature <= 1:
         raise ParameterError("temperature", expected="a number from 0 to 1", got=repr(temperature))
@@ -246,7 +257,7 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
     y = to_mono(validate(y))
     y16 = resample(y, sr, SAMPLE_RATE)
     language = _check(task, language, temperature, prompt)
-    candidates = [_check(task, code, temperature, None) or "" for code in _strings(languages, "languages")]
+    candidates = [_language(code, "languages") for code in _strings(languages, "languages")]
     hotwords = ", ".join(word.strip() for word in _strings(keywords, "keywords") if word.strip()) or None
     temperatures: Any = list(_FALLBACK_TEMPERATURES) if temperature == 0 else [float(temperature)]
     audio = np.ascontiguousarray(y16, dtype=np.float32)

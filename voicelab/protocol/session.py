@@ -72,10 +72,11 @@ SEMANTIC_VAD_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "high":
 """The longest semantic VAD waits for the user to go on, per ``eagerness`` (8 s, 4 s, 2 s; auto = medium)."""
 
 SESSION_MAX_SECONDS = 3600
-"""OpenAI's maximum Realtime session duration, 60 minutes (Realtime guide, "Session lifecycle"); the session's
-``expires_at``. An ``ek_`` key does not shorten it: the key only gates connecting
-(``openai/types/realtime/client_secret_create_params.py``: "the session itself may continue after that time
-once started")."""
+"""OpenAI's maximum Realtime session duration: 60 minutes, the session's ``expires_at`` (the documented
+maximum, as openai/openai-agents-js#1278 restates it; the server's ``session_expired`` message is quoted in
+pollen-robotics/reachy_mini_conversation_app#134). An ``ek_`` key does not shorten it: the key only gates
+connecting (``openai/types/realtime/client_secret_create_params.py``: "the session itself may continue after
+that time once started")."""
 SESSION_MAX_SECONDS_MESSAGE = "Your session hit the maximum duration of 60 minutes."
 """The ``session_expired`` error message at :data:`SESSION_MAX_SECONDS`."""
 
