@@ -27,6 +27,7 @@ from openai.types.realtime import RealtimeSessionCreateRequest, RealtimeTranscri
 
 from .errors import ProtocolError
 from .formats import pcm_format, realtime_format
+from .transcription import check_session_transcription
 from .validate import validate_session
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "SEMANTIC_VAD_DEFAULTS",
     "SEMANTIC_VAD_MAX_WAIT_MS",
     "SERVER_VAD_DEFAULTS",
+    "SESSION_MAX_SECONDS",
+    "SESSION_MAX_SECONDS_MESSAGE",
     "SPEED_DEFAULT",
     "apply_update",
     "default_session",
@@ -67,6 +70,15 @@ SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
 
 SEMANTIC_VAD_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
 """The longest semantic VAD waits for the user to go on, per ``eagerness`` (8 s, 4 s, 2 s; auto = medium)."""
+
+SESSION_MAX_SECONDS = 3600
+"""OpenAI's maximum Realtime session duration: 60 minutes, the session's ``expires_at`` (the documented
+maximum, as openai/openai-agents-js#1278 restates it; the server's ``session_expired`` message is quoted in
+pollen-robotics/reachy_mini_conversation_app#134). An ``ek_`` key does not shorten it: the key only gates
+connecting (``openai/types/realtime/client_secret_create_params.py``: "the session itself may continue after
+that time once started")."""
+SESSION_MAX_SECONDS_MESSAGE = "Your session hit the maximum duration of 60 minutes."
+"""The ``session_expired`` error message at :data:`SESSION_MAX_SECONDS`."""
 
 SPEED_DEFAULT = 1.0
 """``audio.output.speed`` of a new session (its range, 0.25–1.5, is in
@@ -252,4 +264,5 @@ def apply_update(current: dict[str, Any], update: dict[str, Any], *, voice_locke
                     "session.audio.output.voice",
                 )
             new["audio"][side][key] = copy.deepcopy(value)
+    check_session_transcription(new)  # per-model rules (gpt-realtime-whisper: delay, no prompt, no VAD)
     return new

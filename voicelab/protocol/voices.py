@@ -17,12 +17,22 @@ Examples
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from ._literals import literal_values
-from .errors import invalid_type, invalid_value, missing_parameter, unknown_parameter
+from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter, unknown_parameter
 
-__all__ = ["CHAT_VOICES", "REALTIME_VOICES", "SPEECH_VOICES", "Surface", "check_voice", "voices"]
+__all__ = [
+    "CHAT_VOICES",
+    "REALTIME_VOICES",
+    "SPEECH_VOICES",
+    "Surface",
+    "check_voice",
+    "custom_voice_unavailable",
+    "refuse_custom_voices",
+    "voices",
+]
 
 Surface = Literal["speech", "realtime", "chat"]
 
@@ -90,3 +100,53 @@ def check_voice(voice: Any, surface: Surface, *, param: str = "voice") -> str | 
     if voice not in known:
         raise invalid_value(param, voice, known)
     return voice
+
+
+def custom_voice_unavailable(voice_id: str, surface: Surface, *, param: str) -> ProtocolError:
+    """The emulator's refusal of a custom voice ``{"id": …}`` (it has no custom voices yet): the same
+    ``invalid_value`` error, naming ``param``, on every surface (speech, chat audio, Realtime).
+
+    Examples
+    --------
+    >>> err = custom_voice_unavailable("voice_1", "realtime", param="session.audio.output.voice")
+    >>> err.code, err.param
+    ('invalid_value', 'session.audio.output.voice')
+    >>> err.message.split(";")[0]
+    "Custom voice 'voice_1' is not available in the offline emulator"
+    """
+    return ProtocolError(
+        "invalid_value",
+        f"Custom voice {voice_id!r} is not available in the offline emulator; use one of: "
+        f"{', '.join(voices(surface))}.",
+        param,
+    )
+
+
+_REALTIME_VOICE_PATHS: dict[str, tuple[str, ...]] = {
+    "session": ("audio", "output", "voice"),
+    "response": ("audio", "output", "voice"),
+}
+
+
+def refuse_custom_voices(body: Mapping[str, Any], prefix: str = "") -> None:
+    """Raise :func:`custom_voice_unavailable` if a Realtime client event (``session.update``,
+    ``response.create``) or a client-secret request body (``prefix``-less) names a custom voice.
+
+    ``body`` is already valid per the SDK's types; ``prefix`` is how its keys are named in ``param``.
+
+    Examples
+    --------
+    >>> refuse_custom_voices({"type": "session.update", "session": {"audio": {"output": {"voice": "ash"}}}})
+    >>> try:
+    ...     refuse_custom_voices({"session": {"audio": {"output": {"voice": {"id": "voice_9"}}}}})
+    ... except ProtocolError as exc:
+    ...     print(exc.param)
+    session.audio.output.voice
+    """
+    for head, path in _REALTIME_VOICE_PATHS.items():
+        node: Any = body.get(head)
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+            param = ".".join((prefix, head, *path)).lstrip(".")
+            raise custom_voice_unavailable(node["id"], "realtime", param=param)

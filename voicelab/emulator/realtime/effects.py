@@ -29,7 +29,9 @@ class Transcribe:
     """Transcribe a committed user audio item; answer with ``transcription_ready`` / ``transcription_failed``.
 
     ``visible`` is False when only the emulator's "brain" needs the words (no input transcription configured):
-    then the result goes to ``note_heard`` and no event is sent.
+    then the result goes to ``note_heard`` and no event is sent. ``keywords``, ``languages`` and ``delay`` are
+    the session's transcription options (:mod:`voicelab.protocol.transcription`); ``logprobs``: the session's
+    ``include`` asks for per-token log probabilities.
     """
 
     item_id: str
@@ -38,6 +40,10 @@ class Transcribe:
     language: str | None = None
     prompt: str | None = None
     visible: bool = True
+    keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    delay: str | None = None
+    logprobs: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ parameters:
 query parameter               effect
 ============================  ==============================================================================
 ``fault_drop_after=N``        close the socket abruptly (code 1011) after sending N server events
-``fault_expire_after=S``      the session expires after S seconds (OpenAI's ``session_expired`` error, close)
+``fault_expire_after=S``      the session expires after S seconds (OpenAI's ``session_expired`` error, close):
+                              the way to practise reconnecting, since ``ek_`` keys never end a session
 ``fault_status=429``          refuse the handshake with that HTTP status and an OpenAI-shaped JSON error
 ``fault_latency_ms=M``        delay every outgoing event by M ms …
 ``fault_jitter_ms=J``         … plus a uniform random 0–J ms (order is kept)

@@ -39,6 +39,7 @@ import numpy as np
 
 from .core import SR, ServerCore, speech_pieces
 from .core.text import speech_units
+from .core.transcription import TranscriptionDetails
 from .effects import (
     Close,
     FinalizeTranscriber,
@@ -324,12 +325,50 @@ class SessionPump:
             self.heard.pop(next(iter(self.heard)))
 
     async def _transcribe(self, effect: Transcribe) -> None:
+        with_options = getattr(self.engines, "transcribe_input", None) and effect.model and effect.visible
+        if effect.pcm.size >= SR // 10 and with_options:
+            await self._transcribe_with_options(effect)
+            return
         if effect.pcm.size < SR // 10:
             heard: asyncio.Future = asyncio.get_running_loop().create_future()
             heard.set_result("")
         else:
             heard = self._heard(effect.item_id, effect.pcm, effect.language, effect.prompt)
         await self._report_transcript(effect.item_id, heard, "transcription_ready", effect.item_id)
+
+    async def _transcribe_with_options(self, effect: Transcribe) -> None:
+        """Input transcription honouring the session's options (keywords, languages, delay, logprobs). Its
+        text is registered as what the item said before the engine starts, so a response to the same turn
+        waits for it instead of transcribing again."""
+        y = effect.pcm.astype(np.float32) / 32768.0
+        running = asyncio.ensure_future(
+            asyncio.to_thread(
+                self.engines.transcribe_input,
+                y,
+                SR,
+                language=effect.language,
+                prompt=effect.prompt,
+                keywords=effect.keywords,
+                languages=effect.languages,
+                delay=effect.delay,
+                logprobs=effect.logprobs,
+            )
+        )
+        if effect.item_id not in self.heard:
+            heard: asyncio.Future = asyncio.get_running_loop().create_future()
+            running.add_done_callback(lambda done: _text_of(done, heard))
+            self._remember_heard(effect.item_id, heard)
+        try:
+            transcript = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("input transcription failed: %r", exc)
+            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
+            return
+        model = effect.model or ""
+        details = TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
+        self.core_call("transcription_ready", effect.item_id, transcript.text.strip(), details)
 
     async def _report_transcript(self, item_id: str, heard: asyncio.Future, method: str, key: Any) -> None:
         """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``."""
@@ -465,6 +504,18 @@ def to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
     if sr != SR:
         y = vaudio.resample(y, sr, SR)
     return vaudio.to_pcm16(y)
+
+
+def _text_of(done: asyncio.Future, heard: asyncio.Future) -> None:
+    """Resolve ``heard`` with the stripped text of the finished transcription ``done`` (or its failure)."""
+    if heard.done():
+        return
+    if done.cancelled():
+        heard.cancel()
+    elif (error := done.exception()) is not None:
+        heard.set_exception(error)
+    else:
+        heard.set_result(done.result().text.strip())
 
 
 def _failure(what: str, exc: Exception) -> str:

@@ -15,8 +15,10 @@ delta of that response after it).
 
 Authentication: ``Authorization: Bearer <key|ek_…>``, or for browsers the subprotocols
 ``["realtime", "openai-insecure-api-key.<key>"]`` (the server answers with ``realtime``). An ephemeral key's
-session config is applied at start and the session is closed with OpenAI's ``session_expired`` error at its
-``expires_at``. ``OpenAI-Beta: realtime=v1`` is refused as OpenAI does (error event, close code 4000).
+session config is applied at start; the key only gates *connecting*: a session opened before its
+``expires_at`` goes on after it, until OpenAI's 60-minute session limit (``session_expired``, close 1000), or
+earlier with the ``fault_expire_after`` fault (for teaching reconnects). ``OpenAI-Beta: realtime=v1`` is
+refused as OpenAI does (error event, close code 4000).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from voicelab.errors import ParameterError
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
+from voicelab.protocol.session import SESSION_MAX_SECONDS_MESSAGE
 
 from ..admission import Slots
 from ..auth import KeyStore, auth_error, request_token
@@ -63,13 +66,17 @@ class Engines:
     ``synthesize(text, voice=, speed=) -> (samples, sr)``;
     ``transcribe(y_float32, sr, language=, prompt=) -> str``;
     ``streaming(language, prompt) -> StreamingTranscriber`` recognises speech while it arrives (``None``:
-    each turn is transcribed after it ends).
+    each turn is transcribed after it ends);
+    ``transcribe_input(y_float32, sr, language=, prompt=, keywords=, languages=, delay=, logprobs=)``
+    ``-> voicelab.engines.stt.Transcript`` for input transcription with options (None: ``transcribe``, text
+    only, options ignored).
     """
 
     synthesize: Callable[..., tuple[np.ndarray, int]]
     transcribe: Callable[..., str]
     vad_factory: Callable[[dict[str, Any]], Any] | None
     streaming: Callable[[str | None, str | None], Any] | None = None
+    transcribe_input: Callable[..., Any] | None = None
 
     @classmethod
     def default(cls, *, vad_detector: str = "silero") -> Engines:
@@ -83,6 +90,7 @@ class Engines:
             transcribe=_transcribe,
             vad_factory=factory,
             streaming=streaming_transcriber,
+            transcribe_input=_transcribe_input,
         )
 
 
@@ -97,6 +105,12 @@ def _transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: 
     from voicelab.engines import stt
 
     return stt.transcribe(y, sr, language=language, prompt=prompt).text.strip()
+
+
+def _transcribe_input(y: np.ndarray, sr: int, **options: Any) -> Any:
+    from voicelab.engines import stt
+
+    return stt.transcribe_with_options(y, sr, **options)
 
 
 def default_vad_factory(config: dict[str, Any]) -> Any:
@@ -245,14 +259,10 @@ async def _serve(
     if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
         warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
+    # An ek_ key gates connecting only: the session outlives it (OpenAI: "the session itself may continue
+    # after that time once started"); only the 60-minute limit, or the fault, ends it.
     deadline = core.session["expires_at"]
-    expiry_message = "Your session hit the maximum duration of 60 minutes."
-    key_expires = getattr(ephemeral, "expires_at", None)
-    if key_expires is not None and key_expires < deadline:
-        deadline, expiry_message = (
-            key_expires,
-            "Your session expired: its ephemeral key (client secret) expired.",
-        )
+    expiry_message = SESSION_MAX_SECONDS_MESSAGE
     if faults.expire_after_s is not None and now + faults.expire_after_s < deadline:
         deadline, expiry_message = (
             now + faults.expire_after_s,

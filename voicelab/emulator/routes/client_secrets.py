@@ -18,6 +18,7 @@ from voicelab.emulator.routes._common import new_id
 from voicelab.protocol import session as protocol_session
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
+from voicelab.protocol.voices import refuse_custom_voices
 
 __all__ = ["ClientSecretRequest", "ExpiresAfter", "default_session", "router"]
 
@@ -61,6 +62,7 @@ def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
     request = {"type": "realtime", **session}
     try:
         normalized = protocol_session.normalize_session(request, session_id=new_id("sess"))
+        refuse_custom_voices({"session": request})
         if normalized["type"] == "realtime":
             check_model(normalized["model"], "realtime", param="session.model")
         return normalized

@@ -1,12 +1,17 @@
 """``POST /v1/audio/transcriptions`` and ``POST /v1/audio/translations`` (multipart), on offline Whisper base.
 
 Usage is shaped as OpenAI does: ``{"type": "duration", "seconds"}`` for ``whisper-1`` and
-``{"type": "tokens", …}`` for the gpt-4o transcribe models (audio tokens at 10 per second, text tokens ≈ 4
-chars).
-``stream=true`` with a gpt-4o model answers ``transcript.text.delta`` events then ``transcript.text.done``;
+``{"type": "tokens", …}`` for the token-billed transcribe models (audio tokens at 10 per second, text tokens
+≈ 4 chars).
+``stream=true`` with a token model answers ``transcript.text.delta`` events then ``transcript.text.done``;
 ``whisper-1`` ignores ``stream`` as OpenAI does. The deltas come as the audio is recognised, turn by turn
-(``voicelab.emulator.incremental_stt``), except with ``include[]=logprobs``, whose per-token figures need
-the whole-file decode.
+(``voicelab.emulator.incremental_stt``), except with ``include[]=logprobs``, ``keywords[]``, ``languages[]``
+or ``gpt-transcribe`` (whose ``languages`` report needs the whole-file decode).
+
+Options follow :mod:`voicelab.protocol.transcription`: ``keywords[]`` (Whisper hotwords) and ``languages[]``
+(language detection limited to them) for ``gpt-transcribe``, which also reports ``languages``;
+``include[]=logprobs`` gives Whisper's per-token log probabilities. Word and segment times are snapped to the
+speech Silero VAD hears (:mod:`voicelab.engines.word_timing`).
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from voicelab.emulator.routes import _formats
 from voicelab.emulator.routes._common import check_model, decode_upload, engine_error
 from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.emulator.routes._stream_transcription import incremental_events
+from voicelab.engines.stt import logprob_dicts, token_pieces
 from voicelab.errors import EngineError, ParameterError
 from voicelab.protocol.billing import audio_tokens, text_tokens
+from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.transcription import OPTION_MODELS, check_options, reports_languages
 
 __all__ = ["router", "transcribe"]
 
@@ -46,9 +54,13 @@ async def transcribe(
     temperature: float,
     task: str,
     word_timestamps: bool,
+    keywords: list[str] | None = None,
+    languages: list[str] | None = None,
 ) -> Any:
-    """Run the STT engine in a worker thread (it loads Whisper once, lazily)."""
+    """Run the STT engine in a worker thread (it loads Whisper once, lazily); times snapped to the speech
+    Silero VAD hears."""
     from voicelab.engines import stt
+    from voicelab.vad.regions import speech_regions
 
     try:
         return await run_in_threadpool(
@@ -60,6 +72,9 @@ async def transcribe(
             temperature=temperature,
             task=task,
             word_timestamps=word_timestamps,
+            keywords=keywords,
+            languages=languages,
+            speech=speech_regions,
         )
     except (ParameterError, EngineError) as exc:
         raise engine_error(exc) from exc
@@ -78,32 +93,28 @@ def _token_usage(transcript: Any, prompt: str | None) -> dict[str, Any]:
     }
 
 
-def _logprobs(transcript: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "token": w.word,
-            "logprob": math.log(max(float(w.probability), 1e-12)),
-            "bytes": list(w.word.encode("utf-8")),
-        }
-        for w in _formats.words_of(transcript)
-    ]
+def _languages(transcript: Any) -> list[dict[str, str]]:
+    """The detected language, as ``languages`` reports it (empty when nothing was heard)."""
+    return [{"code": transcript.language}] if transcript.text.strip() else []
 
 
-async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) -> AsyncIterator[Event]:
-    words = _formats.words_of(transcript)
-    pieces = [w.word for w in words] if words else [transcript.text.strip()]
-    for index, piece in enumerate(pieces):
+def _token_pieces(transcript: Any) -> list[tuple[str, list[Any]]]:
+    """The stream's delta pieces: whole-text token groups; the whole text at once if there are no tokens."""
+    pieces = token_pieces(transcript.tokens)
+    if not pieces or "".join(p for p, _ in pieces).strip() != transcript.text.strip():
+        return [(transcript.text.strip(), list(transcript.tokens))]
+    return pieces
+
+
+async def _stream_events(
+    transcript: Any, prompt: str | None, logprobs: bool, languages: bool
+) -> AsyncIterator[Event]:
+    pieces = _token_pieces(transcript)
+    for index, (piece, tokens) in enumerate(pieces):
         delta = piece.lstrip() if index == 0 else piece
         event: dict[str, Any] = {"type": "transcript.text.delta", "delta": delta}
-        if logprobs and words:
-            w = words[index]
-            event["logprobs"] = [
-                {
-                    "token": w.word,
-                    "logprob": math.log(max(float(w.probability), 1e-12)),
-                    "bytes": list(w.word.encode("utf-8")),
-                }
-            ]
+        if logprobs:
+            event["logprobs"] = logprob_dicts(tokens)
         yield event
     done: dict[str, Any] = {
         "type": "transcript.text.done",
@@ -111,11 +122,13 @@ async def _stream_events(transcript: Any, prompt: str | None, logprobs: bool) ->
         "usage": _token_usage(transcript, prompt),
     }
     if logprobs:
-        done["logprobs"] = _logprobs(transcript)
+        done["logprobs"] = logprob_dicts(transcript.tokens)
+    if languages:
+        done["languages"] = _languages(transcript)
     yield done
 
 
-def _check_language(language: str | None) -> str | None:
+def _check_language(language: str | None, *, param: str = "language") -> str | None:
     if language is None or language == "":
         return None
     code = language.strip().lower()
@@ -124,7 +137,7 @@ def _check_language(language: str | None) -> str | None:
             400,
             f"Invalid language {language!r}. Language parameter must be specified in "
             "ISO-639-1 format (e.g. 'en', 'ja').",
-            param="language",
+            param=param,
             code="invalid_value",
         )
     return code
@@ -162,9 +175,16 @@ async def create_transcription(
     include: Annotated[list[Literal["logprobs"]] | None, Form(alias="include[]")] = None,
     stream: Annotated[bool | None, Form()] = None,
     chunking_strategy: Annotated[str | None, Form()] = None,
+    keywords: Annotated[list[str] | None, Form(alias="keywords[]")] = None,
+    languages: Annotated[list[str] | None, Form(alias="languages[]")] = None,
 ) -> Response:
     """Transcribe audio into the input language."""
     check_model(model, "transcription")
+    try:
+        check_options("rest", model, {"keywords": keywords, "languages": languages, "prompt": prompt})
+    except ProtocolError as exc:
+        raise OpenAIHTTPError.from_protocol(exc) from exc
+    candidates = [_check_language(code, param="languages") or "" for code in languages or []]
     token_model = model != "whisper-1"
     if token_model and response_format not in ("json", "text"):
         raise OpenAIHTTPError(
@@ -182,10 +202,11 @@ async def create_transcription(
             code="invalid_value",
         )
     logprobs = bool(include)
-    if logprobs and (not token_model or response_format != "json"):
+    if logprobs and (model not in OPTION_MODELS["rest"]["include"] or response_format != "json"):
         raise OpenAIHTTPError(
             400,
-            "include[]=logprobs works only with response_format 'json' and the gpt-4o transcribe models.",
+            "include[]=logprobs works only with response_format 'json' and the models "
+            f"{', '.join(OPTION_MODELS['rest']['include'])}.",
             param="include",
             code="unsupported_value",
         )
@@ -205,7 +226,9 @@ async def create_transcription(
     code = _check_language(language)
     y, sr = await _read_upload(file, request)
     granularities = set(timestamp_granularities or [])
-    if stream and token_model and not logprobs:  # deltas as the audio is recognised, not after
+    # keywords, languages and logprobs (and gpt-transcribe's languages report) need the whole-file decode
+    incremental = not (logprobs or keywords or candidates or reports_languages(model))
+    if stream and token_model and incremental:  # deltas as the audio is recognised, not after
         duration = len(y) / sr
         return event_stream(
             incremental_events(
@@ -225,9 +248,12 @@ async def create_transcription(
         temperature=temperature,
         task="transcribe",
         word_timestamps=want_words,
+        keywords=keywords,
+        languages=candidates,
     )
+    report_languages = reports_languages(model)
     if stream and token_model:
-        return event_stream(_stream_events(transcript, prompt, logprobs))
+        return event_stream(_stream_events(transcript, prompt, logprobs, report_languages))
     if response_format in ("text", "srt", "vtt"):
         render = {"text": _formats.text, "srt": _formats.srt, "vtt": _formats.vtt}[response_format]
         return _text_response(render(transcript), response_format)
@@ -240,8 +266,10 @@ async def create_transcription(
         )
         return JSONResponse(body)
     result: dict[str, Any] = {"text": transcript.text.strip()}
+    if report_languages:
+        result["languages"] = _languages(transcript)
     if logprobs:
-        result["logprobs"] = _logprobs(transcript)
+        result["logprobs"] = logprob_dicts(transcript.tokens)
     result["usage"] = (
         _token_usage(transcript, prompt)
         if token_model

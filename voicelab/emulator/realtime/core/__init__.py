@@ -22,7 +22,7 @@ from .dispatcher import ConnectionState, Output, ServerCore
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem, ServerResponse, ServerResponseState
 from .responses import ServerResponses, speech_pieces
-from .transcription import InputTranscription
+from .transcription import InputTranscription, TranscriptionDetails
 
 __all__ = [
     "SR",
@@ -36,6 +36,7 @@ __all__ = [
     "ServerResponse",
     "ServerResponseState",
     "ServerResponses",
+    "TranscriptionDetails",
     "TurnDetector",
     "speech_pieces",
 ]

@@ -40,8 +40,16 @@ import numpy as np
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
 from voicelab.protocol.limits import MAX_EVENT_BYTES, check_depth, event_too_large, too_deep
-from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
+from voicelab.protocol.session import (
+    SESSION_MAX_SECONDS,
+    SESSION_MAX_SECONDS_MESSAGE,
+    apply_update,
+    default_session,
+    session_request,
+    validate_session,
+)
 from voicelab.protocol.validate import validate_client_event
+from voicelab.protocol.voices import refuse_custom_voices
 
 from ..effects import Close, Effect
 from ..ids import IdFactory
@@ -50,7 +58,7 @@ from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
 from .live_transcription import LiveTranscription, TranscriberFactory
 from .responses import ServerResponses
-from .transcription import InputTranscription
+from .transcription import InputTranscription, TranscriptionDetails
 
 __all__ = ["ConnectionState", "Output", "ServerCore"]
 
@@ -116,7 +124,7 @@ class ServerCore:
         vad_factory: Callable[[dict[str, Any]], TurnDetector] | None = None,
         session: dict[str, Any] | None = None,
         audio_chunk_ms: int = 100,
-        session_seconds: int = 3600,
+        session_seconds: int = SESSION_MAX_SECONDS,
         transcriber_factory: TranscriberFactory | None = None,
     ) -> None:
         self.ids = IdFactory(seed)
@@ -217,7 +225,7 @@ class ServerCore:
         self.state = ConnectionState.OPEN
         return [self.event("session.created", session=copy.deepcopy(self.session))]
 
-    def expire(self, message: str = "Your session hit the maximum duration of 60 minutes.") -> list[Output]:
+    def expire(self, message: str = SESSION_MAX_SECONDS_MESSAGE) -> list[Output]:
         """The session expired (time limit or ephemeral key): OpenAI's error, then close."""
         self.state = ConnectionState.CLOSED
         return [self.error("session_expired", message), Close(1000, "session_expired")]
@@ -267,6 +275,7 @@ class ServerCore:
         try:
             check_depth(event)  # before anything walks it recursively (validation, copies, the responder)
             checked = validate_client_event(event)
+            refuse_custom_voices(checked)  # the emulator has no custom voices (yet): refused, never alloy
             handler = self._routes[checked["type"]]
             return handler(checked)
         except ProtocolError as exc:
@@ -321,10 +330,15 @@ class ServerCore:
         self.conversation.note_heard(item_id, text)
 
     def transcription_ready(
-        self, item_id: str, text: str, *, duration_s: float | None = None
+        self,
+        item_id: str,
+        text: str,
+        details: TranscriptionDetails | None = None,
+        *,
+        duration_s: float | None = None,
     ) -> list[Output]:
         """The input transcription of a committed item: deltas, then ``completed`` with usage."""
-        return self.transcription.ready(item_id, text, duration_s=duration_s)
+        return self.transcription.ready(item_id, text, details, duration_s=duration_s)
 
     def transcription_failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.transcription import wants_logprobs
 
 from .. import codecs
 from ..effects import Transcribe
@@ -307,6 +308,10 @@ class InputAudioBuffer:
                     transcription.get("model"),
                     transcription.get("language"),
                     transcription.get("prompt") or None,
+                    keywords=tuple(transcription.get("keywords") or ()),
+                    languages=tuple(transcription.get("languages") or ()),
+                    delay=transcription.get("delay"),
+                    logprobs=wants_logprobs(core.session),
                 )
             )
         config = core.turn_detection or {}

@@ -121,6 +121,8 @@ class LiveTranscription:
         if self.factory is None or self._declined:
             return False
         config = self._config()
+        if config and _needs_whole_utterance(self.core.session, config):
+            return False  # keywords, languages, delay or logprobs: the after-the-fact path honours them
         if config and config.get("model"):
             return True
         detection = self.core.turn_detection or {}
@@ -245,3 +247,11 @@ class LiveTranscription:
             content_index=0,
             delta=delta,
         )
+
+
+def _needs_whole_utterance(session: dict[str, Any], config: dict[str, Any]) -> bool:
+    """Options only the whole-utterance transcription honours (the streaming engine takes none of them)."""
+    from voicelab.protocol.transcription import reports_languages, wants_logprobs
+
+    options = any(config.get(name) for name in ("keywords", "languages", "delay"))
+    return options or wants_logprobs(session) or reports_languages(str(config.get("model") or ""))

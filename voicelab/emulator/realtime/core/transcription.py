@@ -16,7 +16,11 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from voicelab.engines.stt import logprob_dicts, token_pieces
+from voicelab.protocol.transcription import reports_languages
 
 from ..usage import count_text_tokens, user_audio_tokens
 from .text import split_words
@@ -24,7 +28,48 @@ from .text import split_words
 if TYPE_CHECKING:
     from .dispatcher import Output, ServerCore
 
-__all__ = ["InputTranscription"]
+__all__ = ["InputTranscription", "TranscriptionDetails"]
+
+
+@dataclass(frozen=True)
+class TranscriptionDetails:
+    """What a transcription gives besides its text, when the session asks for it.
+
+    ``pieces``: the text as delta pieces, each with its tokens' ``logprobs`` entries (the session's
+    ``include`` has ``item.input_audio_transcription.logprobs``); ``languages``: the detected language codes
+    (reported by ``gpt-transcribe``).
+    """
+
+    pieces: tuple[tuple[str, tuple[dict[str, Any], ...]], ...] | None = None
+    languages: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_transcript(cls, transcript: Any, *, model: str, logprobs: bool) -> TranscriptionDetails:
+        """The details of an engine :class:`~voicelab.engines.stt.Transcript` (its ``tokens``, ``language``)
+        for a session transcribing with ``model`` (``logprobs``: the session's ``include`` asks for them).
+
+        Examples
+        --------
+        >>> from voicelab.engines.stt import TokenLogprob, Transcript
+        >>> t = Transcript(" Hi.", "en", 1.0, tokens=[TokenLogprob(" Hi", (32, 72, 105), -0.1),
+        ...                                          TokenLogprob(".", (46,), -0.2)])
+        >>> d = TranscriptionDetails.from_transcript(t, model="gpt-transcribe", logprobs=True)
+        >>> [piece for piece, _ in d.pieces], d.languages
+        (['Hi', '.'], ('en',))
+        """
+        pieces = None
+        tokens = list(getattr(transcript, "tokens", None) or [])
+        if logprobs and tokens:
+            grouped = token_pieces(tokens)
+            if "".join(text for text, _ in grouped).strip() == transcript.text.strip():
+                pieces = tuple(
+                    (text.lstrip() if i == 0 else text, tuple(logprob_dicts(group)))
+                    for i, (text, group) in enumerate(grouped)
+                )
+        languages = None
+        if reports_languages(model):
+            languages = (transcript.language,) if transcript.text.strip() else ()
+        return cls(pieces=pieces, languages=languages)
 
 
 class InputTranscription:
@@ -40,12 +85,19 @@ class InputTranscription:
         self.core = core
 
     def ready(
-        self, item_id: str, text: str, *, duration_s: float | None = None, deltas: list[str] | None = None
+        self,
+        item_id: str,
+        text: str,
+        details: TranscriptionDetails | None = None,
+        *,
+        duration_s: float | None = None,
+        deltas: list[str] | None = None,
     ) -> list[Output]:
-        """The input transcription of a committed item: deltas, then ``completed`` with usage.
+        """The input transcription of a committed item: deltas, then ``completed`` with usage (and
+        ``logprobs`` / ``languages`` from ``details``).
 
         ``deltas``: the pieces still to send when earlier ones were streamed (default: the whole text, one
-        piece for ``whisper-1``, word by word for the other models).
+        piece for ``whisper-1``, word by word for the other models; ``details`` with per-token pieces wins).
         """
         core = self.core
         conversation = core.conversation
@@ -62,16 +114,24 @@ class InputTranscription:
             duration_s if duration_s is not None else (item.audio_ms / 1000 if item is not None else 0.0)
         )
         out: list[Output] = []
-        pieces = deltas if deltas is not None else [text] if model == "whisper-1" else split_words(text)
-        for piece in pieces:
-            out.append(
-                core.event(
-                    "conversation.item.input_audio_transcription.delta",
-                    item_id=item_id,
-                    content_index=0,
-                    delta=piece,
-                )
+        details = details or TranscriptionDetails()
+        pieces: list[tuple[str, tuple[dict[str, Any], ...] | None]] = (
+            [(piece, logprobs) for piece, logprobs in details.pieces]
+            if details.pieces is not None
+            else [(piece, None) for piece in deltas]
+            if deltas is not None
+            else [(piece, None) for piece in ([text] if model == "whisper-1" else split_words(text))]
+        )
+        for piece, logprobs in pieces:
+            delta = core.event(
+                "conversation.item.input_audio_transcription.delta",
+                item_id=item_id,
+                content_index=0,
+                delta=piece,
             )
+            if logprobs is not None:
+                delta["logprobs"] = list(logprobs)
+            out.append(delta)
         if model == "whisper-1":
             usage: dict[str, Any] = {"type": "duration", "seconds": round(float(seconds), 3)}
         else:
@@ -85,15 +145,18 @@ class InputTranscription:
                 "total_tokens": audio_tokens + prompt_tokens + output_tokens,
                 "input_token_details": {"text_tokens": prompt_tokens, "audio_tokens": audio_tokens},
             }
-        out.append(
-            core.event(
-                "conversation.item.input_audio_transcription.completed",
-                item_id=item_id,
-                content_index=0,
-                transcript=text,
-                usage=usage,
-            )
+        completed = core.event(
+            "conversation.item.input_audio_transcription.completed",
+            item_id=item_id,
+            content_index=0,
+            transcript=text,
+            usage=usage,
         )
+        if details.pieces is not None:
+            completed["logprobs"] = [entry for _, logprobs in details.pieces for entry in logprobs]
+        if details.languages is not None:
+            completed["languages"] = [{"code": code} for code in details.languages]
+        out.append(completed)
         return out
 
     def failed(self, item_id: str, message: str) -> list[Output]:
