@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` wires settings, the key store, the responder, error handlers and middleware.
 Routes find their collaborators on ``request.app.state`` (``settings``, ``keys``, ``responder``,
-``audio_store``).
+``audio_store``, ``response_store``).
 
 Examples
 --------
@@ -70,7 +70,8 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     FastAPI
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
-        and ``state.audio_store`` (chat-completion audio transcripts by id).
+        ``state.audio_store`` (chat-completion audio transcripts by id) and ``state.response_store``
+        (Responses API responses by id, bounded).
 
     Examples
     --------
@@ -82,6 +83,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     from voicelab.emulator.realtime.route import router as realtime_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
+    from voicelab.emulator.routes.responses import ResponseStore
 
     settings = settings or EmulatorSettings()
     app = FastAPI(
@@ -96,6 +98,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.host_policy = HostPolicy.from_settings(settings)
     app.state.responder = make_responder(settings)
     app.state.audio_store = AudioStore()
+    app.state.response_store = ResponseStore()  # POST /v1/responses: previous_response_id and GET
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")

@@ -45,6 +45,8 @@ __all__ = [
     "ModelKind",
     "check_lifecycle",
     "check_model",
+    "check_reasoning",
+    "is_reasoning_model",
     "lifecycle_message",
     "lookup",
     "model_info",
@@ -56,6 +58,7 @@ ModelKind = Literal[
     "transcription",
     "translation",
     "chat",
+    "responses",
     "realtime",
     "realtime_transcription",
     "realtime_translation",
@@ -82,6 +85,9 @@ class ModelInfo(BaseModel):
         OpenAI's announced shutdown date.
     replacement : str, optional
         The replacement OpenAI names, if a source we hold names one.
+    reasoning : bool
+        A reasoning model: it takes ``reasoning.effort`` (and, in Realtime, ``parallel_tool_calls``) and
+        reports reasoning tokens (:func:`check_reasoning`).
     source : str
         A key of the table's ``[sources]`` (``"key: detail"``; several joined by ``"; "``).
     effective : datetime.date
@@ -95,6 +101,7 @@ class ModelInfo(BaseModel):
     billing: BillingUnit | None = None
     shutdown: date | None = None
     replacement: str | None = None
+    reasoning: bool = False
     source: str = Field(min_length=1)
     effective: date
 
@@ -199,6 +206,43 @@ def check_model(name: str, kind: ModelKind, *, param: str = "model") -> ModelInf
             param,
         )
     return info
+
+
+def is_reasoning_model(name: str) -> bool:
+    """Whether the catalogue marks ``name`` as a reasoning model (``reasoning = true`` in ``models.toml``).
+
+    Examples
+    --------
+    >>> is_reasoning_model("gpt-realtime-2"), is_reasoning_model("gpt-realtime"), is_reasoning_model("nope")
+    (True, False, False)
+    """
+    info = _BY_ID.get(name)
+    return info is not None and info.reasoning
+
+
+def check_reasoning(model: str, param: str) -> None:
+    """OpenAI's ``unsupported_parameter`` error when ``param`` (``reasoning.effort``, or Realtime's
+    ``parallel_tool_calls``) is sent for a model that is not a reasoning model.
+
+    The SDK documents both as "only supported by reasoning Realtime models such as gpt-realtime-2"; the
+    wording is the one OpenAI answers a reasoning parameter sent to a non-reasoning model with.
+
+    Examples
+    --------
+    >>> check_reasoning("gpt-realtime-2", "session.reasoning")
+    >>> try:
+    ...     check_reasoning("gpt-realtime", "session.reasoning")
+    ... except ProtocolError as exc:
+    ...     print(exc.code, exc.param)
+    unsupported_parameter session.reasoning
+    """
+    if not is_reasoning_model(model):
+        raise ProtocolError(
+            "unsupported_parameter",
+            f"Unsupported parameter: '{param}' is not supported with this model ({model}); reasoning "
+            f"models: {', '.join(m.name for m in CATALOGUE if m.reasoning)}.",
+            param,
+        )
 
 
 def lifecycle_message(info: ModelInfo) -> str | None:

@@ -8,10 +8,11 @@ __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
-    """All REST routes (speech, transcriptions, translations, chat, client secrets, models) in one router."""
-    from voicelab.emulator.routes import chat, client_secrets, models, speech, transcriptions
+    """All REST routes (speech, transcriptions, translations, chat, responses, client secrets, models) in one
+    router."""
+    from voicelab.emulator.routes import chat, client_secrets, models, responses, speech, transcriptions
 
     router = APIRouter()
-    for module in (speech, transcriptions, chat, client_secrets, models):
+    for module in (speech, transcriptions, chat, responses, client_secrets, models):
         router.include_router(module.router)
     return router
