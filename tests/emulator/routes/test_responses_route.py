@@ -36,6 +36,21 @@ TIME = {
 }
 
 
+def weather_history(result: str) -> list[dict[str, Any]]:
+    """A question, the get_weather call it caused and the tool's ``result``, as input items."""
+    call = {
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "get_weather",
+        "arguments": '{"city": "Paris"}',
+    }
+    return [
+        {"role": "user", "content": "What's the weather in Paris?"},
+        call,
+        {"type": "function_call_output", "call_id": "call_1", "output": result},
+    ]
+
+
 def strict_response(data: dict[str, Any]) -> Response:
     """The wire JSON as the SDK's ``Response``, strictly, with no key the SDK does not know."""
     parsed = RESPONSE.validate_python(data, strict=True)
@@ -113,18 +128,15 @@ async def test_function_call_then_output_then_answer(sdk):
 
 async def test_function_call_items_sent_back_in_the_input(sdk):
     """Without previous_response_id: the client sends the whole history (what the Agents SDK does)."""
-    history = [
-        {"role": "user", "content": "What's the weather in Paris?"},
-        {
-            "type": "function_call",
-            "call_id": "call_1",
-            "name": "get_weather",
-            "arguments": '{"city": "Paris"}',
-        },
-        {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
-    ]
+    history = weather_history("sunny")
     response = await create(sdk, model="gpt-4.1", input=history, tools=[WEATHER])
     assert response.output_text == "Here is what get_weather returned: sunny."
+
+
+async def test_a_tool_result_sentence_ends_with_one_full_stop(sdk):
+    history = weather_history("The weather in Paris is sunny.")
+    response = await create(sdk, model="gpt-4.1", input=history, tools=[WEATHER])
+    assert response.output_text == "Here is what get_weather returned: The weather in Paris is sunny."
 
 
 @pytest.mark.parametrize(
