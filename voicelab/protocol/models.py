@@ -39,6 +39,7 @@ __all__ = [
     "CATALOGUE",
     "DEPRECATIONS_URL",
     "KINDS",
+    "REASONING_PARAMS",
     "SOURCES",
     "BillingUnit",
     "ModelInfo",
@@ -46,6 +47,7 @@ __all__ = [
     "check_lifecycle",
     "check_model",
     "check_reasoning",
+    "check_reasoning_params",
     "is_reasoning_model",
     "lifecycle_message",
     "lookup",
@@ -243,6 +245,30 @@ def check_reasoning(model: str, param: str) -> None:
             f"models: {', '.join(m.name for m in CATALOGUE if m.reasoning)}.",
             param,
         )
+
+
+REASONING_PARAMS = ("reasoning", "parallel_tool_calls")
+"""The Realtime session and ``response.create`` parameters only reasoning models take."""
+
+
+def check_reasoning_params(body: Any, model: str, prefix: str) -> None:
+    """:func:`check_reasoning` for each of :data:`REASONING_PARAMS` set (not null) in a Realtime session or
+    ``response.create`` body; ``prefix`` is the body's path (``"session"``, ``"response"``).
+
+    Examples
+    --------
+    >>> check_reasoning_params({"reasoning": {"effort": "high"}}, "gpt-realtime-2", "session")
+    >>> try:
+    ...     check_reasoning_params({"parallel_tool_calls": False}, "gpt-realtime-mini", "response")
+    ... except ProtocolError as exc:
+    ...     print(exc.param)
+    response.parallel_tool_calls
+    """
+    if not isinstance(body, dict):
+        return
+    for key in REASONING_PARAMS:
+        if body.get(key) is not None:
+            check_reasoning(model, f"{prefix}.{key}")
 
 
 def lifecycle_message(info: ModelInfo) -> str | None:

@@ -39,6 +39,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
+from voicelab.protocol.models import check_reasoning_params
 from voicelab.protocol.session import apply_update, default_session, session_request, validate_session
 from voicelab.protocol.validate import validate_client_event
 
@@ -259,7 +260,9 @@ class ServerCore:
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection
-        self.session = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        updated = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        check_reasoning_params(updated, str(updated.get("model")), "session")
+        self.session = updated
         if self.turn_detection != before:
             self.input_buffer.make_vad()
         return [self.event("session.updated", session=copy.deepcopy(self.session))]
