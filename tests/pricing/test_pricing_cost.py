@@ -631,16 +631,32 @@ def test_gpt_realtime_2_audio_rates():
     assert breakdown.effective.isoformat() == "2026-05-07"
 
 
-def test_gpt_realtime_2_text_tokens_say_not_published():
-    with pytest.raises(PricingError, match=r"text_input price: not published by OpenAI"):
-        cost(_realtime_usage(text_in=10, text_out=20), "gpt-realtime-2")
+def test_unpublished_rates_say_so():
+    """A model whose rates OpenAI has not published is refused with that reason, not guessed."""
+    with pytest.raises(UnknownModelError, match="not published by OpenAI"):
+        cost(_realtime_usage(text_in=10, text_out=20), "gpt-audio-1.5")
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # 10 000 text in × $4/M + 2 000 text out (reasoning included) × $24/M + 1 000 audio out × $64/M
+        ("gpt-realtime-2", Decimal("0.04") + Decimal("0.048") + Decimal("0.064")),
+        ("gpt-realtime-2.1", Decimal("0.04") + Decimal("0.048") + Decimal("0.064")),
+        # $0.60/M, $2.40/M, $20/M
+        ("gpt-realtime-2.1-mini", Decimal("0.006") + Decimal("0.0048") + Decimal("0.02")),
+    ],
+)
+def test_reasoning_models_bill_reasoning_tokens_as_output_text(model, expected):
+    """Realtime usage has no reasoning field: reasoning tokens are in output text tokens, at the text rate."""
+    breakdown = cost(_realtime_usage(text_in=10_000, text_out=2_000, audio_out=1_000), model)
+    assert breakdown.total_decimal == expected
+    assert round(breakdown.total, 2) == round(float(expected), 2)
 
 
 @pytest.mark.parametrize(
     "model",
     [
-        "gpt-realtime-2.1",
-        "gpt-realtime-2.1-mini",
         "gpt-audio-1.5",
         "gpt-transcribe",
         "gpt-live-transcribe",

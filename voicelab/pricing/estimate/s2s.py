@@ -78,6 +78,7 @@ def speech_to_speech(
     cache_min_tokens: int = 1_024,
     cache_block_tokens: int = 128,
     transcription_model: str | None = None,
+    reasoning_tokens: int = 0,
     at: DateLike = None,
     label: str | None = None,
 ) -> ConversationEstimate:
@@ -100,6 +101,9 @@ def speech_to_speech(
         instructions``.
     transcription_model : str, optional
         Input audio transcription (billed separately), e.g. ``"gpt-4o-mini-transcribe"``.
+    reasoning_tokens : int
+        Reasoning tokens per response of a reasoning model (gpt-realtime-2…): output text tokens, billed at
+        the text output rate; they are not kept in the conversation, so they are not re-billed as input.
 
     Returns
     -------
@@ -113,6 +117,9 @@ def speech_to_speech(
     (0.3604, 0.0721)
     >>> round(speech_to_speech(Conversation(minutes=5, turns=10), caching=False).total, 4)
     0.8971
+    >>> thinking = speech_to_speech(Conversation(minutes=5, turns=10), "gpt-realtime-2", reasoning_tokens=500)
+    >>> round(thinking.total - speech_to_speech(Conversation(minutes=5, turns=10), "gpt-realtime-2").total, 4)
+    0.12
     """
     conversation = conversation or Conversation()
     q = quote(model, at)
@@ -124,6 +131,10 @@ def speech_to_speech(
             fix="use chained() for transcribe + chat + TTS",
         )
     rate_in, rate_out = audio_rates(q)
+    if isinstance(reasoning_tokens, bool) or not isinstance(reasoning_tokens, int) or reasoning_tokens < 0:
+        raise ParameterError(
+            "reasoning_tokens", expected="a non-negative integer", got=repr(reasoning_tokens)
+        )
     stt = quote(transcription_model, at) if transcription_model else None
     instructions = conversation.instructions_tokens
     if post_instructions_token_limit is not None:
@@ -193,8 +204,9 @@ def speech_to_speech(
             text_cached=cached_text,
             audio_input=audio_in,
             audio_cached=cached - cached_text,
-            text_output=transcript_tokens,
+            text_output=transcript_tokens + reasoning_tokens,
             audio_output=assistant_tokens,
+            reasoning_output=reasoning_tokens,
         )
         lines, total = price_usage(usage, q)
         parts = group_parts(lines, {"input": "input", "cached": "cached input", "output": "output"})
@@ -228,6 +240,7 @@ def speech_to_speech(
         ("limit", limit),
         ("user_audio_tokens_per_turn", user_tokens),
         ("assistant_audio_tokens_per_turn", assistant_tokens),
+        ("reasoning_tokens_per_turn", reasoning_tokens),
     )
     default_label = f"{q.model.name}{'' if caching else ', no caching'}"
     if not isinstance(truncation, str) and truncation < 1:
