@@ -424,9 +424,12 @@ async def test_sdk_raises_bad_request_naming_the_param(sdk):
 async def test_ephemeral_keys_are_refused(rest_app, sdk_for, sdk):
     secret = await sdk.realtime.client_secrets.create(session={"type": "realtime", "model": "gpt-realtime-2"})
     async with sdk_for(rest_app, api_key=secret.value) as ephemeral:
-        with pytest.raises(openai.APIStatusError) as info:
+        with pytest.raises(openai.AuthenticationError) as info:
             await ephemeral.responses.create(model="gpt-4.1", input="hi")
-    assert info.value.status_code in (401, 403)
+        with pytest.raises(openai.AuthenticationError):
+            await ephemeral.responses.retrieve("resp_any")
+    assert info.value.body["code"] == "invalid_api_key"
+    assert "can only open Realtime sessions" in info.value.body["message"]
 
 
 async def test_get_unknown_response_is_404(sdk):

@@ -38,6 +38,8 @@ from voicelab.errors import ParameterError, ResponderError
 from voicelab.protocol import responses as protocol
 from voicelab.protocol.billing import first_text_tokens, text_tokens
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.models import check_reasoning
+from voicelab.protocol.validate import error_from_pydantic
 
 __all__ = ["MAX_STORED", "ResponseStore", "StoredResponse", "router"]
 
@@ -439,7 +441,7 @@ async def create_response(request: Request) -> Response:
     try:
         raw = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise OpenAIHTTPError.from_protocol(protocol_json_error()) from exc
+        raise OpenAIHTTPError.from_protocol(_json_error()) from exc
     try:
         body = protocol.validate_request(raw)
     except ProtocolError as exc:
@@ -495,8 +497,6 @@ async def retrieve_response(response_id: str, request: Request) -> dict[str, Any
 
 def _check_reasoning(body: protocol.ResponsesRequest) -> None:
     """``reasoning.effort`` only for reasoning models (OpenAI's ``unsupported_parameter`` otherwise)."""
-    from voicelab.protocol.models import check_reasoning
-
     if body.reasoning is not None and body.reasoning.effort is not None:
         try:
             check_reasoning(body.model, "reasoning.effort")
@@ -504,8 +504,6 @@ def _check_reasoning(body: protocol.ResponsesRequest) -> None:
             raise OpenAIHTTPError.from_protocol(exc) from exc
 
 
-def protocol_json_error() -> ProtocolError:
+def _json_error() -> ProtocolError:
     """OpenAI's error for a body that is not JSON."""
-    from voicelab.protocol.validate import error_from_pydantic
-
     return error_from_pydantic([{"type": "json_invalid", "loc": ("body",), "input": None}])
