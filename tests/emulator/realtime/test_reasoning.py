@@ -16,6 +16,7 @@ from voicelab.emulator.responder.reasoning import THINKING
 from voicelab.protocol.billing import text_tokens
 from voicelab.protocol.validate import validate_session
 
+from ..responder.conftest import TIME, WEATHER_AND_TIME
 from .test_route import events_until, fake_synthesize, fake_transcribe, next_event, sdk, start_server
 
 WEATHER = {
@@ -24,13 +25,7 @@ WEATHER = {
     "description": "Get the current weather for a city",
     "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
 }
-TIME = {
-    "type": "function",
-    "name": "get_time",
-    "description": "Get the current local time in a city",
-    "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
-}
-QUESTION = "What's the weather in Paris, and the time there?"
+QUESTION = WEATHER_AND_TIME
 
 
 @pytest.fixture(scope="module")

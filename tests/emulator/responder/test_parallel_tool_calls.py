@@ -10,15 +10,9 @@ from voicelab.emulator.app import create_app
 from voicelab.emulator.responder import OpenAICompatibleResponder, ScriptedResponder
 from voicelab.emulator.settings import EmulatorSettings
 
-from .conftest import WEATHER, user
+from .conftest import TIME, WEATHER, WEATHER_AND_TIME, user
 
-TIME = {
-    "type": "function",
-    "name": "get_time",
-    "description": "Get the current local time in a city",
-    "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
-}
-QUESTION = "What's the weather in Paris, and the time there?"
+QUESTION = WEATHER_AND_TIME
 
 
 @pytest.mark.parametrize(
