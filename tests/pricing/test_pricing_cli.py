@@ -131,7 +131,8 @@ def test_list_models(capsys):
     assert "per_minute 0.017" in out and "per_minute 0.034" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
     assert "not published: no price found for gpt-transcribe" in lines["gpt-transcribe"]
-    assert "audio_output 64; not published: text and image token rates" in lines["gpt-realtime-2"]
+    assert "not published: no price found for gpt-audio-1.5" in lines["gpt-audio-1.5"]
+    assert "audio_output 64" in lines["gpt-realtime-2"] and "text_output 24" in lines["gpt-realtime-2"]
 
 
 @pytest.mark.parametrize(

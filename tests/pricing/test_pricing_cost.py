@@ -633,27 +633,67 @@ def test_gpt_realtime_2_audio_rates():
     assert breakdown.effective.isoformat() == "2026-05-07"
 
 
-def test_gpt_realtime_2_text_tokens_say_not_published_and_stay_out_of_the_total():
-    breakdown = cost(_realtime_usage(text_in=10, text_out=20, audio_out=2000), "gpt-realtime-2")
+def test_unpublished_rates_say_so():
+    """A model whose rates OpenAI has not published is refused with that reason, not guessed."""
+    with pytest.raises(UnknownModelError, match="not published by OpenAI"):
+        cost(_realtime_usage(text_in=10, text_out=20), "gpt-audio-1.5")
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # 10 000 text in × $4/M + 2 000 text out (reasoning included) × $24/M + 1 000 audio out × $64/M
+        ("gpt-realtime-2", Decimal("0.04") + Decimal("0.048") + Decimal("0.064")),
+        ("gpt-realtime-2.1", Decimal("0.04") + Decimal("0.048") + Decimal("0.064")),
+        # $0.60/M, $2.40/M, $20/M
+        ("gpt-realtime-2.1-mini", Decimal("0.006") + Decimal("0.0048") + Decimal("0.02")),
+    ],
+)
+def test_reasoning_models_bill_reasoning_tokens_as_output_text(model, expected):
+    """Realtime usage has no reasoning field: reasoning tokens are in output text tokens, at the text rate."""
+    breakdown = cost(_realtime_usage(text_in=10_000, text_out=2_000, audio_out=1_000), model)
+    assert breakdown.total_decimal == expected
+    assert round(breakdown.total, 2) == round(float(expected), 2)
+
+
+@pytest.fixture
+def partly_published():
+    """A model whose audio rates are published and whose text rates are not (as gpt-realtime-2 was in May)."""
+    from voicelab.pricing import unregister_table
+
+    register_table(
+        {
+            "name": "partly-published",
+            "model": [{"name": "acme-voice", "category": "realtime", "not_published": "text rates (test)"}],
+            "price": [
+                {"model": "acme-voice", "effective": "2026-01-01", "source": "test", "audio_input": 32.0,
+                 "audio_output": 64.0}
+            ],
+        }
+    )
+    yield "acme-voice"
+    unregister_table("partly-published")
+
+
+def test_unpublished_quantities_stay_out_of_the_total_and_are_named(partly_published):
+    breakdown = cost(_realtime_usage(text_in=10, text_out=20, audio_out=2000), partly_published)
     assert breakdown.total_decimal == Decimal("0.128")  # only the 2000 audio output tokens at $64/M
     assert breakdown.unpriced == (
-        "text input: 10 tokens (gpt-realtime-2 text_input price not published by OpenAI)",
-        "text output: 20 tokens (gpt-realtime-2 text_output price not published by OpenAI)",
+        "text input: 10 tokens (acme-voice text_input price not published by OpenAI)",
+        "text output: 20 tokens (acme-voice text_output price not published by OpenAI)",
     )
     assert "not in the total: text input: 10 tokens" in breakdown.table()
     assert breakdown.to_dict()["unpriced"] == list(breakdown.unpriced)
 
 
-def test_price_usage_still_raises_for_an_unpublished_rate_unless_asked_to_collect():
+def test_price_usage_still_raises_for_an_unpublished_rate_unless_asked_to_collect(partly_published):
     with pytest.raises(PricingError, match=r"text_input price: not published by OpenAI"):
-        price_usage(Usage(UsageKind.REALTIME, text_input=10), quote("gpt-realtime-2"))
+        price_usage(Usage(UsageKind.REALTIME, text_input=10), quote(partly_published))
 
 
 @pytest.mark.parametrize(
     "model",
     [
-        "gpt-realtime-2.1",
-        "gpt-realtime-2.1-mini",
         "gpt-audio-1.5",
         "gpt-transcribe",
         "gpt-live-transcribe",

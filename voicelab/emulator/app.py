@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` wires settings, the key store, the responder, error handlers and middleware.
 Routes find their collaborators on ``request.app.state`` (``settings``, ``keys``, ``responder``,
-``audio_store``).
+``audio_store``, ``response_store``).
 
 Examples
 --------
@@ -75,8 +75,9 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
         With ``state.settings``, ``state.keys`` (:class:`~voicelab.emulator.auth.KeyStore`),
         ``state.realtime_sessions`` (:class:`~voicelab.emulator.admission.Slots`),
         ``state.host_policy`` (:class:`~voicelab.emulator.origins.HostPolicy`), ``state.responder``
-        ``state.audio_store`` (chat-completion audio transcripts by id) and ``state.calls`` (the live WebRTC
-        and SIP calls, :class:`~voicelab.emulator.realtime.calls.CallRegistry`).
+        ``state.audio_store`` (chat-completion audio transcripts by id), ``state.response_store`` (Responses
+        API responses by id, bounded) and ``state.calls`` (the live WebRTC and SIP calls,
+        :class:`~voicelab.emulator.realtime.calls.CallRegistry`).
 
     Examples
     --------
@@ -92,6 +93,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     from voicelab.emulator.realtime.translation_route import secrets_router as translation_secrets_router
     from voicelab.emulator.routes import build_router
     from voicelab.emulator.routes.chat import AudioStore
+    from voicelab.emulator.routes.responses import ResponseStore
     from voicelab.emulator.routes.sip_trunk import router as sip_trunk_router
 
     settings = settings or EmulatorSettings()
@@ -111,6 +113,7 @@ def create_app(settings: EmulatorSettings | None = None, *, token_mint: TokenMin
     app.state.audio_store = AudioStore()
     app.state.voices = VoiceStore(settings.data_dir or default_data_dir())
     app.state.calls = CallRegistry()
+    app.state.response_store = ResponseStore()  # POST /v1/responses: previous_response_id and GET
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/v1")
     app.include_router(realtime_router, prefix="/v1")

@@ -204,8 +204,8 @@ def price_usage(
     >>> missing = []
     >>> _, total = price_usage(Usage(UsageKind.REALTIME, text_input=1000, audio_output=1000),
     ...                        quote("gpt-realtime-2"), unpriced=missing)
-    >>> total, missing[0][:60]
-    (Decimal('0.064'), 'text input: 1,000 tokens (gpt-realtime-2 text_input price no')
+    >>> total, missing            # every rate this usage needs is published
+    (Decimal('0.068'), [])
     """
     row, kind = priced.row, usage.kind
     lines: list[CostLine] = []

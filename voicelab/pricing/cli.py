@@ -10,6 +10,10 @@ Price a ``response.done`` usage saved to a file, or piped in::
 A scenario: 5-minute calls of 10 turns, 10 at once::
 
     voicelab cost --model gpt-realtime --minutes 5 --turns 10 --concurrency 10
+
+gpt-realtime-2 spending 300 reasoning tokens per response (billed as output text)::
+
+    voicelab cost --model gpt-realtime-2 --minutes 5 --turns 10 --reasoning-tokens 300
 """
 
 from __future__ import annotations
@@ -101,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fraction of each turn the assistant speaks (default %(default)s)",
     )
     scenario.add_argument("--transcription-model", help="bill input audio transcription with this model")
+    scenario.add_argument(
+        "--reasoning-tokens",
+        type=int,
+        default=0,
+        help="reasoning tokens per response of a reasoning model, billed as output text (default 0)",
+    )
     scenario.add_argument("--per-turn", action="store_true", help="print the per-turn table")
 
 
@@ -189,6 +199,7 @@ def _scenario(args: argparse.Namespace) -> None:
             truncation=args.retention_ratio if args.retention_ratio is not None else "auto",
             post_instructions_token_limit=args.token_limit,
             transcription_model=args.transcription_model,
+            reasoning_tokens=args.reasoning_tokens,
             at=args.at,
         )
     lines = concurrency(estimate, args.concurrency) if args.concurrency else None

@@ -8,13 +8,18 @@ them — ``response.done``, a ``ChatCompletion``, a ``Transcription``, …):
   ``output_token_details{text_tokens, audio_tokens}``
 * ``chat``: ``prompt_tokens``, ``completion_tokens``,
   ``prompt_tokens_details{audio_tokens, cached_tokens, …}``, ``completion_tokens_details{audio_tokens, …}``
+* ``responses`` (the Responses API, text): ``input_tokens``, ``output_tokens``,
+  ``input_tokens_details{cached_tokens}``, ``output_tokens_details{reasoning_tokens}``
 * ``transcription_tokens``: ``{"type": "tokens", input_tokens, output_tokens,
   input_token_details{audio_tokens, text_tokens}}``
 * ``duration``: ``{"type": "duration", "seconds": …}`` (whisper-1)
 * ``speech_tokens``: ``speech.audio.done`` usage: ``input_tokens`` (text), ``output_tokens`` (audio)
 * ``characters``: ``{"characters": n}`` or a speech request ``{"input": "text…"}`` (tts-1, tts-1-hd)
 
-Cached tokens are a subset of input tokens, as the API reports them.
+Cached tokens are a subset of input tokens, as the API reports them. Reasoning tokens are a subset of output
+tokens and are billed as output text tokens (chat ``completion_tokens_details.reasoning_tokens``, Responses
+``output_tokens_details.reasoning_tokens``; Realtime usage has no reasoning field: they are in
+``output_token_details.text_tokens``); :attr:`Usage.reasoning_output` keeps the count for display.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class UsageKind(StrEnum):
 
     REALTIME = "realtime"
     CHAT = "chat"
+    RESPONSES = "responses"
     TRANSCRIPTION_TOKENS = "transcription_tokens"
     DURATION = "duration"
     SPEECH_TOKENS = "speech_tokens"
@@ -71,6 +77,7 @@ class Usage(TokenTotals):
     image_cached: int = 0
     text_output: int = 0
     audio_output: int = 0
+    reasoning_output: int = 0  # the part of text_output the model spent reasoning (billed as text output)
     seconds: Decimal = Decimal(0)
     characters: int = 0
     notes: tuple[str, ...] = ()
@@ -94,16 +101,23 @@ class Usage(TokenTotals):
             "image_cached",
             "text_output",
             "audio_output",
+            "reasoning_output",
             "characters",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ParameterError(name, expected="a non-negative integer", got=repr(value))
+        if self.reasoning_output > self.text_output:
+            raise ParameterError(
+                "reasoning_output",
+                expected=f"≤ text_output ({self.text_output})",
+                got=str(self.reasoning_output),
+                fix="reasoning tokens are a subset of the output text tokens",
+            )
         if not isinstance(self.seconds, Decimal) or not self.seconds.is_finite() or self.seconds < 0:
             raise ParameterError(
                 "seconds", expected="a non-negative number of seconds", got=repr(self.seconds)
             )
-
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
@@ -119,6 +133,7 @@ class Usage(TokenTotals):
             "image_cached",
             "text_output",
             "audio_output",
+            "reasoning_output",
             "seconds",
             "characters",
         )
@@ -168,6 +183,8 @@ def detect_kind(data: Mapping[str, Any], category: Category | None = None) -> Us
     kind = data.get("type")
     if "prompt_tokens" in data or "completion_tokens" in data:
         return UsageKind.CHAT
+    if "input_tokens_details" in data or "output_tokens_details" in data:
+        return UsageKind.RESPONSES
     if kind == "duration" or ("seconds" in data and kind is None):
         return UsageKind.DURATION
     if kind == "tokens":
@@ -224,6 +241,7 @@ def _chat(data: Mapping[str, Any], where: str) -> Usage:
     inputs = {"text": prompt - audio_in - image_in, "audio": audio_in, "image": image_in}
     cached, note = split_cached(count_field(p, "cached_tokens", w_p), inputs, f"{w_p}.cached_tokens")
     # reasoning and rejected-prediction tokens are part of completion_tokens and billed as text output
+    reasoning = min(count_field(c, "reasoning_tokens", w_c), completion - audio_out)
     return Usage(
         UsageKind.CHAT,
         text_input=inputs["text"],
@@ -234,8 +252,40 @@ def _chat(data: Mapping[str, Any], where: str) -> Usage:
         image_cached=cached["image"],
         text_output=completion - audio_out,
         audio_output=audio_out,
-        notes=(note,) if note else (),
+        reasoning_output=reasoning,
+        notes=tuple(n for n in (note, _reasoning_note(reasoning, completion) if reasoning else None) if n),
     )
+
+
+def _responses(data: Mapping[str, Any], where: str) -> Usage:
+    """The Responses API's ``ResponseUsage``: text in (cached part), text out (reasoning part)."""
+    total_in = count_field(data, "input_tokens", where, required=True)
+    total_out = count_field(data, "output_tokens", where, required=True)
+    w_in, w_out = f"{where}.input_tokens_details", f"{where}.output_tokens_details"
+    cached = count_field(details_field(data, "input_tokens_details", where) or {}, "cached_tokens", w_in)
+    reasoning = count_field(
+        details_field(data, "output_tokens_details", where) or {}, "reasoning_tokens", w_out
+    )
+    if cached > total_in:
+        raise ParameterError(
+            f"{w_in}.cached_tokens", expected=f"≤ input_tokens ({total_in})", got=str(cached)
+        )
+    if reasoning > total_out:
+        raise ParameterError(
+            f"{w_out}.reasoning_tokens", expected=f"≤ output_tokens ({total_out})", got=str(reasoning)
+        )
+    return Usage(
+        UsageKind.RESPONSES,
+        text_input=total_in,
+        text_cached=cached,
+        text_output=total_out,
+        reasoning_output=reasoning,
+        notes=(_reasoning_note(reasoning, total_out),) if reasoning else (),
+    )
+
+
+def _reasoning_note(reasoning: int, output: int) -> str:
+    return f"{reasoning} of the {output} output tokens are reasoning tokens, billed as output text"
 
 
 def _transcription_tokens(data: Mapping[str, Any], where: str) -> Usage:
@@ -303,6 +353,7 @@ def _characters(data: Mapping[str, Any], where: str) -> Usage:
 _READERS = {
     UsageKind.REALTIME: _realtime,
     UsageKind.CHAT: _chat,
+    UsageKind.RESPONSES: _responses,
     UsageKind.TRANSCRIPTION_TOKENS: _transcription_tokens,
     UsageKind.DURATION: _duration,
     UsageKind.SPEECH_TOKENS: _speech_tokens,

@@ -39,6 +39,7 @@ __all__ = [
     "CATALOGUE",
     "DEPRECATIONS_URL",
     "KINDS",
+    "REASONING_PARAMS",
     "SOURCES",
     "BillingUnit",
     "ModelInfo",
@@ -46,6 +47,9 @@ __all__ = [
     "Purpose",
     "check_lifecycle",
     "check_model",
+    "check_reasoning",
+    "check_reasoning_params",
+    "is_reasoning_model",
     "lifecycle_message",
     "lookup",
     "model_info",
@@ -59,6 +63,7 @@ ModelKind = Literal[
     "transcription",
     "translation",
     "chat",
+    "responses",
     "realtime",
     "realtime_transcription",
     "realtime_translation",
@@ -108,6 +113,9 @@ class ModelInfo(BaseModel):
         OpenAI's announced shutdown date.
     replacement : str, optional
         The replacement OpenAI names, if a source we hold names one.
+    reasoning : bool
+        A reasoning model: it takes ``reasoning.effort`` (and, in Realtime, ``parallel_tool_calls``) and
+        reports reasoning tokens (:func:`check_reasoning`).
     source : str
         A key of the table's ``[sources]`` (``"key: detail"``; several joined by ``"; "``).
     effective : datetime.date
@@ -121,6 +129,7 @@ class ModelInfo(BaseModel):
     billing: BillingUnit | None = None
     shutdown: date | None = None
     replacement: str | None = None
+    reasoning: bool = False
     source: str = Field(min_length=1)
     effective: date
 
@@ -277,6 +286,67 @@ def check_model(name: str, kind: ModelKind, *, param: str = "model") -> ModelInf
             param,
         )
     return info
+
+
+def is_reasoning_model(name: str) -> bool:
+    """Whether the catalogue marks ``name`` as a reasoning model (``reasoning = true`` in ``models.toml``).
+
+    Examples
+    --------
+    >>> is_reasoning_model("gpt-realtime-2"), is_reasoning_model("gpt-realtime"), is_reasoning_model("nope")
+    (True, False, False)
+    """
+    info = _BY_ID.get(name)
+    return info is not None and info.reasoning
+
+
+def check_reasoning(model: str, param: str) -> None:
+    """OpenAI's ``unsupported_parameter`` error when ``param`` (``reasoning.effort``, or Realtime's
+    ``parallel_tool_calls``) is sent for a model that is not a reasoning model.
+
+    The SDK documents both as "only supported by reasoning Realtime models such as gpt-realtime-2"; the
+    wording is the one OpenAI answers a reasoning parameter sent to a non-reasoning model with.
+
+    Examples
+    --------
+    >>> check_reasoning("gpt-realtime-2", "session.reasoning")
+    >>> try:
+    ...     check_reasoning("gpt-realtime", "session.reasoning")
+    ... except ProtocolError as exc:
+    ...     print(exc.code, exc.param)
+    unsupported_parameter session.reasoning
+    """
+    if not is_reasoning_model(model):
+        raise ProtocolError(
+            "unsupported_parameter",
+            f"Unsupported parameter: '{param}' is not supported with this model ({model}); reasoning "
+            f"models: {', '.join(m.name for m in CATALOGUE if m.reasoning)}.",
+            param,
+        )
+
+
+REASONING_PARAMS = ("reasoning", "parallel_tool_calls")
+"""The Realtime session and ``response.create`` parameters only reasoning models take."""
+
+
+def check_reasoning_params(body: Any, model: str, prefix: str) -> None:
+    """:func:`check_reasoning` for each of :data:`REASONING_PARAMS` set (not null) in a Realtime session or
+    ``response.create`` body; ``prefix`` is the body's path (``"session"``, ``"response"``).
+
+    Examples
+    --------
+    >>> check_reasoning_params({"reasoning": {"effort": "high"}}, "gpt-realtime-2", "session")
+    >>> try:
+    ...     check_reasoning_params({"parallel_tool_calls": False}, "gpt-realtime-mini", "response")
+    ... except ProtocolError as exc:
+    ...     print(exc.param)
+    response.parallel_tool_calls
+    """
+    if not isinstance(body, dict):
+        return
+    for key in REASONING_PARAMS:
+        if body.get(key) is not None:
+            check_reasoning(model, f"{prefix}.{key}")
 
 
 def lifecycle_message(info: ModelInfo) -> str | None:

@@ -62,7 +62,7 @@ from .errors import (
     too_short,
     unknown_parameter,
 )
-from .models import ModelKind, check_model
+from .models import ModelKind, check_model, check_reasoning_params
 from .voices import Surface, check_voice
 
 __all__ = [
@@ -527,4 +527,6 @@ def validate_session(session: Any, prefix: str = "session") -> dict[str, Any]:
     """
     validate_model(_SESSION, session, prefix)
     check_body(session, prefix)
+    if isinstance(session.get("model"), str):  # reasoning parameters need a reasoning model
+        check_reasoning_params(session, session["model"], prefix)
     return session

@@ -77,3 +77,12 @@ def only_call(reply: Reply):
     call = reply.tool_calls[0]
     assert call.call_id.startswith("call_")
     return call.name, json.loads(call.arguments)
+
+TIME = {
+    "type": "function",
+    "name": "get_time",
+    "description": "Get the current local time in a city",
+    "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
+}
+"""A second tool that a question can match together with a weather tool (``parallel_tool_calls``)."""
+WEATHER_AND_TIME = "What's the weather in Paris, and the time there?"

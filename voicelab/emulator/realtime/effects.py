@@ -83,6 +83,8 @@ class GenerateReply:
     tools: list[dict[str, Any]]
     tool_choice: Any
     unheard: tuple[tuple[str, np.ndarray], ...] = field(default=(), repr=False)
+    parallel_tool_calls: bool | None = None  # None: at most one call (the Realtime default)
+    thinking_s: float = 0.0  # a reasoning model's thinking delay before the reply (responder.reasoning)
 
 
 @dataclass(frozen=True)

@@ -416,11 +416,17 @@ class SessionPump:
             if self.responder is None:
                 raise RuntimeError("no responder on app.state")
             messages = await self.core_value(self.core.messages_for, effect.response_id)
+            if effect.thinking_s:
+                await asyncio.sleep(effect.thinking_s)  # a reasoning model thinks before it answers
+            # parallel_tool_calls only when the session or response set it: older responders keep working
+            wanted = effect.parallel_tool_calls
+            parallel = {} if wanted is None else {"parallel_tool_calls": wanted}
             reply = await self.responder.respond(
                 messages,
                 instructions=effect.instructions,
                 tools=effect.tools or None,
                 tool_choice=effect.tool_choice,
+                **parallel,
             )
         except asyncio.CancelledError:
             raise

@@ -32,6 +32,9 @@ class Reply:
 
 
 class Responder(Protocol):
+    """``parallel_tool_calls``: True lets the reply call several tools at once, False (or None, the
+    Realtime default) at most one."""
+
     async def respond(
         self,
         messages: list[dict[str, Any]],
@@ -39,6 +42,7 @@ class Responder(Protocol):
         instructions: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
+        parallel_tool_calls: bool | None = None,
     ) -> Reply: ...
 
 

@@ -4,7 +4,8 @@ The scripted responder answers, in order:
 
 1. after a tool result (last message ``role: "tool"``): a sentence built from the result;
 2. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
-   matches a tool's name or description words;
+   matches a tool's name or description words; with ``parallel_tool_calls=True`` one call to every tool the
+   request matches (best match first), otherwise at most one;
 3. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
 4. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
    arithmetic ("what is 12 times 7");
@@ -81,11 +82,17 @@ class ScriptedResponder:
         instructions: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
+        parallel_tool_calls: bool | None = None,
     ) -> Reply:
         """Decide the reply to the conversation (see the module docstring for the order), in a worker thread:
         filling a tool's arguments from a large schema is bounded, but not free, and never blocks the loop."""
         return await asyncio.to_thread(
-            self.respond_sync, messages, instructions=instructions, tools=tools, tool_choice=tool_choice
+            self.respond_sync,
+            messages,
+            instructions=instructions,
+            tools=tools,
+            tool_choice=tool_choice,
+            parallel_tool_calls=parallel_tool_calls,
         )
 
     def respond_sync(
@@ -95,6 +102,7 @@ class ScriptedResponder:
         instructions: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
+        parallel_tool_calls: bool | None = None,
     ) -> Reply:
         flat = normalize_tools(tools)
         forced = forced_name(tool_choice)
@@ -119,34 +127,41 @@ class ScriptedResponder:
         user_text = next(
             (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        call = self._choose_tool(flat, user_text, tool_choice, forced)
-        if call is not None:
-            arguments = fill_arguments(call["parameters"], user_text, clock=self.clock)
+        calls = self._choose_tools(flat, user_text, tool_choice, forced, bool(parallel_tool_calls))
+        if calls:
             return Reply(
                 "",
                 [
                     ToolCall(
-                        _call_id(messages, call["name"], 0),
+                        _call_id(messages, call["name"], index),
                         call["name"],
-                        json.dumps(arguments, ensure_ascii=False),
+                        json.dumps(
+                            fill_arguments(call["parameters"], user_text, clock=self.clock),
+                            ensure_ascii=False,
+                        ),
                     )
+                    for index, call in enumerate(calls)
                 ],
             )
         return Reply(self._answer_text(user_text, instructions))
 
-    def _choose_tool(
-        self, tools: list[dict[str, Any]], text: str, tool_choice: Any, forced: str | None
-    ) -> dict[str, Any] | None:
+    def _choose_tools(
+        self, tools: list[dict[str, Any]], text: str, tool_choice: Any, forced: str | None, parallel: bool
+    ) -> list[dict[str, Any]]:
         if not tools or tool_choice == "none":
-            return None
+            return []
         if forced is not None:
-            return next(t for t in tools if t["name"] == forced)
+            return [next(t for t in tools if t["name"] == forced)]
         words = keywords(text)
-        scored = [(tool_score(t, words), -i, t) for i, t in enumerate(tools)]
-        best_score, _, best = max(scored, key=lambda s: (s[0], s[1]))
-        if tool_choice == "required":
-            return best
-        return best if best_score >= 2 else None
+        ranked = sorted(
+            ((tool_score(t, words), -i, t) for i, t in enumerate(tools)),
+            key=lambda s: (s[0], s[1]),
+            reverse=True,
+        )
+        matching = [t for score, _, t in ranked if score >= 2]
+        if tool_choice == "required" and not matching:
+            matching = [ranked[0][2]]
+        return matching if parallel else matching[:1]
 
     def _answer_tool_result(self, messages: list[dict[str, Any]]) -> str:
         last = messages[-1]
@@ -167,7 +182,7 @@ class ScriptedResponder:
             return f"Here is what {name} returned: {', '.join(_plain(v) for v in result)}."
         if result in ("", None, {}, []):
             return f"{name} returned nothing."
-        return f"Here is what {name} returned: {_plain(result)}."
+        return f"Here is what {name} returned: {_plain(result).rstrip('.')}."  # a sentence ends once
 
     def _answer_text(self, text: str, instructions: str | None = None) -> str:
         if speaks_japanese(text, instructions):

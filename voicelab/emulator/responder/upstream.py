@@ -71,6 +71,7 @@ class OpenAICompatibleResponder:
         instructions: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
+        parallel_tool_calls: bool | None = None,
     ) -> Reply:
         import openai
 
@@ -82,6 +83,8 @@ class OpenAICompatibleResponder:
         if chat_tools:
             extra["tools"] = chat_tools
             extra["tool_choice"] = _chat_tool_choice(tool_choice)
+            if parallel_tool_calls is not None:
+                extra["parallel_tool_calls"] = parallel_tool_calls
         try:
             completion = await self._client.chat.completions.create(
                 model=self.model, messages=conversation, **extra

@@ -8,10 +8,20 @@ __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
-    """All REST routes (speech, transcriptions, translations, chat, client secrets, models, calls, voices)."""
-    from voicelab.emulator.routes import calls, chat, client_secrets, models, speech, transcriptions, voices
+    """All REST routes (speech, transcriptions, translations, chat, responses, client secrets, models, calls,
+    voices) in one router."""
+    from voicelab.emulator.routes import (
+        calls,
+        chat,
+        client_secrets,
+        models,
+        responses,
+        speech,
+        transcriptions,
+        voices,
+    )
 
     router = APIRouter()
-    for module in (speech, transcriptions, chat, client_secrets, models, calls, voices):
+    for module in (speech, transcriptions, chat, responses, client_secrets, models, calls, voices):
         router.include_router(module.router)
     return router

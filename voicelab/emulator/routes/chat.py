@@ -220,6 +220,18 @@ async def _prepare(body: ChatRequest, request: Request) -> _Prepared:
     return _Prepared(messages, "\n".join(instructions) or None, seconds, "\n".join(texts))
 
 
+def _parallel(body: ChatRequest) -> dict[str, bool]:
+    """``parallel_tool_calls`` for the responder, when the request sets it (unset: at most one call)."""
+    value = (body.model_extra or {}).get("parallel_tool_calls")
+    if value is not None and not isinstance(value, bool):
+        raise _bad(
+            "parallel_tool_calls",
+            f"Invalid type for 'parallel_tool_calls': expected a boolean, but got {value!r}.",
+            "invalid_type",
+        )
+    return {} if value is None else {"parallel_tool_calls": value}
+
+
 def _validate(body: ChatRequest) -> bool:
     """Checks beyond the schema; returns whether audio output was asked for."""
     wants_audio = "audio" in (body.modalities or [])
@@ -454,6 +466,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
             instructions=prepared.instructions,
             tools=body.tools,
             tool_choice=body.tool_choice if body.tool_choice is not None else "auto",
+            **_parallel(body),
         )
     except ParameterError as exc:
         raise _bad(exc.param, str(exc)) from exc

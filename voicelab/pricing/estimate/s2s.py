@@ -86,6 +86,7 @@ def speech_to_speech(
     cache_block_tokens: int = 128,
     transcription_model: str | None = None,
     prices: Mapping[str, float | str] | None = None,
+    reasoning_tokens: int = 0,
     at: DateLike = None,
     label: str | None = None,
 ) -> ConversationEstimate:
@@ -112,6 +113,9 @@ def speech_to_speech(
         Replace or fill in the model's rates (USD per 1M tokens), e.g. ``{"text_input": 4,
         "text_cached_input": 0.4, "text_output": 16}`` for the text rates OpenAI has not published for
         gpt-realtime-2; the estimate's assumptions list them.
+    reasoning_tokens : int
+        Reasoning tokens per response of a reasoning model (gpt-realtime-2…): output text tokens, billed at
+        the text output rate; they are not kept in the conversation, so they are not re-billed as input.
 
     Returns
     -------
@@ -125,6 +129,9 @@ def speech_to_speech(
     (0.3604, 0.0721)
     >>> round(speech_to_speech(Conversation(minutes=5, turns=10), caching=False).total, 4)
     0.8971
+    >>> thinking = speech_to_speech(Conversation(minutes=5, turns=10), "gpt-realtime-2", reasoning_tokens=500)
+    >>> round(thinking.total - speech_to_speech(Conversation(minutes=5, turns=10), "gpt-realtime-2").total, 4)
+    0.12
     """
     conversation = conversation or Conversation()
     q = with_prices(quote(model, at), prices)
@@ -136,6 +143,10 @@ def speech_to_speech(
             fix="use chained() for transcribe + chat + TTS",
         )
     rate_in, rate_out = audio_rates(q)
+    if isinstance(reasoning_tokens, bool) or not isinstance(reasoning_tokens, int) or reasoning_tokens < 0:
+        raise ParameterError(
+            "reasoning_tokens", expected="a non-negative integer", got=repr(reasoning_tokens)
+        )
     stt = quote(transcription_model, at) if transcription_model else None
     instructions = conversation.instructions_tokens
     if post_instructions_token_limit is not None:
@@ -205,8 +216,9 @@ def speech_to_speech(
             text_cached=cached_text,
             audio_input=audio_in,
             audio_cached=cached - cached_text,
-            text_output=transcript_tokens,
+            text_output=transcript_tokens + reasoning_tokens,
             audio_output=assistant_tokens,
+            reasoning_output=reasoning_tokens,
         )
         lines, total = price_usage(usage, q)
         parts = group_parts(lines, {"input": "input", "cached": "cached input", "output": "output"})
@@ -243,6 +255,7 @@ def speech_to_speech(
         ("user_text_tokens_per_turn", user_text_tokens),
         ("transcript_tokens_per_turn", transcript_tokens),
         ("prices", dict(prices or {})),
+        ("reasoning_tokens_per_turn", reasoning_tokens),
     )
     default_label = f"{q.model.name}{'' if caching else ', no caching'}"
     if not isinstance(truncation, str) and truncation < 1:

@@ -40,6 +40,7 @@ import numpy as np
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
 from voicelab.protocol.limits import MAX_EVENT_BYTES, check_depth, event_too_large, too_deep
+from voicelab.protocol.models import check_reasoning_params
 from voicelab.protocol.session import (
     SESSION_MAX_SECONDS,
     SESSION_MAX_SECONDS_MESSAGE,
@@ -286,7 +287,9 @@ class ServerCore:
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection
-        self.session = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        updated = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        check_reasoning_params(updated, str(updated.get("model")), "session")
+        self.session = updated
         if self.turn_detection != before:
             self.input_buffer.make_vad()
         return [self.event("session.updated", session=copy.deepcopy(self.session))]

@@ -97,5 +97,6 @@ class ServerResponse:
     audio_parts: list[np.ndarray] = field(default_factory=list)
     audio_samples: int = 0
     text_tokens: int = 0
+    reasoning_tokens: int = 0  # billed as output text tokens once the reply starts
     output_items: list[ServerItem] = field(default_factory=list)
     trigger: str = "client"

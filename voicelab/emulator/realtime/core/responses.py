@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voicelab.emulator.responder.reasoning import thinking_budget
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.formats import realtime_format
+from voicelab.protocol.models import check_reasoning_params
 
 from .. import codecs
 from ..effects import GenerateReply, StopResponse, Synthesize
@@ -160,6 +162,11 @@ class ServerResponses:
         voice_name = voice if isinstance(voice, str) else voice.get("id", "alloy")
         fmt = realtime_format(audio_out.get("format", session["audio"]["output"]["format"]))
         max_tokens = request.get("max_output_tokens", session.get("max_output_tokens", "inf"))
+        model = str(session.get("model"))
+        check_reasoning_params(request, model, "response")
+        parallel = request.get("parallel_tool_calls", session.get("parallel_tool_calls"))
+        effort = (request.get("reasoning") or session.get("reasoning") or {}).get("effort")
+        thinking = thinking_budget(model, effort)
         response_id = core.ids.new("resp")
         data = {
             "object": "realtime.response",
@@ -189,6 +196,7 @@ class ServerResponses:
             segments=segments,
             max_tokens=None if max_tokens == "inf" else int(max_tokens),
             trigger=trigger,
+            reasoning_tokens=thinking.tokens,
         )
         self.by_id[response_id] = response
         if in_conversation:
@@ -201,7 +209,15 @@ class ServerResponses:
         )
         return [
             core.event("response.created", response=copy.deepcopy(data)),
-            GenerateReply(response_id, instructions, copy.deepcopy(tools), tool_choice, unheard),
+            GenerateReply(
+                response_id,
+                instructions,
+                copy.deepcopy(tools),
+                tool_choice,
+                unheard,
+                parallel_tool_calls=parallel,
+                thinking_s=thinking.delay_s,
+            ),
         ]
 
     def messages_for(self, response_id: str) -> list[dict[str, Any]]:
@@ -291,6 +307,7 @@ class ServerResponses:
         if response is None:
             return []
         response.state = ServerResponseState.STREAMING
+        response.text_tokens += response.reasoning_tokens  # the thinking came first: output text tokens
         if tool_calls:
             return self._function_calls(response, tool_calls)
         core = self.core
