@@ -103,8 +103,9 @@ def check_voice(voice: Any, surface: Surface, *, param: str = "voice") -> str | 
 
 
 def custom_voice_unavailable(voice_id: str, surface: Surface, *, param: str) -> ProtocolError:
-    """The emulator's refusal of a custom voice ``{"id": …}`` (it has no custom voices yet): the same
-    ``invalid_value`` error, naming ``param``, on every surface (speech, chat audio, Realtime).
+    """The emulator's refusal of a custom voice ``{"id": …}`` where it does not take one yet (Realtime
+    sessions; speech and chat audio speak with voices made by ``POST /v1/audio/voices``): ``invalid_value``,
+    naming ``param``.
 
     Examples
     --------
