@@ -76,6 +76,8 @@ class EmulatorSettings(BaseSettings):
         ``fault_status`` (an OpenAI-shaped ``server_error``), from a seeded generator.
     latency_ms : int
         Extra delay added before every ``/v1`` HTTP response.
+    mcp_timeout_s : float
+        Bound on one remote MCP operation (listing a server's tools, one tool call) of a Realtime session.
     token_endpoint_remote : bool
         Let clients on other machines mint ephemeral keys at ``/api/openai/realtime/session``. Off by default:
         that endpoint has no login of its own (as in seed 001's backend), so only this machine may use it.
@@ -108,6 +110,7 @@ class EmulatorSettings(BaseSettings):
     fault_status: int = Field(default=500, ge=400, le=599)
     fault_seed: int = 0
     latency_ms: int = 0
+    mcp_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
     token_endpoint_remote: bool = False
     allowed_hosts: list[str] = Field(default_factory=list)
     allowed_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_ORIGINS))

@@ -45,8 +45,9 @@ from voicelab.protocol.models import check_model
 from ..auth import KeyStore, auth_error, request_token
 from ..settings import EmulatorSettings
 from .core import SR, ServerCore, speech_pieces
-from .effects import Close, GenerateReply, StopResponse, Synthesize, Transcribe
+from .effects import CallMcpTool, Close, GenerateReply, ListMcpTools, StopResponse, Synthesize, Transcribe
 from .faults import FaultConfig
+from .mcp_client import McpClient
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -226,7 +227,8 @@ async def realtime(websocket: WebSocket) -> None:
             now + faults.expire_after_s,
             "Your session expired (injected by voicelab: fault_expire_after).",
         )
-    connection = Connection(websocket, core, _state(app, "responder"), engines, faults)
+    mcp = _state(app, "realtime_mcp") or McpClient(timeout_s=settings.mcp_timeout_s)
+    connection = Connection(websocket, core, _state(app, "responder"), engines, faults, mcp=mcp)
     await connection.run(deadline - now, expiry_message)
 
 
@@ -272,6 +274,7 @@ class Connection:
     responder: Any
     engines: Engines
     faults: FaultConfig
+    mcp: McpClient = field(default_factory=McpClient)
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
@@ -411,6 +414,10 @@ class Connection:
                 self._spawn(output.response_id, self._speak(output))
             elif isinstance(output, Transcribe):
                 self._spawn("transcribe", self._transcribe(output))
+            elif isinstance(output, ListMcpTools):
+                self._spawn("mcp", self._list_mcp_tools(output))
+            elif isinstance(output, CallMcpTool):
+                self._spawn(output.response_id, self._call_mcp_tool(output))
 
     def _spawn(self, key: str, coro: Any) -> None:
         if self.closed:
@@ -504,6 +511,22 @@ class Connection:
             self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
             return
         self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
+
+    async def _list_mcp_tools(self, effect: ListMcpTools) -> None:
+        """An MCP server's tools, listed over HTTP on the event loop (async I/O, bounded by a timeout)."""
+        from .mcp_client import McpFailure
+
+        try:
+            tools = await self.mcp.list_tools(effect.endpoint)
+        except McpFailure as failure:
+            self.core_call("mcp_tools_failed", effect.item_id, failure.error["message"])
+            return
+        self.core_call("mcp_tools_listed", effect.item_id, tools)
+
+    async def _call_mcp_tool(self, effect: CallMcpTool) -> None:
+        """One MCP tool call; cancelled with its response (``StopResponse``)."""
+        result = await self.mcp.call_tool(effect.endpoint, effect.name, effect.arguments)
+        self.core_call("mcp_call_finished", effect.response_id, effect.item_id, result.output, result.error)
 
     async def _speak(self, effect: Synthesize) -> None:
         """Synthesise sentence by sentence (the next one while the current one plays) and feed the audio to

@@ -158,7 +158,7 @@ class ScriptedResponder:
             return f"Here is what {name} returned: {', '.join(_plain(v) for v in result)}."
         if result in ("", None, {}, []):
             return f"{name} returned nothing."
-        return f"Here is what {name} returned: {_plain(result)}."
+        return f"Here is what {name} returned: {_plain(result).rstrip('.')}."
 
     def _answer_text(self, text: str) -> str:
         for rule in self.rules:

@@ -175,6 +175,9 @@ class ServerConversation:
             self._take_content(item)
         elif data["type"] == "function_call":
             data.setdefault("call_id", self.core.ids.new("call"))
+        elif data["type"].startswith("mcp_"):
+            self.core.mcp.check_client_item(data)
+            del data["object"], data["status"]  # MCP items carry neither
         self.items.insert(index, item)
         return self._added_and_done(item, self.previous_id(index))
 

@@ -47,6 +47,7 @@ from ..ids import IdFactory
 from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
+from .mcp import ServerMcp, check_mcp_choice, check_mcp_tools
 from .responses import ServerResponses
 from .transcription import InputTranscription
 
@@ -137,6 +138,7 @@ class ServerCore:
         self.responses = ServerResponses(self)
         self.input_buffer = InputAudioBuffer(self, vad_factory)
         self.transcription = InputTranscription(self)
+        self.mcp = ServerMcp(self)
         self.input_buffer.make_vad()
         self._routes: dict[str, Callable[[dict[str, Any]], list[Output]]] = {
             "session.update": self._on_session_update,
@@ -259,10 +261,16 @@ class ServerCore:
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection
-        self.session = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        check_mcp_tools(event["session"].get("tools"), "session.tools")
+        updated = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
+        check_mcp_choice(updated.get("tool_choice"), updated.get("tools"), "session.tool_choice")
+        self.session = updated
         if self.turn_detection != before:
             self.input_buffer.make_vad()
-        return [self.event("session.updated", session=copy.deepcopy(self.session))]
+        return [
+            self.event("session.updated", session=copy.deepcopy(self.session)),
+            *self.mcp.configure(self.session.get("tools")),
+        ]
 
     def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> list[Output]:
         raise ProtocolError(
@@ -307,6 +315,20 @@ class ServerCore:
     ) -> list[Output]:
         """The input transcription of a committed item: deltas, then ``completed`` with usage."""
         return self.transcription.ready(item_id, text, duration_s=duration_s)
+
+    def mcp_tools_listed(self, item_id: str, tools: list[dict[str, Any]]) -> list[Output]:
+        """An MCP server's tools were listed (``name``, ``description``, ``input_schema``, …)."""
+        return self.mcp.listed(item_id, tools)
+
+    def mcp_tools_failed(self, item_id: str, message: str) -> list[Output]:
+        """An MCP server could not be listed (unreachable, refused, timed out)."""
+        return self.mcp.list_failed(item_id, message)
+
+    def mcp_call_finished(
+        self, response_id: str, item_id: str, output: str | None, error: dict[str, Any] | None = None
+    ) -> list[Output]:
+        """An MCP tool call returned ``output`` or failed with ``error`` (an ``mcp_call`` error object)."""
+        return self.mcp.call_finished(response_id, item_id, output, error)
 
     def transcription_failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""

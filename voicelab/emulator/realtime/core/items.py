@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,9 @@ class ServerItem:
             text = count_text_tokens(self.data["name"]) + count_text_tokens(self.data["arguments"])
         elif kind == "function_call_output":
             text = count_text_tokens(self.data["output"])
+        elif kind.startswith("mcp_"):  # tool lists, calls and approvals are read by the model as text
+            fields = {k: v for k, v in self.data.items() if k not in ("id", "type")}
+            text = count_text_tokens(json.dumps(fields, ensure_ascii=False))
         return InputSegment(("item", self.id, self.version), text, audio)
 
 

@@ -45,6 +45,7 @@ from ..usage import (
     tools_segment,
 )
 from .items import SR, ServerItem, ServerResponse, ServerResponseState
+from .mcp import check_mcp_choice, check_mcp_tools, mcp_messages
 from .text import field_of, first_tokens, split_words, text_chunks
 
 if TYPE_CHECKING:
@@ -154,6 +155,9 @@ class ServerResponses:
         voice_name = voice if isinstance(voice, str) else voice.get("id", "alloy")
         fmt = realtime_format(audio_out.get("format", session["audio"]["output"]["format"]))
         max_tokens = request.get("max_output_tokens", session.get("max_output_tokens", "inf"))
+        check_mcp_tools(request.get("tools"), "response.tools")
+        choice_param = "response.tool_choice" if "tool_choice" in request else "session.tool_choice"
+        check_mcp_choice(tool_choice, tools, choice_param)
         response_id = core.ids.new("resp")
         data = {
             "object": "realtime.response",
@@ -193,16 +197,15 @@ class ServerResponses:
             for i in input_items
             if i.audio is not None and i.audio_role == "user" and i.heard is None
         )
-        return [
-            core.event("response.created", response=copy.deepcopy(data)),
-            GenerateReply(response_id, instructions, copy.deepcopy(tools), tool_choice, unheard),
-        ]
+        generate = GenerateReply(response_id, instructions, copy.deepcopy(tools), tool_choice, unheard)
+        created = core.event("response.created", response=copy.deepcopy(data))
+        return [created, *core.mcp.begin(response, generate)]
 
     def messages_for(self, response_id: str) -> list[dict[str, Any]]:
         """The response's input as chat-completions messages for the responder."""
         response = self.by_id[response_id]
         messages: list[dict[str, Any]] = []
-        for item in response.input_items:
+        for item in response.input_items + [i for i in response.output_items if i.data["type"] == "mcp_call"]:
             data = item.data
             if data["type"] == "message":
                 texts = []
@@ -228,6 +231,8 @@ class ServerResponses:
                 )
             elif data["type"] == "function_call_output":
                 messages.append({"role": "tool", "tool_call_id": data["call_id"], "content": data["output"]})
+            else:
+                messages.extend(mcp_messages(data))
         return messages
 
     # ------------------------------------------------------------------ output items
@@ -254,10 +259,17 @@ class ServerResponses:
             )
         return out
 
-    def _close_output_item(self, response: ServerResponse, item: ServerItem, status: str) -> list[Output]:
+    add_output_item = _add_output_item  # for the other parts of the core (MCP items)
+
+    def _close_output_item(
+        self, response: ServerResponse, item: ServerItem, status: str | None
+    ) -> list[Output]:
+        """``conversation.item.done`` and ``response.output_item.done`` (``status=None``: an item without
+        one, as MCP items are)."""
         core = self.core
         conversation = core.conversation
-        item.data["status"] = status
+        if status is not None:
+            item.data["status"] = status
         out: list[Output] = []
         index = conversation.find(item.id) if response.in_conversation else None
         if index is not None:
@@ -278,6 +290,8 @@ class ServerResponses:
         )
         return out
 
+    close_output_item = _close_output_item
+
     # ------------------------------------------------------------------ results of the effects
     def reply_ready(self, response_id: str, text: str, tool_calls: list[Any]) -> list[Output]:
         """The responder's reply: start the output items (function calls, or a message)."""
@@ -285,6 +299,8 @@ class ServerResponses:
         if response is None:
             return []
         response.state = ServerResponseState.STREAMING
+        if tool_calls and self.core.mcp.owns(response_id, tool_calls):
+            return self.core.mcp.calls(response, tool_calls)
         if tool_calls:
             return self._function_calls(response, tool_calls)
         core = self.core
@@ -462,6 +478,7 @@ class ServerResponses:
         core = self.core
         out: list[Output] = self._close_message(response, status)
         response.state = ServerResponseState.DONE
+        core.mcp.forget(response.id)
         if self.default == response.id:
             self.default = None
             # OpenAI: idle time counts from the end of the answer's playback
