@@ -519,24 +519,30 @@ class RealtimeSession:
         if record["type"] == "error":
             raise ServerEventError(record["event"])
 
-    def _settled(self, mark: int) -> bool:
+    def _settled(self, mark: int, *, tools: bool = True) -> bool:
         core = self.core
         turns = core.turns[mark:]
         return (
             bool(turns)
             and core.active_response is None
-            and not core.tool_round_open
-            and self._calls_running == 0
+            and (not tools or (not core.tool_round_open and self._calls_running == 0))
             and all(tu.response is not None and tu.response.done_t is not None for tu in turns)
             and core.phase is Phase.READY
         )
 
-    async def wait_turn(self, *, timeout: float = 60.0, since: int | None = None) -> Turn:
+    async def wait_turn(
+        self, *, timeout: float = 60.0, since: int | None = None, wait_tools: bool = True
+    ) -> Turn:
         """Wait until the conversation settles after the last input (response done, tool calls answered and
-        followed up) and return the last turn."""
+        followed up) and return the last turn.
+
+        ``wait_tools=False`` returns once the answer is done even while tools still run: their results are
+        sent and spoken when they arrive (asynchronous function calling), and the user may go on talking
+        meanwhile; a later ``wait_turn()`` waits for them.
+        """
         mark = self._turn_mark if since is None else since
         deadline = time.monotonic() + timeout
-        while not self._settled(mark):
+        while not self._settled(mark, tools=wait_tools):
             if self.connection.failure is not None:
                 raise self.connection.failure
             remaining = deadline - time.monotonic()
@@ -545,11 +551,12 @@ class RealtimeSession:
             await self._events.wait_tick(remaining)
         return self.core.turns[-1]
 
-    async def ask(self, text: str, *, timeout: float = 60.0) -> Turn:
-        """Send a typed message, wait for the answer (and any tool round trips); return the last turn."""
+    async def ask(self, text: str, *, timeout: float = 60.0, wait_tools: bool = True) -> Turn:
+        """Send a typed message, wait for the answer (and any tool round trips unless ``wait_tools=False``,
+        see :meth:`wait_turn`); return the last turn."""
         mark = len(self.core.turns)
         await self.send_text(text)
-        return await self.wait_turn(timeout=timeout, since=mark)
+        return await self.wait_turn(timeout=timeout, since=mark, wait_tools=wait_tools)
 
     async def say(
         self,
@@ -559,6 +566,7 @@ class RealtimeSession:
         pace: bool = True,
         silence_ms: float = 800.0,
         timeout: float = 60.0,
+        wait_tools: bool = True,
     ) -> Turn:
         """Speak ``y`` into the session (real time by default), let VAD end the turn (or commit and request a
         response when turn detection is off), wait for the answer; return the last turn."""
@@ -569,7 +577,7 @@ class RealtimeSession:
         await self.send_audio(
             y, sr, pace=pace, silence_ms=0.0 if manual else silence_ms, commit=manual, respond=manual
         )
-        return await self.wait_turn(timeout=timeout, since=mark)
+        return await self.wait_turn(timeout=timeout, since=mark, wait_tools=wait_tools)
 
     # ------------------------------------------------------------------ function calls
     async def _run_call(self, call: FunctionCall) -> None:

@@ -510,7 +510,10 @@ class Connection:
             log.warning("responder failed: %s", type(exc).__name__)
             self.core_call("response_failed", effect.response_id, f"The responder failed: {exc}")
             return
-        self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
+        calls = list(reply.tool_calls or [])
+        # a voice model says a short preamble before it calls a tool (async function calling)
+        text = reply.text or (getattr(reply, "preamble", "") if calls else "")
+        self.core_call("reply_ready", effect.response_id, text or "", calls)
 
     async def _list_mcp_tools(self, effect: ListMcpTools) -> None:
         """An MCP server's tools, listed over HTTP on the event loop (async I/O, bounded by a timeout)."""

@@ -29,6 +29,7 @@ from voicelab.errors import ParameterError
 
 from .arguments import fill_arguments
 from .builtins import builtin_answer
+from .preamble import tool_preamble
 from .reply import Reply, ToolCall, content_text
 from .rules import Rule, load_rules
 from .tools import forced_name, keywords, normalize_tools, tool_score
@@ -122,6 +123,7 @@ class ScriptedResponder:
                         json.dumps(arguments, ensure_ascii=False),
                     )
                 ],
+                preamble=tool_preamble(user_text),
             )
         return Reply(self._answer_text(user_text))
 

@@ -102,4 +102,5 @@ class ServerResponse:
     audio_samples: int = 0
     text_tokens: int = 0
     output_items: list[ServerItem] = field(default_factory=list)
+    calls_after_message: list[Any] = field(default_factory=list)  # tool calls that follow the spoken preamble
     trigger: str = "client"

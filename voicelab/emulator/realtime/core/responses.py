@@ -301,8 +301,9 @@ class ServerResponses:
         response.state = ServerResponseState.STREAMING
         if tool_calls and self.core.mcp.owns(response_id, tool_calls):
             return self.core.mcp.calls(response, tool_calls)
-        if tool_calls:
+        if tool_calls and not text.strip():
             return self._function_calls(response, tool_calls)
+        response.calls_after_message = list(tool_calls)  # said first, then called (async function calling)
         core = self.core
         audio = "audio" in response.modalities
         part: dict[str, Any] = (
@@ -342,7 +343,7 @@ class ServerResponses:
             out.extend(self.finish(response, status="incomplete", reason="max_output_tokens"))
             return out
         out.extend(self._text_deltas(response, text))
-        out.extend(self.finish(response, status="completed"))
+        out.extend(self._message_said(response))
         return out
 
     def _function_calls(self, response: ServerResponse, tool_calls: list[Any]) -> list[Output]:
@@ -452,7 +453,14 @@ class ServerResponses:
         response = self.live(response_id)
         if response is None:
             return []
-        return self.finish(response, status="completed")
+        return self._message_said(response)
+
+    def _message_said(self, response: ServerResponse) -> list[Output]:
+        """The message is complete: the function calls it announced, else the end of the response."""
+        if not response.calls_after_message:
+            return self.finish(response, status="completed")
+        out = self._close_message(response, "completed")
+        return out + self._function_calls(response, response.calls_after_message)
 
     def failed(self, response_id: str, message: str) -> list[Output]:
         """The responder or an engine failed: the response ends ``failed``, the session stays open."""
