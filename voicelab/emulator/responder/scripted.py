@@ -3,12 +3,13 @@
 The scripted responder answers, in order:
 
 1. after a tool result (last message ``role: "tool"``): a sentence built from the result;
-2. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
+2. with an image in the user's last message: what it shows (text, colours, size; :mod:`.vision`);
+3. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
    matches a tool's name or description words;
-3. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
-4. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
+4. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
+5. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
    arithmetic ("what is 12 times 7");
-5. an echo of the user's words.
+6. an echo of the user's words.
 
 Examples
 --------
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from voicelab.engines.vision import ImageFacts
 from voicelab.errors import ParameterError
 
 from .arguments import fill_arguments
@@ -33,6 +35,7 @@ from .preamble import tool_preamble
 from .reply import Reply, ToolCall, content_text
 from .rules import Rule, load_rules
 from .tools import forced_name, keywords, normalize_tools, tool_score
+from .vision import image_answer, look_at_images
 
 __all__ = ["ScriptedResponder"]
 
@@ -77,8 +80,12 @@ class ScriptedResponder:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
     ) -> Reply:
-        """Decide the reply to the conversation (see the module docstring for the order)."""
-        return self.respond_sync(messages, instructions=instructions, tools=tools, tool_choice=tool_choice)
+        """Decide the reply to the conversation (see the module docstring for the order); the images of
+        the last user message are looked at first, in a thread (:mod:`.vision`)."""
+        seen = await look_at_images(messages)
+        return self.respond_sync(
+            messages, instructions=instructions, tools=tools, tool_choice=tool_choice, seen=seen
+        )
 
     def respond_sync(
         self,
@@ -87,6 +94,7 @@ class ScriptedResponder:
         instructions: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
+        seen: list[ImageFacts] | None = None,
     ) -> Reply:
         flat = normalize_tools(tools)
         forced = forced_name(tool_choice)
@@ -111,6 +119,8 @@ class ScriptedResponder:
         user_text = next(
             (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
+        if seen and forced is None and tool_choice != "required":
+            return Reply(image_answer(user_text, seen))
         call = self._choose_tool(flat, user_text, tool_choice, forced)
         if call is not None:
             arguments = fill_arguments(call["parameters"], user_text, clock=self.clock)

@@ -47,6 +47,7 @@ class ServerItem:
     heard: str | None = None  # words of user audio, for the responder (not sent unless transcribed)
     version: int = 0
     audio_role: str = "user"
+    image_tokens: int = 0  # input tokens of its input_image parts (protocol.images rules for the model)
 
     @property
     def id(self) -> str:
@@ -77,7 +78,7 @@ class ServerItem:
         elif kind.startswith("mcp_"):  # tool lists, calls and approvals are read by the model as text
             fields = {k: v for k, v in self.data.items() if k not in ("id", "type")}
             text = count_text_tokens(json.dumps(fields, ensure_ascii=False))
-        return InputSegment(("item", self.id, self.version), text, audio)
+        return InputSegment(("item", self.id, self.version), text, audio, self.image_tokens)
 
 
 @dataclass

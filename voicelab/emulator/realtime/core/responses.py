@@ -208,13 +208,17 @@ class ServerResponses:
         for item in response.input_items + [i for i in response.output_items if i.data["type"] == "mcp_call"]:
             data = item.data
             if data["type"] == "message":
-                texts = []
+                texts, images = [], []
                 for part in data["content"]:
                     if part.get("type") in ("input_text", "output_text"):
                         texts.append(part.get("text") or "")
                     elif part.get("type") in ("input_audio", "output_audio"):
                         texts.append(part.get("transcript") or item.heard or "")
-                messages.append({"role": data["role"], "content": " ".join(t for t in texts if t)})
+                    elif part.get("type") == "input_image":  # as chat completions carry images
+                        images.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
+                text = " ".join(t for t in texts if t)
+                content: Any = [{"type": "text", "text": text}, *images] if images else text
+                messages.append({"role": data["role"], "content": content})
             elif data["type"] == "function_call":
                 messages.append(
                     {
