@@ -2,7 +2,8 @@
 
 The scripted responder answers, in order:
 
-1. after a tool result (last message ``role: "tool"``): a sentence built from the result;
+1. after a tool result (last message ``role: "tool"``, or a result that came in after the user's last turn
+   while that turn was answered): a sentence built from the result;
 2. with an image in the user's last message: what it shows (text, colours, size; :mod:`.vision`);
 3. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
    matches a tool's name or description words;
@@ -113,9 +114,9 @@ class ScriptedResponder:
                 got="no function tools",
                 fix="pass tools=[...] or tool_choice='auto'",
             )
-        last = messages[-1] if messages else {}
-        if last.get("role") == "tool" and forced is None and tool_choice != "required":
-            return Reply(self._answer_tool_result(messages))
+        result_at = _tool_result_to_say(messages)
+        if result_at is not None and forced is None and tool_choice != "required":
+            return Reply(self._answer_tool_result(messages[: result_at + 1]))
         user_text = next(
             (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
@@ -184,6 +185,20 @@ class ScriptedResponder:
         if not spoken:
             return "I didn't catch anything. Could you say that again?"
         return f"You said: {spoken}"
+
+
+def _tool_result_to_say(messages: list[dict[str, Any]]) -> int | None:
+    """The index of the tool result the reply is about: the last message, or — when a response is asked for
+    after the assistant spoke — a result that arrived after the user's last message (an asynchronous call
+    whose result came in while the user's next turn was being answered)."""
+    if not messages:
+        return None
+    if messages[-1].get("role") == "tool":
+        return len(messages) - 1
+    if messages[-1].get("role") != "assistant":
+        return None
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return max((i for i, m in enumerate(messages) if m.get("role") == "tool" and i > last_user), default=None)
 
 
 def _plain(value: Any) -> str:
