@@ -164,5 +164,6 @@ def test_a_tool_result_that_arrived_during_the_next_turn_is_said_on_the_follow_u
         {"role": "tool", "tool_call_id": "call_1", "content": '{"sky": "cloudy"}'},
         {"role": "assistant", "content": "12 times 7 is 84."},
     ]
-    assert ScriptedResponder().respond_sync(messages).text == "Here is what slow_weather returned: sky cloudy."
+    said = ScriptedResponder().respond_sync(messages).text
+    assert said == "Here is what slow_weather returned: sky cloudy."
     assert ScriptedResponder().respond_sync(messages[:3]).text == "12 times 7 is 84."
