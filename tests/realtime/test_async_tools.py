@@ -101,3 +101,25 @@ async def test_an_async_tool_finishing_during_a_turn_is_followed_up_after_it(cli
         assert any(text.startswith("It is") for text in said[:-1])
         assert not non_benign_errors(s)
         assert time.monotonic() - t0 < 20
+
+
+async def test_mcp_approval_and_an_image_through_the_session_helpers(client):
+    """RealtimeSession.approval_requests, answer_approval and ask(images=...) with a real FastMCP server."""
+    from voicelab.image_input import sign
+    from voicelab.mcp_server import LocalMcpServer, example_mcp_server
+
+    with LocalMcpServer(example_mcp_server()) as server:
+        tool = {"type": "mcp", "server_label": "demo", "server_url": server.url}
+        async with RealtimeSession(client=client, tools=[tool], output_modalities=["text"]) as s:
+            await s.wait_for("mcp_list_tools.completed", since=0, timeout=30)
+            await s.ask("Please add a note: water the plants")
+            [request] = s.approval_requests
+            assert (request["name"], request["server_label"]) == ("add_note", "demo")
+            await s.answer_approval(request, approve=True)
+            assert s.approval_requests == []
+            assert s.transcript()[-1] == ("assistant", "Here is what add_note returned: Saved note number 1.")
+            turn = await s.ask("What does the sign say?", images=[sign("EXIT", background="green")])
+            assert s.transcript()[-1] == ("assistant", 'The sign says: "EXIT".')
+            assert turn.response.usage["input_token_details"]["image_tokens"] == 425
+            assert not non_benign_errors(s)
+            assert_client_events_valid(s)

@@ -207,7 +207,8 @@ class ServerCore:
     def start(self) -> list[Output]:
         """The first events of the connection: ``session.created``."""
         self.state = ConnectionState.OPEN
-        return [self.event("session.created", session=copy.deepcopy(self.session))]
+        created = self.event("session.created", session=copy.deepcopy(self.session))
+        return [created, *self.mcp.configure(self.session.get("tools"))]  # an ephemeral key's MCP servers
 
     def expire(self, message: str = "Your session hit the maximum duration of 60 minutes.") -> list[Output]:
         """The session expired (time limit or ephemeral key): OpenAI's error, then close."""
