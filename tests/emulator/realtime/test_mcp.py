@@ -270,6 +270,10 @@ async def test_unreachable_server_fails_the_listing_and_the_session_goes_on(serv
         assert "Could not reach the MCP server at http://127.0.0.1:9/mcp" in error["error"]["message"]
         events = await ask(conn, validate, "What is the forecast for Tokyo?")
         assert [o["type"] for o in done_response(events)["output"]] == ["message"]
+        assert "mcp_list_tools.in_progress" not in types(events)  # not retried on every response
+        unreachable = mcp_tool("http://127.0.0.1:9/mcp", require_approval="never")
+        retried = await configure(conn, validate, [unreachable])
+        assert types(retried)[-1] == "mcp_list_tools.failed"  # a session.update naming it tries again
 
 
 @pytest.mark.parametrize(

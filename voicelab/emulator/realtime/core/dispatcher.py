@@ -270,7 +270,7 @@ class ServerCore:
             self.input_buffer.make_vad()
         return [
             self.event("session.updated", session=copy.deepcopy(self.session)),
-            *self.mcp.configure(self.session.get("tools")),
+            *self.mcp.configure(self.session.get("tools"), retry_failed=True),
         ]
 
     def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> list[Output]:

@@ -53,7 +53,7 @@ from voicelab.protocol.errors import ProtocolError, invalid_value, missing_param
 
 from ..effects import CallMcpTool, GenerateReply, ListMcpTools, McpEndpoint
 from .items import ServerItem, ServerResponse, ServerResponseState
-from .text import text_chunks
+from .text import field_of, text_chunks
 
 if TYPE_CHECKING:
     from .dispatcher import Output, ServerCore
@@ -244,11 +244,16 @@ class ServerMcp:
         self.approvals: dict[str, _Approval] = {}  # approval request item id → what it asks for
 
     # ------------------------------------------------------------------ configuration and listing
-    def configure(self, tools: list[dict[str, Any]] | None) -> list[Output]:
-        """Start listing every MCP server of ``tools`` not listed yet (same label, URL and headers)."""
+    def configure(self, tools: list[dict[str, Any]] | None, *, retry_failed: bool = False) -> list[Output]:
+        """Start listing every MCP server of ``tools`` not listed yet (same label, URL and headers); one whose
+        listing failed is tried again only with ``retry_failed`` (a ``session.update`` naming it), not on
+        every response."""
         out: list[Output] = []
         for tool in tools or []:
-            if tool.get("type") != "mcp" or _key(tool) in self.servers:
+            if tool.get("type") != "mcp":
+                continue
+            known = self.servers.get(_key(tool))
+            if known is not None and not (retry_failed and known.state is McpServerState.FAILED):
                 continue
             core = self.core
             item = ServerItem(
@@ -293,8 +298,7 @@ class ServerMcp:
         server = self.by_item.get(item_id)
         if server is None:
             return []
-        server.state = McpServerState.FAILED
-        del self.servers[_key(server.config)]  # a later session.update with this server tries again
+        server.state = McpServerState.FAILED  # a later session.update naming this server tries again
         out = self._item_done(server)
         out.append(self.core.event("mcp_list_tools.failed", item_id=item_id))
         out.append(
@@ -403,15 +407,11 @@ class ServerMcp:
     # ------------------------------------------------------------------ the model calls a tool
     def owns(self, response_id: str, tool_calls: list[Any]) -> bool:
         """Whether the responder's calls name MCP tools of this response."""
-        from .text import field_of
-
         catalogue = self.catalogues.get(response_id) or {}
         return any(field_of(call, "name") in catalogue for call in tool_calls)
 
     def calls(self, response: ServerResponse, tool_calls: list[Any]) -> list[Output]:
         """The first MCP call of the reply: an approval request, or the call itself."""
-        from .text import field_of
-
         catalogue = self.catalogues[response.id]
         call = next(c for c in tool_calls if field_of(c, "name") in catalogue)
         name, arguments = field_of(call, "name"), field_of(call, "arguments") or "{}"
