@@ -99,30 +99,33 @@ async def test_bad_images_are_refused_and_the_session_goes_on(server, validate, 
 
 
 async def test_chat_completions_read_the_sign_and_bill_the_image(server):  # noqa: F811
-    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0)
-    image = sign("EXIT", background="green")
-    completion = await client.chat.completions.create(
-        model="gpt-4o",
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "What is written on this sign?"},
-                    {"type": "image_url", "image_url": {"url": data_url(image), "detail": "high"}},
-                ],
-            }
-        ],
-    )
-    assert completion.choices[0].message.content == 'The sign says: "EXIT".'
-    usage = completion.usage
-    assert usage.prompt_tokens_details.image_tokens == 425
-    assert usage.prompt_tokens == usage.prompt_tokens_details.text_tokens + 425
-    with pytest.raises(openai.BadRequestError) as caught:
-        await client.chat.completions.create(
+    async with openai.AsyncOpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0) as client:
+        image = sign("EXIT", background="green")
+        completion = await client.chat.completions.create(
             model="gpt-4o",
             messages=[
-                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]}
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is written on this sign?"},
+                        {"type": "image_url", "image_url": {"url": data_url(image), "detail": "high"}},
+                    ],
+                }
             ],
         )
-    assert caught.value.param == "messages[0].content[0].image_url.url"
-    assert "data URL" in caught.value.message
+        assert completion.choices[0].message.content == 'The sign says: "EXIT".'
+        usage = completion.usage
+        assert usage.prompt_tokens_details.image_tokens == 425
+        assert usage.prompt_tokens == usage.prompt_tokens_details.text_tokens + 425
+        with pytest.raises(openai.BadRequestError) as caught:
+            await client.chat.completions.create(
+                model="gpt-4o",
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}],
+                    }
+                ],
+            )
+        assert caught.value.param == "messages[0].content[0].image_url.url"
+        assert "data URL" in caught.value.message

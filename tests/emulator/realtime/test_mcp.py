@@ -365,10 +365,10 @@ async def test_response_level_mcp_tool_waits_for_its_listing(server, mcp_server,
 
 
 async def test_an_ephemeral_keys_mcp_server_is_listed_at_start(server, mcp_server, validate):
-    client = sdk(server)
-    secret = await client.realtime.client_secrets.create(
-        session={"type": "realtime", "tools": [mcp_tool(mcp_server.url, require_approval="never")]}
-    )
+    async with sdk(server) as client:  # closed: no socket left for a later test's ResourceWarning
+        secret = await client.realtime.client_secrets.create(
+            session={"type": "realtime", "tools": [mcp_tool(mcp_server.url, require_approval="never")]}
+        )
     async with sdk(server, key=secret.value).realtime.connect(model="gpt-realtime") as conn:
         assert (await next_event(conn, validate))["type"] == "session.created"
         events = [await next_event(conn, validate) for _ in range(4)]
