@@ -15,10 +15,25 @@ from pathlib import Path
 
 from voicelab.errors import EngineError
 
-__all__ = ["JAPANESE_FONT", "use_japanese_font"]
+__all__ = ["JAPANESE_FONT", "japanese_font_file", "use_japanese_font"]
 
 #: The family name of the Japanese font registered by :func:`use_japanese_font`.
 JAPANESE_FONT = "IPAexGothic"
+
+
+def japanese_font_file() -> Path:
+    """The IPAexGothic file inside ``matplotlib-fontja`` (also for drawing text with Pillow).
+
+    Examples
+    --------
+    >>> japanese_font_file().name
+    'ipaexg.ttf'
+    """
+    # located without importing matplotlib_fontja, whose import switches every text to IPAexGothic
+    spec = find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError("the Japanese plot font is not installed — pip install matplotlib-fontja")
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
 
 
 def use_japanese_font() -> Path:
@@ -43,11 +58,7 @@ def use_japanese_font() -> Path:
     import matplotlib
     from matplotlib import font_manager
 
-    # located without importing matplotlib_fontja, whose import switches every text to IPAexGothic
-    spec = find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError("the Japanese plot font is not installed — pip install matplotlib-fontja")
-    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    path = japanese_font_file()
     if not any(entry.name == JAPANESE_FONT for entry in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
     families = [f for f in matplotlib.rcParams["font.family"] if f != JAPANESE_FONT]

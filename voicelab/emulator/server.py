@@ -15,7 +15,7 @@ import errno
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -25,7 +25,13 @@ from voicelab.errors import BackendError
 __all__ = ["EmbeddedServer", "cannot_listen_message", "listen_socket", "uvicorn_config"]
 
 
-def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "warning") -> uvicorn.Config:
+def uvicorn_config(
+    app: Any,
+    settings: EmulatorSettings,
+    *,
+    log_level: str = "warning",
+    lifespan: Literal["on", "off"] = "off",
+) -> uvicorn.Config:
     """The uvicorn settings the emulator runs with: asyncio loop, h11 with a header deadline, sans-I/O
     websockets that can drop a slow reader (:mod:`voicelab.emulator.transports`), no access log.
 
@@ -42,7 +48,7 @@ def uvicorn_config(app: Any, settings: EmulatorSettings, *, log_level: str = "wa
         loop="asyncio",
         http=header_deadline_protocol(settings.header_timeout_s),  # h11, with a deadline for headers
         ws=AbortableWebSocketProtocol,  # sans-I/O websockets that can drop a slow reader
-        lifespan="off",
+        lifespan=lifespan,  # "on" for apps that start work in their lifespan (a FastMCP server)
         log_level=log_level,
         access_log=False,
         server_header=False,
@@ -115,6 +121,8 @@ class EmbeddedServer:
         ``voicelab serve`` or with each other.
     log_level : str
         uvicorn's log level (default ``warning``).
+    lifespan : {"off", "on"}
+        Run the app's lifespan (the emulator has none; a FastMCP app starts its session manager there).
     """
 
     def __init__(
@@ -124,8 +132,10 @@ class EmbeddedServer:
         app: Any = None,
         port: int = 0,
         log_level: str = "warning",
+        lifespan: Literal["on", "off"] = "off",
     ) -> None:
         self._log_level = log_level
+        self._lifespan = lifespan
         self.settings = settings or EmulatorSettings(port=0)
         self._requested_port = port
         self._app = app
@@ -168,7 +178,8 @@ class EmbeddedServer:
             raise BackendError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn_config(app, self.settings, log_level=self._log_level))
+        config = uvicorn_config(app, self.settings, log_level=self._log_level, lifespan=self._lifespan)
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"voicelab-emulator:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout

@@ -103,6 +103,8 @@ class EmulatorSettings(BaseSettings):
         ``fault_status`` (an OpenAI-shaped ``server_error``), from a seeded generator.
     latency_ms : int
         Extra delay added before every ``/v1`` HTTP response.
+    mcp_timeout_s : float
+        Bound on one remote MCP operation (listing a server's tools, one tool call) of a Realtime session.
     token_endpoint_remote : bool
         Let clients on other machines mint ephemeral keys at ``/api/openai/realtime/session``. Off by default:
         that endpoint has no login of its own (as in seed 001's backend), so only this machine may use it.
@@ -151,6 +153,7 @@ class EmulatorSettings(BaseSettings):
     sip_webhook_url: str | None = None
     sip_webhook_secret: str | None = Field(default=None, repr=False)
     latency_ms: int = 0
+    mcp_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
     token_endpoint_remote: bool = False
     allowed_hosts: list[str] = Field(default_factory=list)
     allowed_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_ORIGINS))

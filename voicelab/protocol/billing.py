@@ -41,6 +41,7 @@ __all__ = [
     "as_dict",
     "audio_tokens",
     "cached_prefix",
+    "cached_segments",
     "count_field",
     "details_field",
     "first_text_tokens",
@@ -113,10 +114,29 @@ class InputSegment:
     key: tuple[Any, ...]
     text_tokens: int = 0
     audio_tokens: int = 0
+    image_tokens: int = 0
 
     @property
     def tokens(self) -> int:
-        return self.text_tokens + self.audio_tokens
+        return self.text_tokens + self.audio_tokens + self.image_tokens
+
+
+def cached_segments(previous: Sequence[InputSegment], segments: Sequence[InputSegment]) -> list[InputSegment]:
+    """The segments of ``segments`` that are cached: the run unchanged and in the same order since the
+    previous response's input.
+
+    Examples
+    --------
+    >>> a = [InputSegment(("instructions", "x"), 10), InputSegment(("image", 1), image_tokens=765)]
+    >>> [s.tokens for s in cached_segments(a, a + [InputSegment(("item", 2), 5)])]
+    [10, 765]
+    """
+    cached = []
+    for old, new in zip(previous, segments, strict=False):
+        if old.key != new.key:
+            break
+        cached.append(new)
+    return cached
 
 
 def cached_prefix(previous: Sequence[InputSegment], segments: Sequence[InputSegment]) -> tuple[int, int]:
@@ -131,13 +151,8 @@ def cached_prefix(previous: Sequence[InputSegment], segments: Sequence[InputSegm
     >>> cached_prefix(a, [InputSegment(("instructions", "y"), 10)] + a[1:])
     (0, 0)
     """
-    text = audio = 0
-    for old, new in zip(previous, segments, strict=False):
-        if old.key != new.key:
-            break
-        text += new.text_tokens
-        audio += new.audio_tokens
-    return text, audio
+    cached = cached_segments(previous, segments)
+    return sum(s.text_tokens for s in cached), sum(s.audio_tokens for s in cached)
 
 
 # ------------------------------------------------------------------------------------ reading usage fields

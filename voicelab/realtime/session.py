@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -391,18 +392,28 @@ class RealtimeSession:
     async def clear_input(self) -> str:
         return await self.send({"type": "input_audio_buffer.clear"})
 
-    async def send_text(self, text: str, *, respond: bool = True, role: str = "user") -> str:
-        """Add a typed message to the conversation, and ask for a response (unless ``respond=False``)."""
+    async def send_text(
+        self, text: str, *, respond: bool = True, role: str = "user", images: Sequence[Any] = ()
+    ) -> str:
+        """Add a typed message to the conversation, and ask for a response (unless ``respond=False``).
+
+        ``images`` are sent with the text as ``input_image`` parts: Pillow images, image bytes, file paths
+        (see :func:`voicelab.image_input.data_url`) or ready ``input_image`` dicts.
+        """
         if not isinstance(text, str) or not text.strip():
             raise ParameterError("text", expected="a non-empty string", got=repr(text)[:40])
         if role not in ("user", "system"):
             raise ParameterError("role", expected="'user' or 'system'", got=repr(role))
+        if images and role != "user":
+            raise ParameterError("images", expected="images only in user messages", got=f"role={role!r}")
+        from voicelab.image_input import input_image
+
+        parts = [{"type": "input_text", "text": text}] + [
+            image if isinstance(image, dict) else input_image(image) for image in images
+        ]
         self._turn_mark = len(self.core.turns)
         event_id = await self.send(
-            {
-                "type": "conversation.item.create",
-                "item": {"type": "message", "role": role, "content": [{"type": "input_text", "text": text}]},
-            }
+            {"type": "conversation.item.create", "item": {"type": "message", "role": role, "content": parts}}
         )
         if respond:
             await self.respond()
@@ -519,24 +530,30 @@ class RealtimeSession:
         if record["type"] == "error":
             raise ServerEventError(record["event"])
 
-    def _settled(self, mark: int) -> bool:
+    def _settled(self, mark: int, *, tools: bool = True) -> bool:
         core = self.core
         turns = core.turns[mark:]
         return (
             bool(turns)
             and core.active_response is None
-            and not core.tool_round_open
-            and self._calls_running == 0
+            and (not tools or (not core.tool_round_open and self._calls_running == 0))
             and all(tu.response is not None and tu.response.done_t is not None for tu in turns)
             and core.phase is Phase.READY
         )
 
-    async def wait_turn(self, *, timeout: float = 60.0, since: int | None = None) -> Turn:
+    async def wait_turn(
+        self, *, timeout: float = 60.0, since: int | None = None, wait_tools: bool = True
+    ) -> Turn:
         """Wait until the conversation settles after the last input (response done, tool calls answered and
-        followed up) and return the last turn."""
+        followed up) and return the last turn.
+
+        ``wait_tools=False`` returns once the answer is done even while tools still run: their results are
+        sent and spoken when they arrive (asynchronous function calling), and the user may go on talking
+        meanwhile; a later ``wait_turn()`` waits for them.
+        """
         mark = self._turn_mark if since is None else since
         deadline = time.monotonic() + timeout
-        while not self._settled(mark):
+        while not self._settled(mark, tools=wait_tools):
             if self.connection.failure is not None:
                 raise self.connection.failure
             remaining = deadline - time.monotonic()
@@ -545,10 +562,51 @@ class RealtimeSession:
             await self._events.wait_tick(remaining)
         return self.core.turns[-1]
 
-    async def ask(self, text: str, *, timeout: float = 60.0) -> Turn:
-        """Send a typed message, wait for the answer (and any tool round trips); return the last turn."""
+    async def ask(
+        self, text: str, *, timeout: float = 60.0, wait_tools: bool = True, images: Sequence[Any] = ()
+    ) -> Turn:
+        """Send a typed message (with ``images``, see :meth:`send_text`), wait for the answer (and any tool
+        round trips unless ``wait_tools=False``, see :meth:`wait_turn`); return the last turn."""
         mark = len(self.core.turns)
-        await self.send_text(text)
+        await self.send_text(text, images=images)
+        return await self.wait_turn(timeout=timeout, since=mark, wait_tools=wait_tools)
+
+    # ------------------------------------------------------------------ remote MCP tools
+    @property
+    def approval_requests(self) -> list[dict[str, Any]]:
+        """The ``mcp_approval_request`` items the server sent that no ``mcp_approval_response`` answered."""
+        answered = {
+            r["event"]["item"].get("approval_request_id")
+            for r in self.log
+            if r["dir"] == "client" and r["type"] == "conversation.item.create"
+        }
+        done = [r["event"]["item"] for r in self.log if r["type"] == "response.output_item.done"]
+        requests = {item["id"]: item for item in done if item.get("type") == "mcp_approval_request"}
+        return [item for item_id, item in requests.items() if item_id not in answered]
+
+    async def answer_approval(
+        self,
+        request: str | dict[str, Any],
+        *,
+        approve: bool,
+        reason: str | None = None,
+        timeout: float = 60.0,
+    ) -> Turn:
+        """Answer an ``mcp_approval_request`` (its id or item) and wait for the response that follows:
+        approved, the MCP call and its spoken result; declined, the model says it did not call the tool."""
+        request_id = request["id"] if isinstance(request, dict) else request
+        item: dict[str, Any] = {
+            "type": "mcp_approval_response",
+            "id": f"mcpr_{uuid.uuid4().hex[:24]}",
+            "approval_request_id": request_id,
+            "approve": bool(approve),
+        }
+        if reason:
+            item["reason"] = reason
+        mark = len(self.core.turns)
+        self._turn_mark = mark
+        await self.send({"type": "conversation.item.create", "item": item})
+        await self.respond()
         return await self.wait_turn(timeout=timeout, since=mark)
 
     async def say(
@@ -559,6 +617,7 @@ class RealtimeSession:
         pace: bool = True,
         silence_ms: float = 800.0,
         timeout: float = 60.0,
+        wait_tools: bool = True,
     ) -> Turn:
         """Speak ``y`` into the session (real time by default), let VAD end the turn (or commit and request a
         response when turn detection is off), wait for the answer; return the last turn."""
@@ -569,7 +628,7 @@ class RealtimeSession:
         await self.send_audio(
             y, sr, pace=pace, silence_ms=0.0 if manual else silence_ms, commit=manual, respond=manual
         )
-        return await self.wait_turn(timeout=timeout, since=mark)
+        return await self.wait_turn(timeout=timeout, since=mark, wait_tools=wait_tools)
 
     # ------------------------------------------------------------------ function calls
     async def _run_call(self, call: FunctionCall) -> None:

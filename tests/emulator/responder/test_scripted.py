@@ -167,3 +167,21 @@ async def test_arguments_are_built_off_the_event_loop(scripted, monkeypatch):
     reply = await scripted.respond(user("What is the weather in Paris?"), tools=[WEATHER])
     assert reply.tool_calls
     assert threads and threads[0] != threading.get_ident()  # not the loop's thread
+
+
+def test_a_tool_result_that_arrived_during_the_next_turn_is_said_on_the_follow_up():
+    """Asynchronous function calling: the result came in while the user's next question was answered, so
+    it sits before that answer; the follow-up response is about the result, not the question again."""
+    from voicelab.emulator.responder.scripted import ScriptedResponder
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "slow_weather", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "What does the slow weather service say?"},
+        {"role": "assistant", "content": "Let me check that for you.", "tool_calls": [call]},
+        {"role": "user", "content": "What is 12 times 7?"},
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"sky": "cloudy"}'},
+        {"role": "assistant", "content": "12 times 7 is 84."},
+    ]
+    said = ScriptedResponder().respond_sync(messages).text
+    assert said == "Here is what slow_weather returned: sky cloudy."
+    assert ScriptedResponder().respond_sync(messages[:3]).text == "12 times 7 is 84."

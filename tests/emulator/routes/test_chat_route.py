@@ -217,8 +217,8 @@ def _b64(data: bytes) -> str:
         ({"messages": [{"role": "robot", "content": "hi"}]}, "invalid_value", "messages[0].role"),
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
-            "unsupported_value",
-            "messages[0].content[0].type",
+            "invalid_value",
+            "messages[0].content[0].image_url.url",
         ),
         (
             {

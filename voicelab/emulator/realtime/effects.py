@@ -13,10 +13,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CallMcpTool",
     "Close",
     "Effect",
     "FinalizeTranscriber",
     "GenerateReply",
+    "ListMcpTools",
+    "McpEndpoint",
     "StepTranscriber",
     "StopResponse",
     "Synthesize",
@@ -112,6 +115,46 @@ class Close:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class McpEndpoint:
+    """Where an MCP server is and what to send it: ``url`` (streamable HTTP) and the HTTP ``headers``
+    (``authorization`` already folded in as ``Authorization: Bearer …``). ``repr`` hides the headers (they
+    carry secrets)."""
+
+    server_label: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class ListMcpTools:
+    """List the tools of an MCP server; answer with ``mcp_tools_listed(item_id, tools)`` or
+    ``mcp_tools_failed(item_id, message)``."""
+
+    item_id: str
+    endpoint: McpEndpoint
+
+
+@dataclass(frozen=True)
+class CallMcpTool:
+    """Call a tool on an MCP server; answer with ``mcp_call_finished(response_id, item_id, output, error)``
+    (``error`` a :class:`~openai.types.realtime.RealtimeMcpToolCall` error dict, or ``None``)."""
+
+    response_id: str
+    item_id: str
+    endpoint: McpEndpoint
+    name: str
+    arguments: str
+
+
 Effect = (
-    Transcribe | StepTranscriber | FinalizeTranscriber | GenerateReply | Synthesize | StopResponse | Close
+    Transcribe
+    | StepTranscriber
+    | FinalizeTranscriber
+    | GenerateReply
+    | Synthesize
+    | StopResponse
+    | Close
+    | ListMcpTools
+    | CallMcpTool
 )

@@ -41,9 +41,11 @@ from .core import SR, ServerCore, speech_pieces
 from .core.text import speech_units
 from .core.transcription import TranscriptionDetails
 from .effects import (
+    CallMcpTool,
     Close,
     FinalizeTranscriber,
     GenerateReply,
+    ListMcpTools,
     StepTranscriber,
     StopResponse,
     Synthesize,
@@ -51,6 +53,7 @@ from .effects import (
 )
 from .faults import FaultConfig
 from .live_stt import LivePasses
+from .mcp_client import McpClient
 from .outbox import Outbox, slow_reader_error
 from .scheduler import HEAVY_TEXT_CHARS, shared_scheduler
 
@@ -87,6 +90,7 @@ class SessionPump:
     tasks: dict[str, set[asyncio.Task]] = field(default_factory=dict)
     heard: dict[str, asyncio.Future] = field(default_factory=dict)
     live: LivePasses = field(default_factory=LivePasses)
+    mcp: McpClient = field(default_factory=McpClient)
     listeners: list[asyncio.Queue] = field(default_factory=list)
     sent: int = 0
     closed: bool = False
@@ -265,6 +269,10 @@ class SessionPump:
                 self._spawn("transcribe", self._live_step(output))
             elif isinstance(output, FinalizeTranscriber):
                 self._live_finalize(output)
+            elif isinstance(output, ListMcpTools):
+                self._spawn("mcp", self._list_mcp_tools(output))
+            elif isinstance(output, CallMcpTool):
+                self._spawn(output.response_id, self._call_mcp_tool(output))
 
     def _spawn(self, key: str, coro: Any) -> None:
         if self.closed:
@@ -434,7 +442,26 @@ class SessionPump:
             log.warning("responder failed: %r", exc)
             self.core_call("response_failed", effect.response_id, _failure("The responder failed", exc))
             return
-        self.core_call("reply_ready", effect.response_id, reply.text or "", list(reply.tool_calls or []))
+        calls = list(reply.tool_calls or [])
+        # a voice model says a short preamble before it calls a tool (async function calling)
+        text = reply.text or (getattr(reply, "preamble", "") if calls else "")
+        self.core_call("reply_ready", effect.response_id, text or "", calls)
+
+    async def _list_mcp_tools(self, effect: ListMcpTools) -> None:
+        """An MCP server's tools, listed over HTTP on the event loop (async I/O, bounded by a timeout)."""
+        from .mcp_client import McpFailure
+
+        try:
+            tools = await self.mcp.list_tools(effect.endpoint)
+        except McpFailure as failure:
+            self.core_call("mcp_tools_failed", effect.item_id, failure.error["message"])
+            return
+        self.core_call("mcp_tools_listed", effect.item_id, tools)
+
+    async def _call_mcp_tool(self, effect: CallMcpTool) -> None:
+        """One MCP tool call; cancelled with its response (``StopResponse``)."""
+        result = await self.mcp.call_tool(effect.endpoint, effect.name, effect.arguments)
+        self.core_call("mcp_call_finished", effect.response_id, effect.item_id, result.output, result.error)
 
     async def _speak(self, effect: Synthesize) -> None:
         """Synthesise sentence by sentence (the next one while the current one plays) and feed the audio to

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicelab.protocol.billing import InputSegment, TokenUsage, audio_tokens, cached_prefix, text_tokens
+from voicelab.protocol.billing import InputSegment, TokenUsage, audio_tokens, cached_segments, text_tokens
 
 __all__ = [
     "InputSegment",
@@ -83,14 +83,16 @@ class UsageMeter:
         self, segments: list[InputSegment], *, output_text: int, output_audio: int, remember: bool = True
     ) -> dict[str, Any]:
         """The ``usage`` object of ``response.done`` for a response with this input and output."""
-        cached_text, cached_audio = cached_prefix(self.previous, segments)
+        cached = cached_segments(self.previous, segments)
         if remember:
             self.previous = list(segments)
         return TokenUsage(
             text_input=sum(s.text_tokens for s in segments),
             audio_input=sum(s.audio_tokens for s in segments),
-            text_cached=cached_text,
-            audio_cached=cached_audio,
+            image_input=sum(s.image_tokens for s in segments),
+            text_cached=sum(s.text_tokens for s in cached),
+            audio_cached=sum(s.audio_tokens for s in cached),
+            image_cached=sum(s.image_tokens for s in cached),
             text_output=output_text,
             audio_output=output_audio,
         ).to_realtime()

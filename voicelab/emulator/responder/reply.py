@@ -25,10 +25,12 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the responder says: text, or tool calls (then ``text`` is usually empty)."""
+    """What the responder says: text, or tool calls (then ``text`` is usually empty, and ``preamble`` is what
+    a voice model says before calling them; see :mod:`.preamble`)."""
 
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    preamble: str = ""
 
 
 class Responder(Protocol):

@@ -2,14 +2,16 @@
 
 The scripted responder answers, in order:
 
-1. after a tool result (last message ``role: "tool"``): a sentence built from the result;
-2. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
+1. after a tool result (last message ``role: "tool"``, or a result that came in after the user's last turn
+   while that turn was answered): a sentence built from the result;
+2. with an image in the user's last message: what it shows (text, colours, size; :mod:`.vision`);
+3. a tool call, when ``tool_choice`` is ``"required"`` or names a function, or is ``"auto"`` and the request
    matches a tool's name or description words; with ``parallel_tool_calls=True`` one call to every tool the
    request matches (best match first), otherwise at most one;
-3. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
-4. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
+4. the first matching rule of the rules table (``responder_rules.toml``, or ``EmulatorSettings.rules_path``);
+5. built-ins: the emulator's self-description, the time and date (``fixed_time`` makes them deterministic),
    arithmetic ("what is 12 times 7");
-5. an echo of the user's words.
+6. an echo of the user's words.
 
 When the user's words or the instructions are Japanese, steps 3–5 speak Japanese (:mod:`.japanese`): the
 rules table only for Japanese words (its bundled rules are English), then 「こんにちは」, 「今何時？」,
@@ -31,14 +33,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from voicelab.engines.vision import ImageFacts
 from voicelab.errors import ParameterError
 
 from .arguments import fill_arguments
 from .builtins import builtin_answer
 from .japanese import is_japanese, japanese_answer, japanese_echo, speaks_japanese
+from .preamble import tool_preamble
 from .reply import Reply, ToolCall, content_text
 from .rules import Rule, load_rules
 from .tools import forced_name, keywords, normalize_tools, tool_score
+from .vision import image_answer, look_at_images
 
 __all__ = ["ScriptedResponder"]
 
@@ -85,7 +90,9 @@ class ScriptedResponder:
         parallel_tool_calls: bool | None = None,
     ) -> Reply:
         """Decide the reply to the conversation (see the module docstring for the order), in a worker thread:
-        filling a tool's arguments from a large schema is bounded, but not free, and never blocks the loop."""
+        filling a tool's arguments from a large schema is bounded, but not free, and never blocks the loop;
+        the images of the last user message are looked at first, in a thread too (:mod:`.vision`)."""
+        seen = await look_at_images(messages)
         return await asyncio.to_thread(
             self.respond_sync,
             messages,
@@ -93,6 +100,7 @@ class ScriptedResponder:
             tools=tools,
             tool_choice=tool_choice,
             parallel_tool_calls=parallel_tool_calls,
+            seen=seen,
         )
 
     def respond_sync(
@@ -103,6 +111,7 @@ class ScriptedResponder:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = "auto",
         parallel_tool_calls: bool | None = None,
+        seen: list[ImageFacts] | None = None,
     ) -> Reply:
         flat = normalize_tools(tools)
         forced = forced_name(tool_choice)
@@ -121,12 +130,14 @@ class ScriptedResponder:
                 got="no function tools",
                 fix="pass tools=[...] or tool_choice='auto'",
             )
-        last = messages[-1] if messages else {}
-        if last.get("role") == "tool" and forced is None and tool_choice != "required":
-            return Reply(self._answer_tool_result(messages))
+        result_at = _tool_result_to_say(messages)
+        if result_at is not None and forced is None and tool_choice != "required":
+            return Reply(self._answer_tool_result(messages[: result_at + 1]))
         user_text = next(
             (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
+        if seen and forced is None and tool_choice != "required":
+            return Reply(image_answer(user_text, seen))
         calls = self._choose_tools(flat, user_text, tool_choice, forced, bool(parallel_tool_calls))
         if calls:
             return Reply(
@@ -142,6 +153,7 @@ class ScriptedResponder:
                     )
                     for index, call in enumerate(calls)
                 ],
+                preamble=tool_preamble(user_text),
             )
         return Reply(self._answer_text(user_text, instructions))
 
@@ -200,6 +212,20 @@ class ScriptedResponder:
         if not spoken:
             return "I didn't catch anything. Could you say that again?"
         return f"You said: {spoken}"
+
+
+def _tool_result_to_say(messages: list[dict[str, Any]]) -> int | None:
+    """The index of the tool result the reply is about: the last message, or — when a response is asked for
+    after the assistant spoke — a result that arrived after the user's last message (an asynchronous call
+    whose result came in while the user's next turn was being answered)."""
+    if not messages:
+        return None
+    if messages[-1].get("role") == "tool":
+        return len(messages) - 1
+    if messages[-1].get("role") != "assistant":
+        return None
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return max((i for i, m in enumerate(messages) if m.get("role") == "tool" and i > last_user), default=None)
 
 
 def _plain(value: Any) -> str:

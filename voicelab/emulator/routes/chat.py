@@ -28,6 +28,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from voicelab.emulator.custom_voices import resolve
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import decode_upload, new_id, now
+from voicelab.emulator.routes._images import image_part
 from voicelab.emulator.routes._sse import DONE, Event, event_stream
 from voicelab.emulator.routes.speech import VoiceID, VoiceName, synthesize_pieces
 from voicelab.emulator.routes.transcriptions import transcribe
@@ -103,6 +104,7 @@ class _Prepared:
     instructions: str | None
     input_audio_seconds: float
     prompt_text: str
+    image_tokens: int = 0
 
 
 def _bad(param: str, message: str, code: str = "invalid_value") -> OpenAIHTTPError:
@@ -154,7 +156,8 @@ async def _part_text(part: Any, where: str, request: Request) -> tuple[str, floa
         return str(part.get("refusal") or ""), 0.0
     raise _bad(
         f"{where}.type",
-        f"Content part type {kind!r} is not supported by the offline emulator; use 'text' or 'input_audio'.",
+        f"Content part type {kind!r} is not supported by the offline emulator; use 'text', 'image_url' or "
+        "'input_audio'.",
         "unsupported_value",
     )
 
@@ -164,6 +167,7 @@ async def _prepare(body: ChatRequest, request: Request) -> _Prepared:
     instructions: list[str] = []
     messages: list[dict[str, Any]] = []
     seconds = 0.0
+    images_billed = 0
     texts: list[str] = []
     for index, message in enumerate(body.messages):
         where = f"messages[{index}]"
@@ -174,9 +178,15 @@ async def _prepare(body: ChatRequest, request: Request) -> _Prepared:
                 f"Invalid value: {role!r}. Supported values are: {', '.join(repr(r) for r in _ROLES)}.",
             )
         content = message.get("content")
+        images: list[dict[str, Any]] = []
         if isinstance(content, list):
             pieces = []
             for part_index, part in enumerate(content):
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    image, tokens = image_part(part, f"{where}.content[{part_index}]", body.model)
+                    images.append(image)
+                    images_billed += tokens
+                    continue
                 text, part_seconds = await _part_text(part, f"{where}.content[{part_index}]", request)
                 pieces.append(text)
                 seconds += part_seconds
@@ -211,13 +221,16 @@ async def _prepare(body: ChatRequest, request: Request) -> _Prepared:
         if role in ("system", "developer"):
             instructions.append(text)
             continue
-        forwarded: dict[str, Any] = {"role": "tool" if role == "function" else role, "content": text}
+        forwarded: dict[str, Any] = {
+            "role": "tool" if role == "function" else role,
+            "content": [{"type": "text", "text": text}, *images] if images else text,
+        }
         if message.get("tool_calls"):
             forwarded["tool_calls"] = message["tool_calls"]
         if message.get("tool_call_id"):
             forwarded["tool_call_id"] = message["tool_call_id"]
         messages.append(forwarded)
-    return _Prepared(messages, "\n".join(instructions) or None, seconds, "\n".join(texts))
+    return _Prepared(messages, "\n".join(instructions) or None, seconds, "\n".join(texts), images_billed)
 
 
 def _parallel(body: ChatRequest) -> dict[str, bool]:
@@ -266,12 +279,13 @@ def _usage(
     reply_text: str,
     output_seconds: float,
     instructions: str | None = None,
+    prompt_images: int = 0,
 ) -> dict[str, Any]:
     prompt_text_tokens = text_tokens(prompt_text)
     prompt_audio = audio_tokens(input_seconds * 1000, "user")
     completion_text = text_tokens(reply_text)
     completion_audio = audio_tokens(output_seconds * 1000, "assistant")
-    prompt = prompt_text_tokens + prompt_audio
+    prompt = prompt_text_tokens + prompt_audio + prompt_images
     completion = completion_text + completion_audio
     return {
         "prompt_tokens": prompt,
@@ -281,6 +295,7 @@ def _usage(
             "audio_tokens": prompt_audio,
             "cached_tokens": 0,
             "text_tokens": prompt_text_tokens,
+            "image_tokens": prompt_images,
         },
         "completion_tokens_details": {
             "audio_tokens": completion_audio,
@@ -446,6 +461,7 @@ async def _stream(
                 prepared.input_audio_seconds,
                 "" if reply.tool_calls else reply.text,
                 output_seconds,
+                prompt_images=prepared.image_tokens,
             ),
         )
     yield DONE
@@ -511,6 +527,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
             prepared.input_audio_seconds,
             "" if reply.tool_calls and not reply.text else reply.text,
             output_seconds,
+            prompt_images=prepared.image_tokens,
         ),
     }
     if reply.tool_calls:

@@ -227,3 +227,30 @@ def test_max_output_tokens_ends_incomplete(make_driver):
     assert done["status"] == "incomplete"
     assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
     assert done["usage"]["output_tokens"] <= 10
+
+
+def test_preamble_is_spoken_before_the_function_call_in_one_response(make_driver):
+    """Asynchronous function calling: the spoken preamble (audio), then the call, then one response.done."""
+
+    def preamble_then_call(messages, effect):
+        if messages[-1]["role"] == "tool":
+            return f"The tool said {messages[-1]['content']}.", []
+        call = {"call_id": "call_pre1", "name": "get_weather", "arguments": json.dumps({"city": "Paris"})}
+        return "Let me check that for you.", [call]
+
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather for a city"}]
+    driver = make_driver(reply=preamble_then_call)
+    driver.send({"type": "session.update", "session": {"type": "realtime", "tools": tools}})
+    driver.send(user_text("What's the weather in Paris?"))
+    events = driver.send({"type": "response.create"})
+    kinds = driver.types(events)
+    said = kinds.index("response.output_audio_transcript.done")
+    called = kinds.index("response.function_call_arguments.done")
+    assert said < called < kinds.index("response.done") == len(kinds) - 2
+    assert kinds.count("response.done") == 1
+    output = last(events, "response.done")["response"]["output"]
+    assert [o["type"] for o in output] == ["message", "function_call"]
+    assert output[0]["content"][0]["transcript"] == "Let me check that for you."
+    assert output[0]["status"] == "completed" and output[1]["status"] == "completed"
+    added = [e["output_index"] for e in events if e["type"] == "response.output_item.added"]
+    assert added == [0, 1]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.images import image_tokens, parse_image_url
 
 from .. import codecs
 from .items import SR, ServerItem
@@ -141,7 +142,9 @@ class ServerConversation:
                 data.setdefault("id", self.core.ids.new("item"))
                 data["object"], data["status"] = "realtime.item", "completed"
                 item = ServerItem(data)
-                for part in data.get("content", []):
+                for j, part in enumerate(data.get("content", [])):
+                    if part.get("type") == "input_image":
+                        self._take_image(item, part, f"response.input[{i}].content[{j}]")
                     if part.get("type") in ("input_audio", "output_audio"):
                         part.pop("audio", None)
                         part.setdefault("transcript", None)
@@ -175,6 +178,9 @@ class ServerConversation:
             self._take_content(item)
         elif data["type"] == "function_call":
             data.setdefault("call_id", self.core.ids.new("call"))
+        elif data["type"].startswith("mcp_"):
+            self.core.mcp.check_client_item(data)
+            del data["object"], data["status"]  # MCP items carry neither
         self.items.insert(index, item)
         return self._added_and_done(item, self.previous_id(index))
 
@@ -190,6 +196,8 @@ class ServerConversation:
                     f"role '{data['role']}' are: {', '.join(repr(a) for a in allowed)}.",
                     f"item.content[{i}].type",
                 )
+            if part["type"] == "input_image":
+                self._take_image(item, part, f"item.content[{i}]")
             if part["type"] in ("input_audio", "output_audio"):
                 item.audio_role = "assistant" if data["role"] == "assistant" else "user"
                 if part.get("audio"):
@@ -204,6 +212,13 @@ class ServerConversation:
                 part.setdefault("transcript", None)
                 if part["transcript"]:
                     item.heard = part["transcript"]
+
+    def _take_image(self, item: ServerItem, part: dict[str, Any], where: str) -> None:
+        """Check an ``input_image`` part (a bounded data URL of a supported image) and bill its tokens."""
+        image = parse_image_url(part.get("image_url"), f"{where}.image_url")
+        item.image_tokens += image_tokens(
+            image.width, image.height, part.get("detail") or "auto", self.core.session.get("model")
+        )
 
     def on_retrieve(self, event: dict[str, Any]) -> list[Output]:
         """``conversation.item.retrieve``: the item with its audio."""

@@ -58,6 +58,7 @@ from .conversation import ServerConversation
 from .input_buffer import InputAudioBuffer, TurnDetector
 from .items import SR, ServerItem
 from .live_transcription import LiveTranscription, TranscriberFactory
+from .mcp import ServerMcp, check_mcp_choice, check_mcp_tools
 from .responses import ServerResponses
 from .transcription import InputTranscription, TranscriptionDetails
 
@@ -156,6 +157,7 @@ class ServerCore:
         self.input_buffer = InputAudioBuffer(self, vad_factory)
         self.transcription = InputTranscription(self)
         self.live = LiveTranscription(self, transcriber_factory)
+        self.mcp = ServerMcp(self)
         self.input_buffer.make_vad()
         self._routes: dict[str, Callable[[dict[str, Any]], list[Output]]] = {
             "session.update": self._on_session_update,
@@ -224,7 +226,8 @@ class ServerCore:
     def start(self) -> list[Output]:
         """The first events of the connection: ``session.created``."""
         self.state = ConnectionState.OPEN
-        return [self.event("session.created", session=copy.deepcopy(self.session))]
+        created = self.event("session.created", session=copy.deepcopy(self.session))
+        return [created, *self.mcp.configure(self.session.get("tools"))]  # an ephemeral key's MCP servers
 
     def expire(self, message: str = SESSION_MAX_SECONDS_MESSAGE) -> list[Output]:
         """The session expired (time limit or ephemeral key): OpenAI's error, then close."""
@@ -287,12 +290,17 @@ class ServerCore:
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Output]:
         before = self.turn_detection
+        check_mcp_tools(event["session"].get("tools"), "session.tools")
         updated = apply_update(self.session, event["session"], voice_locked=self.voice_locked)
         check_reasoning_params(updated, str(updated.get("model")), "session")
+        check_mcp_choice(updated.get("tool_choice"), updated.get("tools"), "session.tool_choice")
         self.session = updated
         if self.turn_detection != before:
             self.input_buffer.make_vad()
-        return [self.event("session.updated", session=copy.deepcopy(self.session))]
+        return [
+            self.event("session.updated", session=copy.deepcopy(self.session)),
+            *self.mcp.configure(self.session.get("tools"), retry_failed=True),
+        ]
 
     def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> list[Output]:
         raise ProtocolError(
@@ -342,6 +350,20 @@ class ServerCore:
     ) -> list[Output]:
         """The input transcription of a committed item: deltas, then ``completed`` with usage."""
         return self.transcription.ready(item_id, text, details, duration_s=duration_s)
+
+    def mcp_tools_listed(self, item_id: str, tools: list[dict[str, Any]]) -> list[Output]:
+        """An MCP server's tools were listed (``name``, ``description``, ``input_schema``, …)."""
+        return self.mcp.listed(item_id, tools)
+
+    def mcp_tools_failed(self, item_id: str, message: str) -> list[Output]:
+        """An MCP server could not be listed (unreachable, refused, timed out)."""
+        return self.mcp.list_failed(item_id, message)
+
+    def mcp_call_finished(
+        self, response_id: str, item_id: str, output: str | None, error: dict[str, Any] | None = None
+    ) -> list[Output]:
+        """An MCP tool call returned ``output`` or failed with ``error`` (an ``mcp_call`` error object)."""
+        return self.mcp.call_finished(response_id, item_id, output, error)
 
     def transcription_failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ class ServerItem:
     heard: str | None = None  # words of user audio, for the responder (not sent unless transcribed)
     version: int = 0
     audio_role: str = "user"
+    image_tokens: int = 0  # input tokens of its input_image parts (protocol.images rules for the model)
 
     @property
     def id(self) -> str:
@@ -73,7 +75,10 @@ class ServerItem:
             text = count_text_tokens(self.data["name"]) + count_text_tokens(self.data["arguments"])
         elif kind == "function_call_output":
             text = count_text_tokens(self.data["output"])
-        return InputSegment(("item", self.id, self.version), text, audio)
+        elif kind.startswith("mcp_"):  # tool lists, calls and approvals are read by the model as text
+            fields = {k: v for k, v in self.data.items() if k not in ("id", "type")}
+            text = count_text_tokens(json.dumps(fields, ensure_ascii=False))
+        return InputSegment(("item", self.id, self.version), text, audio, self.image_tokens)
 
 
 @dataclass
@@ -99,4 +104,5 @@ class ServerResponse:
     text_tokens: int = 0
     reasoning_tokens: int = 0  # billed as output text tokens once the reply starts
     output_items: list[ServerItem] = field(default_factory=list)
+    calls_after_message: list[Any] = field(default_factory=list)  # tool calls that follow the spoken preamble
     trigger: str = "client"

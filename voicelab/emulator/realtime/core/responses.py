@@ -47,6 +47,7 @@ from ..usage import (
     tools_segment,
 )
 from .items import SR, ServerItem, ServerResponse, ServerResponseState
+from .mcp import check_mcp_choice, check_mcp_tools, mcp_messages
 from .text import field_of, first_tokens, split_words, text_chunks
 
 if TYPE_CHECKING:
@@ -167,6 +168,9 @@ class ServerResponses:
         parallel = request.get("parallel_tool_calls", session.get("parallel_tool_calls"))
         effort = (request.get("reasoning") or session.get("reasoning") or {}).get("effort")
         thinking = thinking_budget(model, effort)
+        check_mcp_tools(request.get("tools"), "response.tools")
+        choice_param = "response.tool_choice" if "tool_choice" in request else "session.tool_choice"
+        check_mcp_choice(tool_choice, tools, choice_param)
         response_id = core.ids.new("resp")
         data = {
             "object": "realtime.response",
@@ -207,33 +211,36 @@ class ServerResponses:
             for i in input_items
             if i.audio is not None and i.audio_role == "user" and i.heard is None
         )
-        return [
-            core.event("response.created", response=copy.deepcopy(data)),
-            GenerateReply(
-                response_id,
-                instructions,
-                copy.deepcopy(tools),
-                tool_choice,
-                unheard,
-                parallel_tool_calls=parallel,
-                thinking_s=thinking.delay_s,
-            ),
-        ]
+        generate = GenerateReply(
+            response_id,
+            instructions,
+            copy.deepcopy(tools),
+            tool_choice,
+            unheard,
+            parallel_tool_calls=parallel,
+            thinking_s=thinking.delay_s,
+        )
+        created = core.event("response.created", response=copy.deepcopy(data))
+        return [created, *core.mcp.begin(response, generate)]
 
     def messages_for(self, response_id: str) -> list[dict[str, Any]]:
         """The response's input as chat-completions messages for the responder."""
         response = self.by_id[response_id]
         messages: list[dict[str, Any]] = []
-        for item in response.input_items:
+        for item in response.input_items + [i for i in response.output_items if i.data["type"] == "mcp_call"]:
             data = item.data
             if data["type"] == "message":
-                texts = []
+                texts, images = [], []
                 for part in data["content"]:
                     if part.get("type") in ("input_text", "output_text"):
                         texts.append(part.get("text") or "")
                     elif part.get("type") in ("input_audio", "output_audio"):
                         texts.append(part.get("transcript") or item.heard or "")
-                messages.append({"role": data["role"], "content": " ".join(t for t in texts if t)})
+                    elif part.get("type") == "input_image":  # as chat completions carry images
+                        images.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
+                text = " ".join(t for t in texts if t)
+                content: Any = [{"type": "text", "text": text}, *images] if images else text
+                messages.append({"role": data["role"], "content": content})
             elif data["type"] == "function_call":
                 messages.append(
                     {
@@ -250,6 +257,8 @@ class ServerResponses:
                 )
             elif data["type"] == "function_call_output":
                 messages.append({"role": "tool", "tool_call_id": data["call_id"], "content": data["output"]})
+            else:
+                messages.extend(mcp_messages(data))
         return messages
 
     # ------------------------------------------------------------------ output items
@@ -276,10 +285,17 @@ class ServerResponses:
             )
         return out
 
-    def _close_output_item(self, response: ServerResponse, item: ServerItem, status: str) -> list[Output]:
+    add_output_item = _add_output_item  # for the other parts of the core (MCP items)
+
+    def _close_output_item(
+        self, response: ServerResponse, item: ServerItem, status: str | None
+    ) -> list[Output]:
+        """``conversation.item.done`` and ``response.output_item.done`` (``status=None``: an item without
+        one, as MCP items are)."""
         core = self.core
         conversation = core.conversation
-        item.data["status"] = status
+        if status is not None:
+            item.data["status"] = status
         out: list[Output] = []
         index = conversation.find(item.id) if response.in_conversation else None
         if index is not None:
@@ -300,6 +316,8 @@ class ServerResponses:
         )
         return out
 
+    close_output_item = _close_output_item
+
     # ------------------------------------------------------------------ results of the effects
     def reply_ready(self, response_id: str, text: str, tool_calls: list[Any]) -> list[Output]:
         """The responder's reply: start the output items (function calls, or a message)."""
@@ -308,8 +326,11 @@ class ServerResponses:
             return []
         response.state = ServerResponseState.STREAMING
         response.text_tokens += response.reasoning_tokens  # the thinking came first: output text tokens
-        if tool_calls:
+        if tool_calls and self.core.mcp.owns(response_id, tool_calls):
+            return self.core.mcp.calls(response, tool_calls)
+        if tool_calls and not text.strip():
             return self._function_calls(response, tool_calls)
+        response.calls_after_message = list(tool_calls)  # said first, then called (async function calling)
         core = self.core
         audio = "audio" in response.modalities
         part: dict[str, Any] = (
@@ -349,7 +370,7 @@ class ServerResponses:
             out.extend(self.finish(response, status="incomplete", reason="max_output_tokens"))
             return out
         out.extend(self._text_deltas(response, text))
-        out.extend(self.finish(response, status="completed"))
+        out.extend(self._message_said(response))
         return out
 
     def _function_calls(self, response: ServerResponse, tool_calls: list[Any]) -> list[Output]:
@@ -460,7 +481,14 @@ class ServerResponses:
         response = self.live(response_id)
         if response is None:
             return []
-        return self.finish(response, status="completed")
+        return self._message_said(response)
+
+    def _message_said(self, response: ServerResponse) -> list[Output]:
+        """The message is complete: the function calls it announced, else the end of the response."""
+        if not response.calls_after_message:
+            return self.finish(response, status="completed")
+        out = self._close_message(response, "completed")
+        return out + self._function_calls(response, response.calls_after_message)
 
     def failed(self, response_id: str, message: str) -> list[Output]:
         """The responder or an engine failed: the response ends ``failed``, the session stays open."""
@@ -486,6 +514,7 @@ class ServerResponses:
         core = self.core
         out: list[Output] = self._close_message(response, status)
         response.state = ServerResponseState.DONE
+        core.mcp.forget(response.id)
         if self.default == response.id:
             self.default = None
             # OpenAI: idle time counts from the end of the answer's playback
