@@ -661,7 +661,7 @@ def partly_published():
     """A model whose audio rates are published and whose text rates are not (as gpt-realtime-2 was in May)."""
     from voicelab.pricing import unregister_table
 
-    register_table(
+    table = register_table(
         {
             "name": "partly-published",
             "model": [{"name": "acme-voice", "category": "realtime", "not_published": "text rates (test)"}],
@@ -672,7 +672,7 @@ def partly_published():
         }
     )
     yield "acme-voice"
-    unregister_table("partly-published")
+    unregister_table(table[0])
 
 
 def test_unpublished_quantities_stay_out_of_the_total_and_are_named(partly_published):

@@ -49,25 +49,22 @@ def test_a_script_becomes_its_average_turn():
 
 
 def test_gpt_realtime_2_costs_to_the_cent_in_each_language():
-    """Hand-computed (USD per 1M: text 4 in / 16 out — gpt-realtime's, filled in —, audio 32 in / 64 out).
+    """Hand-computed (USD per 1M, gpt-realtime-2's row: text 4 in / 24 out, audio 32 in / 64 out).
 
     ja: 20 text in + 28 audio in (2.0 s speech + 0.8 s VAD padding) + 7 text out + 60 audio out (3.0 s)
-        = 80 + 896 + 112 + 3 840 = 4 928 µ$;
-    en: 12 text in + 20 audio in (1.2 s + 0.8 s) + 8 text out + 48 audio out (2.4 s) = 48 + 640 + 128 + 3 072.
+        = 80 + 896 + 168 + 3 840 = 4 984 µ$;
+    en: 12 text in + 20 audio in (1.2 s + 0.8 s) + 8 text out + 48 audio out (2.4 s) = 48 + 640 + 192 + 3 072.
     """
     estimate = current_approaches()["gpt-realtime-2"]
     ja, en = (estimate(script.conversation(gap_seconds=1.0), AT) for script in (JA, EN))
-    assert ja.total_decimal == Decimal("0.004928")
-    assert en.total_decimal == Decimal("0.003888")
-    filled_in = {name: Decimal(rate) for name, rate in dict(ja.assumptions)["prices"].items()}
-    assert filled_in == {"text_input": 4, "text_cached_input": Decimal("0.4"), "text_output": 16}
+    assert ja.total_decimal == Decimal("0.004984")
+    assert en.total_decimal == Decimal("0.003952")
 
 
-def test_gpt_realtime_2_without_text_rates_says_so():
-    from voicelab.errors import VoicelabError
-
-    with pytest.raises(VoicelabError, match="text_input"):
-        speech_to_speech(JA.conversation(), "gpt-realtime-2", at=AT)
+def test_a_rate_filled_in_by_the_caller_is_listed_as_an_assumption():
+    estimate = speech_to_speech(JA.conversation(), "gpt-realtime-2", prices={"text_output": 16}, at=AT)
+    assert dict(estimate.assumptions)["prices"] == {"text_output": 16}
+    assert estimate.total_decimal < speech_to_speech(JA.conversation(), "gpt-realtime-2", at=AT).total_decimal
 
 
 def test_compare_languages_labels_and_orders_rows():
@@ -75,8 +72,8 @@ def test_compare_languages_labels_and_orders_rows():
     labels = [row.label for row in rows]
     assert labels[0] == "en · gpt-realtime-2" and labels[-1].startswith("ja · chained gpt-realtime-whisper")
     by = {row.label: row for row in rows}
-    assert by["ja · gpt-realtime-2"].per_call == Decimal("0.004928")
-    assert by["ja · gpt-realtime-2"].total == pytest.approx(4.928)
+    assert by["ja · gpt-realtime-2"].per_call == Decimal("0.004984")
+    assert by["ja · gpt-realtime-2"].total == pytest.approx(4.984)
 
 
 @pytest.mark.parametrize(

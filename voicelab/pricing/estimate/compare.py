@@ -39,14 +39,12 @@ def current_approaches(
     stt_model: str = "gpt-realtime-whisper",
     chat_model: str = "gpt-5.4-mini",
     tts_model: str = "gpt-4o-mini-tts",
-    text_rates_from: str = "gpt-realtime",
 ) -> dict[str, Callable[[Conversation, DateLike], ConversationEstimate]]:
     """gpt-realtime-2 against a chained pipeline of current models (label → estimator).
 
-    OpenAI publishes only audio rates for gpt-realtime-2 (the same as gpt-realtime's); its text rates (the
-    instructions in, the transcript out) are taken from ``text_rates_from``'s row at the estimate's date and
-    listed in the estimate's assumptions. The chained default: gpt-realtime-whisper (per minute) →
-    gpt-5.4-mini → gpt-4o-mini-tts, the speech model that has an announced shutdown and no successor yet.
+    gpt-realtime-2 is priced from its row (audio from OpenAI's announcement, text and image from its model
+    page). The chained default: gpt-realtime-whisper (per minute) → gpt-5.4-mini → gpt-4o-mini-tts, the
+    speech model that has an announced shutdown and no successor yet.
 
     Examples
     --------
@@ -56,17 +54,9 @@ def current_approaches(
     gpt-realtime-2, no caching
     chained gpt-realtime-whisper + gpt-5.4-mini + gpt-4o-mini-tts
     """
-    from voicelab.pricing.tables import quote
-
-    def text_rates(at: DateLike) -> dict[str, str]:
-        row = quote(text_rates_from, at).row
-        names = ("text_input", "text_cached_input", "text_output")
-        return {name: str(row.rate(name)) for name in names if row.rate(name) is not None}
 
     def s2s(caching: bool) -> Callable[[Conversation, DateLike], ConversationEstimate]:
-        return lambda c, at: speech_to_speech(
-            c, "gpt-realtime-2", caching=caching, prices=text_rates(at), at=at
-        )
+        return lambda c, at: speech_to_speech(c, "gpt-realtime-2", caching=caching, at=at)
 
     return {
         "gpt-realtime-2": s2s(True),
