@@ -14,6 +14,7 @@ import base64
 import numpy as np
 import pytest
 
+from voicelab.emulator.responder.reasoning import thinking_budget
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.engines import scoring, stt, tts
 from voicelab.protocol.billing import text_tokens
@@ -111,7 +112,9 @@ async def test_the_documents_japanese_session_holds_a_spoken_conversation(japane
         assert "15分です" in back or "35分です" in back, back
         assert done["response"]["status"] == "completed"
         usage = done["response"]["usage"]
-        assert usage["output_token_details"]["text_tokens"] == text_tokens(said)
+        # gpt-realtime-2 reasons (low effort by default): its reasoning tokens are output text tokens too
+        thinking = thinking_budget("gpt-realtime-2", None).tokens
+        assert usage["output_token_details"]["text_tokens"] == text_tokens(said) + thinking
         assert usage["output_token_details"]["audio_tokens"] == int(np.ceil(audio.size / SR * 1000 / 50))
 
         # 2. arithmetic, spoken (Whisper base writes a spoken 「3たす4」 as "3-4"; 「プラス」 it gets right)
