@@ -105,7 +105,10 @@ def test_barge_in_stops_the_browser_player_and_truncates_at_the_ms_heard(open_no
     truncates = nb.kernel.eval(
         "[r['event'] for r in live.session.log if r['dir'] == 'client' "
         "and r['type'] == 'conversation.item.truncate']")
-    assert [t["item_id"] for t in truncates] == [item]
+    # The long answer is truncated once, first. (en_order has pauses: server VAD may hear two turns, and the
+    # answer to the first can itself be interrupted by the second, with its own truncate.)
+    truncated = [t["item_id"] for t in truncates]
+    assert truncated[0] == item and truncated.count(item) == 1, truncated
     cut = truncates[0]["audio_end_ms"]
     # Truncated where the listener was (the last report is ~100 ms old at most), never past what was received.
     assert heard - 400 <= cut <= heard + 1, (cut, heard)
