@@ -75,7 +75,7 @@ async def test_text_turn_transcript_audio_usage_and_cost(client):
         )
         # cost to the cent: the session's running cost is the priced sum of every response.done usage
         done = [r["event"]["response"]["usage"] for r in records(s, "response.done")]
-        assert s.cost.total == pytest.approx(sum(cost(u, "gpt-realtime").total for u in done), abs=1e-9)
+        assert s.cost.total == pytest.approx(sum(cost(u, "gpt-realtime-2").total for u in done), abs=1e-9)
         assert set(s.cost.by_modality()) == {"text", "audio"}
         # the output-audio queue holds PCM16 chunks with their rate, all of the item's audio
         chunks = [s.audio.get_nowait() for _ in range(len(s.audio))]
