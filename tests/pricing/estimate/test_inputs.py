@@ -14,6 +14,7 @@ from voicelab.pricing.estimate import (
     speech_to_speech,
     speech_to_speech_minute,
 )
+from voicelab.pricing.estimate.inputs import one_shot_speech
 
 
 @pytest.mark.parametrize(
@@ -80,3 +81,27 @@ def test_bad_estimator_arguments(call, param):
     with pytest.raises(ParameterError) as info:
         call()
     assert info.value.param == param
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"minutes": 0}, "minutes"),
+        ({"words_per_minute": -1}, "words_per_minute"),
+        ({"tokens_per_word": 0}, "tokens_per_word"),
+        ({"characters_per_word": float("nan")}, "characters_per_word"),
+    ],
+    ids=["minutes", "wpm", "tokens-per-word", "characters-per-word"],
+)
+def test_one_shot_speech_names_the_bad_parameter(kwargs: dict[str, float], param: str) -> None:
+    args = {"minutes": 1.0, "words_per_minute": 150, "tokens_per_word": 1.3, "characters_per_word": 6.0}
+    args.update(kwargs)
+    minutes = args.pop("minutes")
+    with pytest.raises(ParameterError) as excinfo:
+        one_shot_speech(minutes, **args)
+    assert excinfo.value.param == param
+
+
+def test_one_shot_speech_sizes_half_a_minute_of_fast_speech() -> None:
+    speech = one_shot_speech(0.5, words_per_minute=200, tokens_per_word=1.5, characters_per_word=5.0)
+    assert (speech.seconds, speech.text_tokens, speech.characters) == (30.0, 150, 500)

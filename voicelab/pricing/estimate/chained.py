@@ -20,7 +20,7 @@ from voicelab.pricing.estimate._rules import (
     transcription_usage,
     with_prices,
 )
-from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_positive
+from voicelab.pricing.estimate.inputs import Conversation, DateLike, one_shot_speech
 from voicelab.pricing.estimate.results import ConversationEstimate, OneShotCost, TurnCost
 from voicelab.pricing.tables import quote
 from voicelab.pricing.usage import Usage, UsageKind
@@ -163,18 +163,13 @@ def one_shot_costs(
     >>> [(r.model, round(r.per_minute, 5)) for r in one_shot_costs()[:2]]
     [('whisper-1', 0.006), ('gpt-4o-transcribe', 0.00795)]
     """
-    check_positive("minutes", minutes)
-    shape = Conversation(
-        minutes=minutes,
-        turns=1,
-        user_share=0.5,
-        assistant_share=0.5,
+    speech = one_shot_speech(
+        minutes,
         words_per_minute=words_per_minute,
         tokens_per_word=tokens_per_word,
         characters_per_word=characters_per_word,
     )
-    seconds = minutes * 60
-    text = shape.text_tokens(seconds)
+    seconds, text = speech.seconds, speech.text_tokens
     rows = []
     for name in transcription_models:
         q = quote(name, at)
@@ -186,7 +181,7 @@ def one_shot_costs(
         rows.append(OneShotCost("transcription", q.model.name, minutes, billed, total))
     for name in speech_models:
         q = quote(name, at)
-        usage = speech_usage(q, seconds, text, shape.characters(seconds))
+        usage = speech_usage(q, seconds, text, speech.characters)
         _, total = price_usage(usage, q)
         billed = "characters" if usage.kind is UsageKind.CHARACTERS else "text tokens + est. per minute"
         rows.append(OneShotCost("speech", q.model.name, minutes, billed, total))

@@ -1,4 +1,5 @@
-"""The inputs of the estimators: :class:`Conversation`, the shape of one call, with its assumptions.
+"""The inputs of the estimators: :class:`Conversation`, the shape of one call, with its assumptions, and
+:func:`one_shot_speech`, the size of ``minutes`` of continuous speech sent in one request.
 
 Examples
 --------
@@ -15,7 +16,7 @@ from typing import Any
 
 from voicelab.errors import ParameterError
 
-__all__ = ["Conversation", "DateLike", "check_positive"]
+__all__ = ["Conversation", "DateLike", "OneShotSpeech", "check_positive", "one_shot_speech"]
 
 
 DateLike = date | datetime | str | None
@@ -145,6 +146,56 @@ class Conversation:
         if self.assistant_characters_per_turn is not None:
             return round(self.assistant_characters_per_turn)
         return self.characters(self.assistant_seconds)
+
+
+@dataclass(frozen=True)
+class OneShotSpeech:
+    """``seconds`` of continuous speech with its text size by the rule of thumb (one request, one turn).
+
+    Attributes
+    ----------
+    seconds : float
+        Length of the speech.
+    text_tokens : int
+        Text tokens of its transcript (``words_per_minute × tokens_per_word``).
+    characters : int
+        Characters of its transcript (``words_per_minute × characters_per_word``).
+    """
+
+    seconds: float
+    text_tokens: int
+    characters: int
+
+
+def one_shot_speech(
+    minutes: float,
+    *,
+    words_per_minute: float,
+    tokens_per_word: float,
+    characters_per_word: float,
+) -> OneShotSpeech:
+    """``minutes`` of speech in one turn, sized by a one-turn :class:`Conversation`'s rule of thumb.
+
+    The inputs are validated as :class:`Conversation` validates them: a bad one raises
+    :class:`~voicelab.errors.ParameterError` naming ``minutes``, ``words_per_minute``, ``tokens_per_word``
+    or ``characters_per_word``.
+
+    Examples
+    --------
+    >>> one_shot_speech(1.0, words_per_minute=150, tokens_per_word=1.3, characters_per_word=6)
+    OneShotSpeech(seconds=60.0, text_tokens=195, characters=900)
+    """
+    shape = Conversation(
+        minutes=minutes,
+        turns=1,
+        user_share=1.0,
+        assistant_share=0.0,
+        words_per_minute=words_per_minute,
+        tokens_per_word=tokens_per_word,
+        characters_per_word=characters_per_word,
+    )
+    seconds = minutes * 60
+    return OneShotSpeech(seconds, shape.text_tokens(seconds), shape.characters(seconds))
 
 
 def check_positive(name: str, value: Any) -> None:

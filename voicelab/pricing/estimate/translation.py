@@ -19,7 +19,7 @@ from decimal import Decimal
 from voicelab.errors import ParameterError
 from voicelab.pricing.breakdown import price_usage
 from voicelab.pricing.estimate._rules import speech_usage, transcription_usage
-from voicelab.pricing.estimate.inputs import Conversation, DateLike, check_positive
+from voicelab.pricing.estimate.inputs import DateLike, check_positive, one_shot_speech
 from voicelab.pricing.estimate.results import OneShotCost
 from voicelab.pricing.tables import quote
 from voicelab.pricing.usage import Usage, UsageKind
@@ -67,17 +67,13 @@ def translation_costs(
         raise ParameterError(
             "chained_models", expected="(stt, llm, tts) model names", got=repr(chained_models)
         )
-    seconds = minutes * 60
-    shape = Conversation(
-        minutes=minutes,
-        turns=1,
-        user_share=1.0,
-        assistant_share=0.0,
+    speech = one_shot_speech(
+        minutes,
         words_per_minute=words_per_minute,
         tokens_per_word=tokens_per_word,
         characters_per_word=characters_per_word,
     )
-    text = shape.text_tokens(seconds)
+    seconds, text = speech.seconds, speech.text_tokens
     live = quote(realtime_model, at)
     _, live_total = price_usage(Usage(UsageKind.DURATION, seconds=Decimal(str(seconds))), live)
     stt, llm, tts = (quote(name, at) for name in chained_models)
@@ -85,7 +81,7 @@ def translation_costs(
     _, llm_total = price_usage(
         Usage(UsageKind.CHAT, text_input=_INSTRUCTION_TOKENS + text, text_output=text), llm
     )
-    _, tts_total = price_usage(speech_usage(tts, seconds, text, shape.characters(seconds)), tts)
+    _, tts_total = price_usage(speech_usage(tts, seconds, text, speech.characters), tts)
     return [
         OneShotCost("realtime translation", live.model.name, minutes, "per minute of audio sent", live_total),
         OneShotCost(
