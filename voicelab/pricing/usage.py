@@ -57,6 +57,21 @@ class UsageKind(StrEnum):
     CHARACTERS = "characters"
 
 
+#: The integer quantities of a :class:`Usage` (``seconds`` is a Decimal), checked and summed field by field.
+_COUNTS = (
+    "text_input",
+    "text_cached",
+    "audio_input",
+    "audio_cached",
+    "image_input",
+    "image_cached",
+    "text_output",
+    "audio_output",
+    "reasoning_output",
+    "characters",
+)
+
+
 @dataclass(frozen=True)
 class Usage(TokenTotals):
     """Billable quantities, whatever API reported them. Input counts include their cached part.
@@ -92,18 +107,7 @@ class Usage(TokenTotals):
                     got=str(cached),
                     fix="cached tokens are a subset of input tokens",
                 )
-        for name in (
-            "text_input",
-            "text_cached",
-            "audio_input",
-            "audio_cached",
-            "image_input",
-            "image_cached",
-            "text_output",
-            "audio_output",
-            "reasoning_output",
-            "characters",
-        ):
+        for name in _COUNTS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ParameterError(name, expected="a non-negative integer", got=repr(value))
@@ -124,20 +128,7 @@ class Usage(TokenTotals):
             return NotImplemented
         if other.kind != self.kind:
             raise ParameterError("usage", expected=f"another {self.kind.value} usage", got=other.kind.value)
-        fields = (
-            "text_input",
-            "text_cached",
-            "audio_input",
-            "audio_cached",
-            "image_input",
-            "image_cached",
-            "text_output",
-            "audio_output",
-            "reasoning_output",
-            "seconds",
-            "characters",
-        )
-        values = {name: getattr(self, name) + getattr(other, name) for name in fields}
+        values = {name: getattr(self, name) + getattr(other, name) for name in (*_COUNTS, "seconds")}
         return Usage(kind=self.kind, notes=tuple(dict.fromkeys(self.notes + other.notes)), **values)
 
 
