@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["JAPANESE_FONT", "spectrogram", "timeline", "use_japanese_font", "waveform"]
 
 def _axes(ax: Axes | None) -> Axes:
+    """``ax``, or pyplot's current axes when it is None (the plot modules of vad and pricing use it too)."""
     if ax is None:
         import matplotlib.pyplot as plt
 

@@ -16,21 +16,13 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
+from voicelab.plots import _axes  # importing voicelab.plots registers the Japanese font (no □)
 from voicelab.pricing.estimate import ApproachCost, ConversationEstimate, ScenarioResult, scenario
 
 __all__ = ["explore", "explorer", "plot_approaches", "plot_cost_vs_turns", "plot_turn_parts"]
 
 EXPLORER_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "chained")
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.gca()
 
 
 def _legend_beside(ax: Any) -> Any:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-import voicelab.plots  # noqa: F401  (registers the Japanese font: no □ in Japanese labels)
 from voicelab.errors import ParameterError
+from voicelab.plots import _axes  # importing voicelab.plots registers the Japanese font (no □)
 from voicelab.vad.evaluation import (
     EvaluationSet,
     PreparedSample,
@@ -30,14 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.lines import Line2D
 
 __all__ = ["billed_vs_threshold", "roc", "tradeoff", "turn_splits", "vad_overlay"]
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        return plt.gca()
-    return ax
 
 
 def vad_overlay(y: np.ndarray, sr: int, probs: np.ndarray, *, frame_ms: float, threshold: float = 0.5,
