@@ -20,6 +20,7 @@ import pytest
         "estimate.s2s",
         "estimate.chained",
         "estimate.compare",
+        "estimate.translation",
         "plots",
         "cli",
         "_format",
