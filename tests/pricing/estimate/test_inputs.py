@@ -13,6 +13,7 @@ from voicelab.pricing.estimate import (
     one_shot_costs,
     speech_to_speech,
     speech_to_speech_minute,
+    translation_costs,
 )
 from voicelab.pricing.estimate.inputs import one_shot_speech
 
@@ -61,6 +62,14 @@ def test_bad_conversation(kwargs, param):
         (lambda: speech_to_speech_minute("whisper-1"), "model"),
         (lambda: speech_to_speech_minute(user_seconds=-1), "user_seconds"),
         (lambda: one_shot_costs(0), "minutes"),
+        (lambda: one_shot_costs(characters_per_word=0), "characters_per_word"),
+        (lambda: translation_costs(0), "minutes"),
+        (lambda: translation_costs(tokens_per_word=-1), "tokens_per_word"),
+        (lambda: translation_costs(chained_models=("whisper-1", "gpt-4o-mini")), "chained_models"),
+        (
+            lambda: one_shot_speech(1, words_per_minute=0, tokens_per_word=1.3, characters_per_word=6),
+            "words_per_minute",
+        ),
     ],
     ids=[
         "s2s-not-realtime",
@@ -75,31 +84,17 @@ def test_bad_conversation(kwargs, param):
         "minute-not-realtime",
         "minute-negative",
         "one-shot-zero",
+        "one-shot-characters",
+        "translation-zero",
+        "translation-tokens-per-word",
+        "translation-two-models",
+        "speech-wpm",
     ],
 )
 def test_bad_estimator_arguments(call, param):
     with pytest.raises(ParameterError) as info:
         call()
     assert info.value.param == param
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "param"),
-    [
-        ({"minutes": 0}, "minutes"),
-        ({"words_per_minute": -1}, "words_per_minute"),
-        ({"tokens_per_word": 0}, "tokens_per_word"),
-        ({"characters_per_word": float("nan")}, "characters_per_word"),
-    ],
-    ids=["minutes", "wpm", "tokens-per-word", "characters-per-word"],
-)
-def test_one_shot_speech_names_the_bad_parameter(kwargs: dict[str, float], param: str) -> None:
-    args = {"minutes": 1.0, "words_per_minute": 150, "tokens_per_word": 1.3, "characters_per_word": 6.0}
-    args.update(kwargs)
-    minutes = args.pop("minutes")
-    with pytest.raises(ParameterError) as excinfo:
-        one_shot_speech(minutes, **args)
-    assert excinfo.value.param == param
 
 
 def test_one_shot_speech_sizes_half_a_minute_of_fast_speech() -> None:
