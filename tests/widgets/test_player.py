@@ -64,6 +64,24 @@ def test_played_ms_bookkeeping_follows_browser_reports(frontend):
     assert player.finished("item_a") == "finished"
 
 
+def test_on_played_callbacks_hear_each_report_until_detached(frontend):
+    player = Player()
+    fe = frontend(player)
+    player.feed(b"\x00\x00" * 24000, stream="item_a")  # 1 s
+    heard, once = [], []
+
+    def first_report_only(stream, ms, reason):
+        once.append((stream, ms, reason))
+        player.on_played(first_report_only, remove=True)  # detaching itself while the reports are handed out
+
+    player.on_played(lambda *report: heard.append(report))
+    player.on_played(first_report_only)
+    fe.send({"type": "played", "stream": "item_a", "ms": 400.0, "final": False})
+    fe.send({"type": "played", "stream": "item_a", "ms": 1000.0, "final": True, "reason": "interrupted"})
+    assert heard == [("item_a", 400.0, None), ("item_a", 1000.0, "interrupted")]
+    assert once == [("item_a", 400.0, None)]
+
+
 def test_an_underrun_is_not_the_end_of_the_stream(frontend):
     player = Player()
     fe = frontend(player)

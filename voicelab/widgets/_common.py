@@ -1,4 +1,4 @@
-"""Shared pieces of the browser widgets: ids and a thread-safe async fan-out of chunks."""
+"""Shared pieces of the browser widgets: ids, callback lists and a thread-safe async fan-out of chunks."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import asyncio
 import collections
 import threading
 import uuid
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
-__all__ = ["ChunkFanout", "ChunkIterator", "new_uid"]
+__all__ = ["Callbacks", "ChunkFanout", "ChunkIterator", "new_uid"]
 
 T = TypeVar("T")
+C = TypeVar("C", bound=Callable[..., Any])
 
 _END = object()
 
@@ -18,6 +20,37 @@ _END = object()
 def new_uid() -> str:
     """A random id that ties a Python widget to its front-end controller."""
     return uuid.uuid4().hex
+
+
+class Callbacks(Generic[C]):
+    """The callbacks of an ``on_…(callback, *, remove=False)`` method, called in the order they were added.
+
+    Examples
+    --------
+    >>> heard = Callbacks()
+    >>> show = heard.register(print)
+    >>> for callback in heard:
+    ...     callback("chunk 1")
+    chunk 1
+    >>> _ = heard.register(print, remove=True)
+    >>> list(heard)
+    []
+    """
+
+    def __init__(self) -> None:
+        self._items: list[C] = []
+
+    def register(self, callback: C, *, remove: bool = False) -> C:
+        """Add ``callback`` (or, with ``remove=True``, detach it if it is there); return it."""
+        if remove:
+            if callback in self._items:
+                self._items.remove(callback)
+        else:
+            self._items.append(callback)
+        return callback
+
+    def __iter__(self) -> Iterator[C]:
+        return iter(list(self._items))  # a copy: a callback may detach itself while they are called
 
 
 class ChunkIterator(Generic[T]):

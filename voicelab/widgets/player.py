@@ -22,7 +22,7 @@ import traitlets
 
 from voicelab.audio import Audio, to_pcm16
 from voicelab.errors import ParameterError
-from voicelab.widgets._common import new_uid
+from voicelab.widgets._common import Callbacks, new_uid
 
 __all__ = ["STREAM_RATE", "Player", "PlayerState"]
 
@@ -85,7 +85,7 @@ class Player(anywidget.AnyWidget):
         self._started_at: dict[str, float] = {}
         self._seq = itertools.count()
         self._interrupt_waiters: dict[int, asyncio.Future[dict[str, float]]] = {}
-        self._played_callbacks: list[PlayedCallback] = []
+        self._played_callbacks: Callbacks[PlayedCallback] = Callbacks()
         self.on_msg(self._handle_message)
 
     # ------------------------------------------------------------------ kernel → browser
@@ -183,12 +183,7 @@ class Player(anywidget.AnyWidget):
         ``"user"`` or ``"closed"``. :class:`~voicelab.widgets.LiveSession` uses it to tell the Realtime
         session how much of each response item was heard (for ``conversation.item.truncate``).
         """
-        if remove:
-            if callback in self._played_callbacks:
-                self._played_callbacks.remove(callback)
-        else:
-            self._played_callbacks.append(callback)
-        return callback
+        return self._played_callbacks.register(callback, remove=remove)
 
     def played_ms_for(self, stream: str) -> float:
         """Milliseconds of ``stream`` the browser reported as played (never more than was sent)."""
@@ -240,7 +235,7 @@ class Player(anywidget.AnyWidget):
                 self._final[stream] = final_reason
         if stream == self.stream_id:
             self.played_ms = value
-        for callback in list(self._played_callbacks):
+        for callback in self._played_callbacks:
             callback(stream, value, final_reason)
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ import traitlets
 
 from voicelab.audio import Audio, ResampleStream, from_pcm16, to_pcm16
 from voicelab.errors import ParameterError, WidgetError
-from voicelab.widgets._common import ChunkFanout, ChunkIterator, new_uid
+from voicelab.widgets._common import Callbacks, ChunkFanout, ChunkIterator, new_uid
 
 __all__ = ["TARGET_RATE", "Recorder", "RecorderState"]
 
@@ -93,7 +93,7 @@ class Recorder(anywidget.AnyWidget):
         self._chunks: list[np.ndarray] = []
         self._resampler: ResampleStream | None = None
         self._pending_error: WidgetError | None = None
-        self._callbacks: list[ChunkCallback] = []
+        self._callbacks: Callbacks[ChunkCallback] = Callbacks()
         self._fanout: ChunkFanout[Audio] = ChunkFanout()
         self._stopped = threading.Event()
         self._stop_waiters: list[asyncio.Future[None]] = []
@@ -179,7 +179,7 @@ class Recorder(anywidget.AnyWidget):
             self._chunks.append(y24)
             total = sum(c.shape[0] for c in self._chunks)
         self.duration = total / TARGET_RATE
-        for callback in list(self._callbacks):
+        for callback in self._callbacks:
             callback(chunk)
         self._fanout.publish(chunk)
 
@@ -207,12 +207,7 @@ class Recorder(anywidget.AnyWidget):
     # ------------------------------------------------------------------ consuming audio
     def on_chunk(self, callback: ChunkCallback, *, remove: bool = False) -> ChunkCallback:
         """Call ``callback(chunk: Audio)`` for each 24 kHz piece as it arrives (``remove=True`` to detach)."""
-        if remove:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-        else:
-            self._callbacks.append(callback)
-        return callback
+        return self._callbacks.register(callback, remove=remove)
 
     def stream(self) -> ChunkIterator[Audio]:
         """An async iterator of 24 kHz :class:`~voicelab.audio.Audio` chunks from now until the next stop.
