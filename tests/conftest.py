@@ -18,3 +18,16 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(20261121)
+
+
+@pytest.fixture
+def ax():
+    """Fresh matplotlib axes (Agg backend: no window), closed after the test."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots()
+    yield axes
+    plt.close(fig)

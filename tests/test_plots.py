@@ -19,13 +19,6 @@ from voicelab.errors import ParameterError
 from voicelab.plots import spectrogram, waveform
 
 
-@pytest.fixture
-def ax():
-    fig, axes = plt.subplots()
-    yield axes
-    plt.close(fig)
-
-
 @pytest.fixture(autouse=True)
 def no_show(monkeypatch):
     def refuse(*args, **kwargs):

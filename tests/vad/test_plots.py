@@ -17,13 +17,6 @@ from voicelab.vad.table import Table
 from .conftest import SR
 
 
-@pytest.fixture
-def ax():
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 def test_overlay_draws_probability_threshold_and_turns(ax, speech_in_silence):
     probs = SileroDetector().probabilities(speech_in_silence, SR)
     events = ServerVAD().feed_probabilities(probs)
