@@ -10,25 +10,9 @@ import pytest
 
 from voicelab.pricing import cli
 
-DOC_EVENT = {
-    "type": "response.done",
-    "event_id": "e1",
-    "response": {
-        "usage": {
-            "total_tokens": 253,
-            "input_tokens": 132,
-            "output_tokens": 121,
-            "input_token_details": {
-                "text_tokens": 119,
-                "audio_tokens": 13,
-                "image_tokens": 0,
-                "cached_tokens": 64,
-                "cached_tokens_details": {"text_tokens": 64, "audio_tokens": 0, "image_tokens": 0},
-            },
-            "output_token_details": {"text_tokens": 30, "audio_tokens": 91},
-        }
-    },
-}
+from .conftest import DOC_USAGE
+
+DOC_EVENT = {"type": "response.done", "event_id": "e1", "response": {"usage": DOC_USAGE}}
 
 
 

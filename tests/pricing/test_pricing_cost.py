@@ -27,20 +27,7 @@ from voicelab.pricing import (
     register_table,
 )
 
-# OpenAI's documented response.done usage (realtime cost guide).
-DOC_USAGE = {
-    "total_tokens": 253,
-    "input_tokens": 132,
-    "output_tokens": 121,
-    "input_token_details": {
-        "text_tokens": 119,
-        "audio_tokens": 13,
-        "image_tokens": 0,
-        "cached_tokens": 64,
-        "cached_tokens_details": {"text_tokens": 64, "audio_tokens": 0, "image_tokens": 0},
-    },
-    "output_token_details": {"text_tokens": 30, "audio_tokens": 91},
-}
+from .conftest import DOC_USAGE
 
 # gpt-realtime, per 1M tokens: text 4 / 0.40 / 16, audio 32 / 0.40 / 64
 #   text input uncached (119 − 64) = 55 × $4    = $0.000220
