@@ -14,7 +14,7 @@ from voicelab.errors import ParameterError, VoicelabError
 
 def test_every_example_has_a_text_in_every_language() -> None:
     en, ja = lessons.for_language("en"), lessons.for_language("ja")
-    assert list(en) == list(ja) and len(en) == 34
+    assert list(en) == list(ja) and len(en) >= 34  # every key the notebooks use (34 on 2026-11-30)
     assert all(en[key].strip() and ja[key].strip() for key in en)
     assert en["tts.greeting"] == "Good morning, how are you?"
     assert ja["tts.greeting"] == "おはようございます。お元気ですか?"
