@@ -8,9 +8,15 @@ named function) and ``parallel_tool_calls``, ``previous_response_id`` (responses
 models (:mod:`voicelab.emulator.responder.reasoning`: a thinking delay and reasoning tokens in usage), and
 ``stream=true`` with the documented event sequence and ``sequence_number``.
 
+Remote MCP tools (``{"type": "mcp", …}``: ``mcp_list_tools``, ``mcp_call``, ``mcp_approval_request`` items and
+the ``mcp_approval_response`` answer) work as :mod:`._responses_mcp` describes. ``input_image`` parts (base64
+data URLs; remote URLs and ``file_id`` are refused offline) are read by the offline vision (size, colours, OCR
+text: :mod:`voicelab.emulator.responder.vision`) and billed in ``input_tokens`` by the model's image-token
+rule (:func:`voicelab.protocol.images.image_tokens`), for every image of the context.
+
 The request is checked with the SDK's types (:func:`voicelab.protocol.responses.validate_request`); the model
-must be one the catalogue serves on ``/v1/responses``. Image, file and audio input parts are refused with a
-400 naming the part: the offline emulator reads text.
+must be one the catalogue serves on ``/v1/responses``. File and audio input parts are refused with a 400
+naming the part.
 """
 
 from __future__ import annotations
@@ -27,12 +33,20 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from voicelab.emulator.errors import OpenAIHTTPError
+from voicelab.emulator.mcp.client import McpClient
 from voicelab.emulator.realtime.core.text import split_words, text_chunks
-from voicelab.emulator.responder import ScriptedResponder
 from voicelab.emulator.responder.reasoning import Thinking, thinking_budget
-from voicelab.emulator.responder.reply import Reply
+from voicelab.emulator.responder.reply import Reply, ToolCall, content_text
 from voicelab.emulator.responder.tools import forced_name, normalize_tools
 from voicelab.emulator.routes._common import check_model, new_id, now
+from voicelab.emulator.routes._images import BilledImage, input_image_part
+from voicelab.emulator.routes._responses_mcp import (
+    MAX_MCP_ROUNDS,
+    McpContext,
+    McpListingFailed,
+    RequestMcp,
+    public_tools,
+)
 from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.errors import ParameterError, ResponderError
 from voicelab.protocol import responses as protocol
@@ -58,6 +72,8 @@ class StoredResponse:
 
     body: dict[str, Any]
     messages: list[dict[str, Any]]
+    images: list[BilledImage] = field(default_factory=list)
+    mcp: McpContext = field(default_factory=McpContext)
 
 
 @dataclass
@@ -92,44 +108,63 @@ def _store(request: Request) -> ResponseStore:
 # ------------------------------------------------------------------------------------------ input → messages
 
 
-def _part_text(part: Any, where: str) -> str:
-    kind = getattr(part, "type", None)
-    if kind in _TEXT_PARTS:
-        return str(part.text)
-    if kind == "refusal":
-        return str(part.refusal)
-    raise _bad(
-        f"{where}.type",
-        f"Content part type {kind!r} is not supported by the offline emulator's Responses API; send "
-        "'input_text' parts.",
-        "unsupported_value",
-    )
+@dataclass
+class _Input:
+    """The request's input in the responder's terms: messages, system/developer texts, the images (for
+    billing) and the MCP items of the context (listings, approval requests and answers, calls)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    system: list[str] = field(default_factory=list)
+    images: list[BilledImage] = field(default_factory=list)
+    mcp_items: list[dict[str, Any]] = field(default_factory=list)
+    approval_answers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (where, item)
 
 
-def _content_text(content: Any, where: str) -> str:
+def _content(content: Any, where: str, into: _Input) -> str | list[dict[str, Any]]:
+    """A message's content: its text, or text and image parts when it holds images (checked, billed)."""
     if isinstance(content, str):
         return content
-    texts = [_part_text(part, f"{where}[{i}]") for i, part in enumerate(content or [])]
-    return " ".join(t.strip() for t in texts if t.strip())
+    texts: list[str] = []
+    images: list[dict[str, Any]] = []
+    for index, part in enumerate(content or []):
+        kind = getattr(part, "type", None)
+        if kind in _TEXT_PARTS:
+            texts.append(str(part.text))
+        elif kind == "refusal":
+            texts.append(str(part.refusal))
+        elif kind == "input_image":
+            image, billed = input_image_part(part.model_dump(mode="json"), f"{where}[{index}]")
+            images.append(image)
+            into.images.append(billed)
+        else:
+            raise _bad(
+                f"{where}[{index}].type",
+                f"Content part type {kind!r} is not supported by the offline emulator's Responses API; send "
+                "'input_text' and 'input_image' parts.",
+                "unsupported_value",
+            )
+    text = " ".join(t.strip() for t in texts if t.strip())
+    return [{"type": "input_text", "text": text}, *images] if images else text
 
 
-def _input_messages(items: str | list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Input items as chat-style messages for the responder, and the system/developer texts."""
+def _input(items: str | list[Any]) -> _Input:
+    """Input items as chat-style messages for the responder, and what else the request needs of them
+    (blocking: images are decoded and checked; run it in a thread)."""
+    into = _Input()
     if isinstance(items, str):
-        return [{"role": "user", "content": items}], []
-    messages: list[dict[str, Any]] = []
-    system: list[str] = []
+        into.messages.append({"role": "user", "content": items})
+        return into
     for index, item in enumerate(items):
         where = f"input[{index}]"
         kind = getattr(item, "type", None) or "message"
         if kind == "message":
-            text = _content_text(item.content, f"{where}.content")
+            content = _content(item.content, f"{where}.content", into)
             if item.role in _INSTRUCTION_ROLES:
-                system.append(text)
+                into.system.append(content_text(content))
             else:
-                messages.append({"role": item.role, "content": text})
+                into.messages.append({"role": item.role, "content": content})
         elif kind == "function_call":
-            messages.append(_call_message(item.call_id, item.name, item.arguments))
+            into.messages.append(_call_message(item.call_id, item.name, item.arguments))
         elif kind == "function_call_output":
             if not item.call_id:
                 raise OpenAIHTTPError(
@@ -139,19 +174,27 @@ def _input_messages(items: str | list[Any]) -> tuple[list[dict[str, Any]], list[
                     code="missing_required_parameter",
                 )
             output = (
-                item.output if isinstance(item.output, str) else _content_text(item.output, f"{where}.output")
+                item.output
+                if isinstance(item.output, str)
+                else content_text(_content(item.output, f"{where}.output", into))
             )
-            messages.append({"role": "tool", "tool_call_id": item.call_id, "content": output})
+            into.messages.append({"role": "tool", "tool_call_id": item.call_id, "content": output})
+        elif kind in ("mcp_list_tools", "mcp_approval_request", "mcp_call"):
+            data = item.model_dump(mode="json", exclude_none=True)
+            into.mcp_items.append(data)
+            into.messages += RequestMcp.as_messages(data)
+        elif kind == "mcp_approval_response":
+            into.approval_answers.append((where, item.model_dump(mode="json")))
         elif kind == "reasoning":
             continue  # a reasoning item sent back: context for the model, nothing for the responder to read
         else:
             raise _bad(
                 f"{where}.type",
                 f"Input item type {kind!r} is not supported by the offline emulator's Responses API; send "
-                "messages, function_call and function_call_output items.",
+                "messages, function_call, function_call_output and MCP items.",
                 "unsupported_value",
             )
-    return messages, system
+    return into
 
 
 def _call_message(call_id: str, name: str, arguments: str) -> dict[str, Any]:
@@ -217,25 +260,14 @@ async def _reply(
     parallel: bool,
 ) -> Reply:
     responder = request.app.state.responder
-    try:
-        if isinstance(responder, ScriptedResponder):  # CPU work on the request's text: off the event loop
-            reply: Reply = await run_in_threadpool(
-                lambda: responder.respond_sync(
-                    messages,
-                    instructions=instructions,
-                    tools=tools,
-                    tool_choice=tool_choice,
-                    parallel_tool_calls=parallel,
-                )
-            )
-        else:
-            reply = await responder.respond(
-                messages,
-                instructions=instructions,
-                tools=tools,
-                tool_choice=tool_choice,
-                parallel_tool_calls=parallel,
-            )
+    try:  # the scripted responder looks at the images and decides in worker threads: off the event loop
+        reply: Reply = await responder.respond(
+            messages,
+            instructions=instructions,
+            tools=tools,
+            tool_choice=tool_choice,
+            parallel_tool_calls=parallel,
+        )
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
     except ParameterError as exc:
@@ -256,14 +288,27 @@ class _Output:
     incomplete: bool
 
 
-def _output(reply: Reply, thinking: Thinking, limit: int | None) -> _Output:
-    items: list[dict[str, Any]] = []
+def _call_tokens(name: str, arguments: str) -> int:
+    return text_tokens(name) + text_tokens(arguments)
+
+
+def _output(
+    reply: Reply | None, thinking: Thinking, limit: int | None, mcp_items: list[dict[str, Any]] | None = None
+) -> _Output:
+    """The output items: MCP tool lists, reasoning, MCP calls and approval requests, then the reply's function
+    calls or message (none when the response ends asking for approval: ``reply`` is None)."""
+    mcp_items = mcp_items or []
+    items = [i for i in mcp_items if i["type"] == "mcp_list_tools"]
     reasoning = thinking.tokens if limit is None else min(thinking.tokens, limit)
     if reasoning:
         items.append({"id": new_id("rs"), "type": "reasoning", "summary": [], "status": "completed"})
-    room = None if limit is None else limit - reasoning
+    calls = [i for i in mcp_items if i["type"] != "mcp_list_tools"]
+    items += calls
+    spent = reasoning + sum(_call_tokens(i["name"], i["arguments"]) for i in calls)
+    if reply is None:
+        return _Output(items, "", spent, reasoning, False)
+    room = None if limit is None else limit - spent
     if reply.tool_calls:
-        spent = 0
         for call in reply.tool_calls:
             items.append(
                 {
@@ -275,12 +320,12 @@ def _output(reply: Reply, thinking: Thinking, limit: int | None) -> _Output:
                     "arguments": call.arguments,
                 }
             )
-            spent += text_tokens(call.name) + text_tokens(call.arguments)
-        return _Output(items, "", reasoning + spent, reasoning, False)
+            spent += _call_tokens(call.name, call.arguments)
+        return _Output(items, "", spent, reasoning, False)
     text = reply.text
     incomplete = room is not None and text_tokens(text) > room
     if incomplete:
-        text = first_text_tokens(text, max(room or 0, 0)) if room else ""
+        text = first_text_tokens(text, max(room or 0, 0)) if room and room > 0 else ""
     items.append(
         {
             "id": new_id("msg"),
@@ -290,7 +335,7 @@ def _output(reply: Reply, thinking: Thinking, limit: int | None) -> _Output:
             "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
         }
     )
-    return _Output(items, text, reasoning + text_tokens(text), reasoning, incomplete)
+    return _Output(items, text, spent + text_tokens(text), reasoning, incomplete)
 
 
 def _as_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -301,15 +346,23 @@ def _as_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             messages.append({"role": "assistant", "content": item["content"][0]["text"]})
         elif item["type"] == "function_call":
             messages.append(_call_message(item["call_id"], item["name"], item["arguments"]))
+        else:
+            messages += RequestMcp.as_messages(item)
     return messages
 
 
 def _input_tokens(
-    instructions: str | None, tools: list[dict[str, Any]], messages: list[dict[str, Any]]
+    instructions: str | None,
+    tools: list[dict[str, Any]],
+    messages: list[dict[str, Any]],
+    images: list[BilledImage],
+    model: str,
 ) -> int:
+    """Text tokens of the instructions, tools and messages, and image tokens by ``model``'s rule."""
     tokens = text_tokens(instructions) + (text_tokens(json.dumps(tools, sort_keys=True)) if tools else 0)
+    tokens += sum(image.tokens(model) for image in images)
     for message in messages:
-        tokens += text_tokens(message.get("content") or "")
+        tokens += text_tokens(content_text(message.get("content")))
         for call in message.get("tool_calls") or []:
             tokens += text_tokens(call["function"]["name"]) + text_tokens(call["function"]["arguments"])
     return tokens
@@ -353,7 +406,7 @@ def _response_body(
         "temperature": 1.0 if body.temperature is None else body.temperature,
         "text": text_config,
         "tool_choice": tool_choice,
-        "tools": tools,
+        "tools": public_tools(tools),
         "top_p": 1.0 if body.top_p is None else body.top_p,
         "truncation": body.truncation or "disabled",
         "usage": None,
@@ -395,7 +448,10 @@ async def _events(
     if thinking.delay_s:
         await asyncio.sleep(thinking.delay_s)  # the reasoning model thinks before its first output
     for index, item in enumerate(output.items):
-        if item["type"] == "reasoning":
+        if item["type"].startswith("mcp_"):
+            for data in _mcp_events(index, item):
+                yield event(data.pop("type"), **data)
+        elif item["type"] == "reasoning":
             yield event(
                 "response.output_item.added", output_index=index, item={**item, "status": "in_progress"}
             )
@@ -425,8 +481,42 @@ async def _events(
             yield event("response.output_text.done", **common, text=part["text"], logprobs=[])
             yield event("response.content_part.done", **common, part=part)
             yield event("response.output_item.done", output_index=index, item=item)
+    if finished["status"] == "failed":  # an MCP server could not be listed: the error, then the end
+        error = finished["error"]
+        yield event("error", code="http_error", message=error["message"], param="tools")
+        yield event("response.failed", response=finished)
+        return
     kind = "response.incomplete" if finished["status"] == "incomplete" else "response.completed"
     yield event(kind, response=finished)
+
+
+def _mcp_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream events of one MCP output item (without ``sequence_number``), as OpenAI names them."""
+    common = {"item_id": item["id"], "output_index": index}
+    done = {"type": "response.output_item.done", "output_index": index, "item": item}
+    if item["type"] == "mcp_list_tools":
+        outcome = "failed" if item.get("error") else "completed"
+        return [
+            {"type": "response.output_item.added", "output_index": index, "item": {**item, "tools": []}},
+            {"type": "response.mcp_list_tools.in_progress", **common},
+            {"type": f"response.mcp_list_tools.{outcome}", **common},
+            done,
+        ]
+    if item["type"] == "mcp_call":
+        added = {**item, "arguments": "", "output": None, "error": None, "status": "in_progress"}
+        deltas = [
+            {"type": "response.mcp_call_arguments.delta", **common, "delta": piece}
+            for piece in text_chunks(item["arguments"], 16)
+        ]
+        return [
+            {"type": "response.output_item.added", "output_index": index, "item": added},
+            *deltas,
+            {"type": "response.mcp_call_arguments.done", **common, "arguments": item["arguments"]},
+            {"type": "response.mcp_call.in_progress", **common},
+            {"type": f"response.mcp_call.{item['status']}", **common},
+            done,
+        ]
+    return [{"type": "response.output_item.added", "output_index": index, "item": item}, done]
 
 
 # ------------------------------------------------------------------------------------------------ routes
@@ -449,7 +539,7 @@ async def create_response(request: Request) -> Response:
     check_model(body.model, "responses")
     _check_reasoning(body)
     store = _store(request)
-    history: list[dict[str, Any]] = []
+    previous: StoredResponse | None = None
     if body.previous_response_id is not None:
         previous = store.get(body.previous_response_id)
         if previous is None:
@@ -459,29 +549,129 @@ async def create_response(request: Request) -> Response:
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
-        history = list(previous.messages)
-    new_messages, system = _input_messages(body.input)
-    messages = history + new_messages
+    given = await run_in_threadpool(_input, body.input)  # images are decoded and checked: off the loop
+    messages = (list(previous.messages) if previous else []) + given.messages
+    images = (list(previous.images) if previous else []) + given.images
     _check_call_outputs(messages)
-    instructions = "\n".join(([body.instructions] if body.instructions else []) + system) or None
+    instructions = "\n".join(([body.instructions] if body.instructions else []) + given.system) or None
     tools = _tool_dicts(body)
     tool_choice = _tool_choice(body, tools)
     parallel = body.parallel_tool_calls is not False  # OpenAI's default: true
     thinking = thinking_budget(body.model, body.reasoning.effort if body.reasoning else None)
-    reply = await _reply(request, messages, instructions, tools, tool_choice, parallel)
-    output = _output(reply, thinking, body.max_output_tokens)
+    context = previous.mcp.copy() if previous else McpContext()
+    for item in given.mcp_items:
+        context.absorb(item)
+    mcp = RequestMcp(tools, context, _mcp_client(request))
     response_id = new_id("resp")
     in_progress = _response_body(
         body, response_id, now(), body.instructions, tools, tool_choice, parallel, thinking
     )
-    finished = _finish(in_progress, output, _input_tokens(instructions, tools, messages))
+    turn = _Turn(request, mcp, list(messages), instructions, tools, parallel)
+    try:
+        reply = await turn.run(given.approval_answers, tool_choice)
+    except McpListingFailed as failure:
+        if not body.stream:
+            raise failure.http_error() from None
+        return event_stream(
+            _events(
+                in_progress,
+                _failed(in_progress, failure),
+                _Output([failure.item], "", 0, 0, False),
+                Thinking(None, 0, 0.0),
+            )
+        )
+    output = _output(reply, thinking, body.max_output_tokens, turn.items)
+    input_tokens = _input_tokens(instructions, turn.tools, turn.messages, images, body.model)
+    finished = _finish(in_progress, output, input_tokens)
     if body.store is not False:
-        store.put(response_id, StoredResponse(finished, messages + _as_messages(output.items)))
+        store.put(
+            response_id, StoredResponse(finished, messages + _as_messages(output.items), images, context)
+        )
     if body.stream:
         return event_stream(_events(in_progress, finished, output, thinking))
     if thinking.delay_s:
         await asyncio.sleep(thinking.delay_s)
     return JSONResponse(finished)
+
+
+def _mcp_client(request: Request) -> McpClient:
+    """The app's MCP client (tests set ``app.state.mcp_client``), else one bounded by the settings."""
+    client: McpClient | None = getattr(request.app.state, "mcp_client", None)
+    return client or McpClient(timeout_s=request.app.state.settings.mcp_timeout_s)
+
+
+def _failed(in_progress: dict[str, Any], failure: McpListingFailed) -> dict[str, Any]:
+    """The streamed response that ends failed because an MCP server could not be listed."""
+    error = {"code": "server_error", "message": str(failure)}
+    return {**in_progress, "status": "failed", "error": error, "output": [failure.item]}
+
+
+@dataclass
+class _Turn:
+    """One response's work with the responder and the MCP servers: list, decide, call or ask, answer.
+
+    ``items`` collects the MCP output items; ``messages`` grows with the calls' results (what the responder
+    read, billed as input); ``tools`` are the tools it chose from (functions and the listed MCP tools).
+    """
+
+    request: Request
+    mcp: RequestMcp
+    messages: list[dict[str, Any]]
+    instructions: str | None
+    tools: list[dict[str, Any]]
+    parallel: bool
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    async def run(
+        self, answers: list[tuple[str, dict[str, Any]]], tool_choice: str | dict[str, Any]
+    ) -> Reply | None:
+        """The final reply (None: the response ends asking for approval)."""
+        if self.mcp:
+            self.items += await self.mcp.list_new()
+            self.tools = self.mcp.function_tools(self.tools)
+        if answers:
+            declined = [text for where, answer in answers if (text := await self._answered(where, answer))]
+            if len(declined) == len(answers):  # nothing was approved: no call, and the reply says so
+                return Reply(" ".join(declined))
+            tool_choice = "auto"
+        reply = await self._reply(tool_choice)
+        for round_index in range(MAX_MCP_ROUNDS):
+            ours = [call for call in reply.tool_calls if self.mcp.owns(call.name)]
+            if not ours:
+                return reply
+            others = [call for call in reply.tool_calls if not self.mcp.owns(call.name)]
+            asked = [await self._call_or_ask(call) for call in ours]
+            if any(asked) or others:  # the client must approve, or run its own functions, first
+                return Reply("", others) if others else None
+            reply = await self._reply("none" if round_index == MAX_MCP_ROUNDS - 1 else "auto")
+        return reply
+
+    async def _reply(self, tool_choice: str | dict[str, Any]) -> Reply:
+        return await _reply(
+            self.request, self.messages, self.instructions, self.tools, tool_choice, self.parallel
+        )
+
+    async def _answered(self, where: str, answer: dict[str, Any]) -> str | None:
+        """An ``mcp_approval_response``: approved → the call (None); declined → what the reply says."""
+        asked = self.mcp.answer(answer, where)
+        if not answer["approve"]:
+            return self.mcp.declined(asked, answer.get("reason"))
+        await self._call(asked["server_label"], asked["name"], asked["arguments"], asked["id"])
+        return None
+
+    async def _call_or_ask(self, call: ToolCall) -> bool:
+        """Call an MCP tool, or ask for approval first (True)."""
+        if self.mcp.needs_approval(call.name):
+            self.items.append(self.mcp.approval_request(call.name, call.arguments))
+            return True
+        server, _ = self.mcp.catalogue[call.name]
+        await self._call(server.label, call.name, call.arguments, None)
+        return False
+
+    async def _call(self, server_label: str, name: str, arguments: str, approval_id: str | None) -> None:
+        item = await self.mcp.call(server_label, name, arguments, approval_id)
+        self.items.append(item)
+        self.messages += RequestMcp.as_messages(item)
 
 
 @router.get("/responses/{response_id}")
