@@ -280,3 +280,36 @@ async def test_an_unknown_approval_request_is_refused(http, mcp_server, still_se
     error = reply.json()["error"]
     assert error["param"] == "input[0].approval_request_id" and "mcpr_nope" in error["message"]
     await still_serves()
+
+
+async def test_the_stream_announces_the_mcp_work_before_it_is_done(http, rest_app, mcp_server, monkeypatch):
+    """Events go out as the work happens: a listing or call starts, the HTTP work runs, then it completes."""
+    from voicelab.emulator.routes import responses as route
+
+    log: list[str] = []
+    client = rest_app.state.mcp_client
+    real_stream, real_list, real_call = route.event_stream, client.list_tools, client.call_tool
+
+    async def logged(events):
+        async for event in events:
+            log.append(event["type"])
+            yield event
+
+    async def list_tools(endpoint):
+        tools = await real_list(endpoint)
+        log.append("<listed>")
+        return tools
+
+    async def call_tool(endpoint, name, arguments):
+        result = await real_call(endpoint, name, arguments)
+        log.append("<called>")
+        return result
+
+    monkeypatch.setattr(route, "event_stream", lambda events: real_stream(logged(events)))
+    monkeypatch.setattr(client, "list_tools", list_tools)
+    monkeypatch.setattr(client, "call_tool", call_tool)
+    await raw_events(
+        http, input="Forecast for Tokyo?", tools=[mcp_tool(mcp_server.url, require_approval="never")]
+    )
+    for kind, done in (("response.mcp_list_tools", "<listed>"), ("response.mcp_call", "<called>")):
+        assert log.index(f"{kind}.in_progress") < log.index(done) < log.index(f"{kind}.completed")

@@ -283,25 +283,27 @@ async def test_reasoning_effort_none_thinks_for_nothing(sdk):
     assert [item.type for item in response.output] == ["message"]
 
 
-async def test_higher_effort_thinks_longer_before_the_first_output(monkeypatch):
-    """The thinking delay sits between response.in_progress and the first output item (table-bounded)."""
-    from voicelab.emulator.responder.reasoning import thinking_budget
-    from voicelab.emulator.responder.reply import Reply
+async def test_higher_effort_thinks_longer_before_the_first_output(http, monkeypatch):
+    """The thinking delay sits between response.in_progress and the first output item (table-bounded), in
+    the order the stream produces its events."""
     from voicelab.emulator.routes import responses as route
 
     log: list[Any] = []
+    real_stream = route.event_stream
 
     async def fake_sleep(seconds: float) -> None:
         log.append(seconds)
 
+    async def logged(events):
+        async for event in events:
+            log.append(event["type"])
+            yield event
+
     monkeypatch.setattr(route.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(route, "event_stream", lambda events: real_stream(logged(events)))
     for effort in ("xhigh", "none"):
         log.clear()
-        thinking = thinking_budget("gpt-5.6-luna", effort)
-        output = route._output(Reply("Hi."), thinking, None)
-        body = {"status": "completed"}
-        async for event in route._events(body, body, output, thinking):
-            log.append(event["type"])
+        await raw_events(http, model="gpt-5.6-luna", input="Hi", reasoning={"effort": effort})
         sleeps = [entry for entry in log if not isinstance(entry, str)]
         if effort == "none":
             assert sleeps == []

@@ -129,36 +129,41 @@ class RequestMcp:
         return bool(self.servers)
 
     # ------------------------------------------------------------------ listing
-    async def list_new(self) -> list[dict[str, Any]]:
-        """``mcp_list_tools`` items for the servers the conversation has not listed (the others: reused).
-
-        Raises
-        ------
-        McpListingFailed
-            A server could not be listed (the items listed before it are lost with the request, as at OpenAI).
-        """
-        items: list[dict[str, Any]] = []
+    def to_list(self) -> list[tuple[McpServer, dict[str, Any]]]:
+        """The servers the conversation has not listed, each with its new ``mcp_list_tools`` item (no tools
+        yet: :meth:`list_tools` fills it); the others reuse the conversation's list."""
+        pending: list[tuple[McpServer, dict[str, Any]]] = []
         for label, server in self.servers.items():
             if label in self.context.listed:
                 server.tools = copy.deepcopy(self.context.listed[label])
                 server.state = McpServerState.READY
                 continue
             item: dict[str, Any] = {"id": new_id("mcpl"), "type": "mcp_list_tools", "server_label": label}
+            item["tools"] = []
             server.item_id = item["id"]
-            try:
-                server.tools = await self.client.list_tools(server.endpoint)
-            except McpFailure as failure:
-                server.state = McpServerState.FAILED
-                message = (
-                    f"Error retrieving tool list from MCP server: '{label}'. Http status code: 424 "
-                    f"(Failed Dependency). {failure.error['message']}"
-                )
-                raise McpListingFailed({**item, "tools": [], "error": message}, message) from None
-            server.state = McpServerState.READY
-            item["tools"] = copy.deepcopy(server.allowed())
-            self.context.listed[label] = item["tools"]
-            items.append(item)
-        return items
+            pending.append((server, item))
+        return pending
+
+    async def list_tools(self, server: McpServer, item: dict[str, Any]) -> None:
+        """List the server's tools into ``item`` (the ones ``allowed_tools`` lets through).
+
+        Raises
+        ------
+        McpListingFailed
+            The server could not be listed (``item["error"]`` says why).
+        """
+        try:
+            server.tools = await self.client.list_tools(server.endpoint)
+        except McpFailure as failure:
+            server.state = McpServerState.FAILED
+            item["error"] = (
+                f"Error retrieving tool list from MCP server: '{server.label}'. Http status code: 424 "
+                f"(Failed Dependency). {failure.error['message']}"
+            )
+            raise McpListingFailed(item, item["error"]) from None
+        server.state = McpServerState.READY
+        item["tools"] = copy.deepcopy(server.allowed())
+        self.context.listed[server.label] = item["tools"]
 
     def function_tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The function tools and every allowed MCP tool as a function tool, for the responder to choose."""
@@ -202,25 +207,32 @@ class RequestMcp:
         self.context.absorb(item)
         return item
 
-    async def call(
+    def call_item(
         self, server_label: str, name: str, arguments: str, approval_id: str | None = None
     ) -> dict[str, Any]:
-        """Call the tool; the finished ``mcp_call`` item (``output``, or ``error`` and ``status: failed``)."""
-        server = self.servers[server_label]
-        result = await self.client.call_tool(server.endpoint, name, arguments)
-        item = {
+        """A new ``mcp_call`` item, in progress (:meth:`call` runs it)."""
+        return {
             "id": new_id("mcp"),
             "type": "mcp_call",
             "server_label": server_label,
             "name": name,
             "arguments": arguments,
             "approval_request_id": approval_id,
-            "output": result.output if result.error is None else None,
-            "error": mcp_call_error(result.error) if result.error is not None else None,
-            "status": "failed" if result.error is not None else "completed",
+            "output": None,
+            "error": None,
+            "status": "in_progress",
         }
+
+    async def call(self, item: dict[str, Any]) -> None:
+        """Call the tool of an ``mcp_call`` item; the item gets the ``output``, or the ``error`` and
+        ``status: failed``."""
+        server = self.servers[item["server_label"]]
+        result = await self.client.call_tool(server.endpoint, item["name"], item["arguments"])
+        if result.error is None:
+            item.update(output=result.output, status="completed")
+        else:
+            item.update(error=mcp_call_error(result.error), status="failed")
         self.context.absorb(item)
-        return item
 
     def answer(self, response: dict[str, Any], where: str) -> dict[str, Any]:
         """The approval request an ``mcp_approval_response`` input item answers (checked).

@@ -6,7 +6,8 @@ items sent back), ``instructions``, function tools with ``tool_choice`` (``auto`
 named function) and ``parallel_tool_calls``, ``previous_response_id`` (responses are kept in a bounded
 :class:`ResponseStore` unless ``store=false``), ``max_output_tokens``, ``reasoning.effort`` on reasoning
 models (:mod:`voicelab.emulator.responder.reasoning`: a thinking delay and reasoning tokens in usage), and
-``stream=true`` with the documented event sequence and ``sequence_number``.
+``stream=true`` with the documented event sequence and ``sequence_number``, sent as the work happens (an MCP
+listing or call starts before its HTTP request and ends after it; the client going away cancels the work).
 
 Remote MCP tools (``{"type": "mcp", …}``: ``mcp_list_tools``, ``mcp_call``, ``mcp_approval_request`` items and
 the ``mcp_approval_response`` answer) work as :mod:`._responses_mcp` describes. ``input_image`` parts (base64
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,18 +293,19 @@ def _call_tokens(name: str, arguments: str) -> int:
     return text_tokens(name) + text_tokens(arguments)
 
 
+def _reasoning_tokens(thinking: Thinking, limit: int | None) -> int:
+    return thinking.tokens if limit is None else min(thinking.tokens, limit)
+
+
 def _output(
-    reply: Reply | None, thinking: Thinking, limit: int | None, mcp_items: list[dict[str, Any]] | None = None
+    reply: Reply | None, thinking: Thinking, limit: int | None, before: list[dict[str, Any]] | None = None
 ) -> _Output:
-    """The output items: MCP tool lists, reasoning, MCP calls and approval requests, then the reply's function
-    calls or message (none when the response ends asking for approval: ``reply`` is None)."""
-    mcp_items = mcp_items or []
-    items = [i for i in mcp_items if i["type"] == "mcp_list_tools"]
-    reasoning = thinking.tokens if limit is None else min(thinking.tokens, limit)
-    if reasoning:
-        items.append({"id": new_id("rs"), "type": "reasoning", "summary": [], "status": "completed"})
-    calls = [i for i in mcp_items if i["type"] != "mcp_list_tools"]
-    items += calls
+    """The output items: ``before`` (the turn's MCP tool lists, reasoning, MCP calls and approval requests),
+    then the reply's function calls or message (none when the response ends asking for approval: ``reply``
+    is None)."""
+    items = list(before or [])
+    reasoning = _reasoning_tokens(thinking, limit)
+    calls = [i for i in items if i["type"] in ("mcp_call", "mcp_approval_request")]
     spent = reasoning + sum(_call_tokens(i["name"], i["arguments"]) for i in calls)
     if reply is None:
         return _Output(items, "", spent, reasoning, False)
@@ -432,91 +434,101 @@ def _finish(response: dict[str, Any], output: _Output, input_tokens: int) -> dic
 # ------------------------------------------------------------------------------------------------ streaming
 
 
+def _item_events(index: int, item: dict[str, Any], phase: str) -> list[dict[str, Any]]:
+    """The stream events of one output item (without ``sequence_number``) when it starts (``"start"``) or
+    ends (``"end"``), as OpenAI names them; an MCP item's I/O runs between its two phases."""
+    common = {"item_id": item["id"], "output_index": index}
+    kind = item["type"]
+    if phase == "end":
+        outcome = {
+            "mcp_list_tools": "failed" if item.get("error") else "completed",
+            "mcp_call": item.get("status"),
+        }
+        ended = [{"type": f"response.{kind}.{outcome[kind]}", **common}] if kind in outcome else []
+        return [*ended, {"type": "response.output_item.done", "output_index": index, "item": item}]
+    started: dict[str, Any] = {**item, "status": "in_progress"} if "status" in item else dict(item)
+    events: list[dict[str, Any]] = []
+    if kind == "mcp_list_tools":
+        started = {**item, "tools": []}
+        started.pop("error", None)
+        events = [{"type": "response.mcp_list_tools.in_progress", **common}]
+    elif kind in ("mcp_call", "function_call"):
+        prefix = "response.mcp_call_arguments" if kind == "mcp_call" else "response.function_call_arguments"
+        started["arguments"] = ""
+        if kind == "mcp_call":
+            started.update(output=None, error=None)
+        events = [
+            {"type": f"{prefix}.delta", **common, "delta": p} for p in text_chunks(item["arguments"], 16)
+        ]
+        events.append({"type": f"{prefix}.done", **common, "arguments": item["arguments"]})
+        if kind == "mcp_call":
+            events.append({"type": "response.mcp_call.in_progress", **common})
+    elif kind == "message":
+        part = item["content"][0]
+        started["content"] = []
+        text = {**common, "content_index": 0}
+        events = [
+            {"type": "response.content_part.added", **text, "part": {**part, "text": ""}},
+            *(
+                {"type": "response.output_text.delta", **text, "delta": piece, "logprobs": []}
+                for piece in split_words(part["text"])
+            ),
+            {"type": "response.output_text.done", **text, "text": part["text"], "logprobs": []},
+            {"type": "response.content_part.done", **text, "part": part},
+        ]
+    return [{"type": "response.output_item.added", "output_index": index, "item": started}, *events]
+
+
 async def _events(
-    in_progress: dict[str, Any], finished: dict[str, Any], output: _Output, thinking: Thinking
+    in_progress: dict[str, Any],
+    turn: _Turn,
+    finish: Callable[[], Coroutine[Any, Any, tuple[dict[str, Any], _Output]]],
 ) -> AsyncIterator[Event]:
-    """The documented event sequence of a streamed response, numbered by ``sequence_number``."""
+    """The documented event sequence of a streamed response, numbered by ``sequence_number``, sent as the
+    work happens: each output item starts when the turn starts it (an MCP listing or call, the reasoning after
+    the thinking delay) and ends when its work is done; then the reply's items and the final event."""
     sequence = 0
 
-    def event(kind: str, **fields: Any) -> dict[str, Any]:
+    def numbered(data: dict[str, Any]) -> dict[str, Any]:
         nonlocal sequence
         sequence += 1
-        return {"type": kind, "sequence_number": sequence - 1, **fields}
+        return {**data, "sequence_number": sequence - 1}
 
-    yield event("response.created", response=in_progress)
-    yield event("response.in_progress", response=in_progress)
-    if thinking.delay_s:
-        await asyncio.sleep(thinking.delay_s)  # the reasoning model thinks before its first output
-    for index, item in enumerate(output.items):
-        if item["type"].startswith("mcp_"):
-            for data in _mcp_events(index, item):
-                yield event(data.pop("type"), **data)
-        elif item["type"] == "reasoning":
-            yield event(
-                "response.output_item.added", output_index=index, item={**item, "status": "in_progress"}
+    yield numbered({"type": "response.created", "response": in_progress})
+    yield numbered({"type": "response.in_progress", "response": in_progress})
+    phases: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    turn.notify = lambda index, phase: phases.put_nowait((index, phase))
+    work = asyncio.create_task(finish())
+    try:
+        while not (work.done() and phases.empty()):
+            next_phase = asyncio.ensure_future(phases.get())
+            await asyncio.wait({next_phase, work}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_phase.done():
+                next_phase.cancel()
+                continue
+            index, phase = next_phase.result()
+            for data in _item_events(index, turn.items[index], phase):
+                yield numbered(data)
+        try:
+            finished, output = work.result()
+        except (McpListingFailed, OpenAIHTTPError) as exc:  # the listing failed (424), or a bad request
+            error = exc.http_error() if isinstance(exc, McpListingFailed) else exc
+            yield numbered(
+                {"type": "error", "code": error.code, "message": error.message, "param": error.param}
             )
-            yield event("response.output_item.done", output_index=index, item=item)
-        elif item["type"] == "function_call":
-            yield event(
-                "response.output_item.added",
-                output_index=index,
-                item={**item, "arguments": "", "status": "in_progress"},
-            )
-            common = {"item_id": item["id"], "output_index": index}
-            for piece in text_chunks(item["arguments"], 16):
-                yield event("response.function_call_arguments.delta", **common, delta=piece)
-            yield event("response.function_call_arguments.done", **common, arguments=item["arguments"])
-            yield event("response.output_item.done", output_index=index, item=item)
-        else:
-            part = item["content"][0]
-            yield event(
-                "response.output_item.added",
-                output_index=index,
-                item={**item, "status": "in_progress", "content": []},
-            )
-            common = {"item_id": item["id"], "output_index": index, "content_index": 0}
-            yield event("response.content_part.added", **common, part={**part, "text": ""})
-            for piece in split_words(part["text"]):
-                yield event("response.output_text.delta", **common, delta=piece, logprobs=[])
-            yield event("response.output_text.done", **common, text=part["text"], logprobs=[])
-            yield event("response.content_part.done", **common, part=part)
-            yield event("response.output_item.done", output_index=index, item=item)
-    if finished["status"] == "failed":  # an MCP server could not be listed: the error, then the end
-        error = finished["error"]
-        yield event("error", code="http_error", message=error["message"], param="tools")
-        yield event("response.failed", response=finished)
-        return
-    kind = "response.incomplete" if finished["status"] == "incomplete" else "response.completed"
-    yield event(kind, response=finished)
-
-
-def _mcp_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stream events of one MCP output item (without ``sequence_number``), as OpenAI names them."""
-    common = {"item_id": item["id"], "output_index": index}
-    done = {"type": "response.output_item.done", "output_index": index, "item": item}
-    if item["type"] == "mcp_list_tools":
-        outcome = "failed" if item.get("error") else "completed"
-        return [
-            {"type": "response.output_item.added", "output_index": index, "item": {**item, "tools": []}},
-            {"type": "response.mcp_list_tools.in_progress", **common},
-            {"type": f"response.mcp_list_tools.{outcome}", **common},
-            done,
-        ]
-    if item["type"] == "mcp_call":
-        added = {**item, "arguments": "", "output": None, "error": None, "status": "in_progress"}
-        deltas = [
-            {"type": "response.mcp_call_arguments.delta", **common, "delta": piece}
-            for piece in text_chunks(item["arguments"], 16)
-        ]
-        return [
-            {"type": "response.output_item.added", "output_index": index, "item": added},
-            *deltas,
-            {"type": "response.mcp_call_arguments.done", **common, "arguments": item["arguments"]},
-            {"type": "response.mcp_call.in_progress", **common},
-            {"type": f"response.mcp_call.{item['status']}", **common},
-            done,
-        ]
-    return [{"type": "response.output_item.added", "output_index": index, "item": item}, done]
+            failed = {**in_progress, "status": "failed", "output": list(turn.items)}
+            failed["error"] = {"code": "server_error", "message": error.message}
+            yield numbered({"type": "response.failed", "response": failed})
+            return
+        for index in range(len(turn.items), len(output.items)):
+            for phase in ("start", "end"):
+                for data in _item_events(index, output.items[index], phase):
+                    yield numbered(data)
+        kind = "response.incomplete" if finished["status"] == "incomplete" else "response.completed"
+        yield numbered({"type": kind, "response": finished})
+    finally:
+        if not work.done():  # the client went away: stop the work
+            work.cancel()
 
 
 # ------------------------------------------------------------------------------------------------ routes
@@ -566,31 +578,28 @@ async def create_response(request: Request) -> Response:
     in_progress = _response_body(
         body, response_id, now(), body.instructions, tools, tool_choice, parallel, thinking
     )
-    turn = _Turn(request, mcp, list(messages), instructions, tools, parallel)
-    try:
-        reply = await turn.run(given.approval_answers, tool_choice)
-    except McpListingFailed as failure:
-        if not body.stream:
-            raise failure.http_error() from None
-        return event_stream(
-            _events(
-                in_progress,
-                _failed(in_progress, failure),
-                _Output([failure.item], "", 0, 0, False),
-                Thinking(None, 0, 0.0),
-            )
-        )
-    output = _output(reply, thinking, body.max_output_tokens, turn.items)
-    input_tokens = _input_tokens(instructions, turn.tools, turn.messages, images, body.model)
-    finished = _finish(in_progress, output, input_tokens)
-    if body.store is not False:
-        store.put(
-            response_id, StoredResponse(finished, messages + _as_messages(output.items), images, context)
-        )
+    answers = [(where, answer, mcp.answer(answer, where)) for where, answer in given.approval_answers]
+    turn = _Turn(
+        request, mcp, list(messages), instructions, tools, parallel, thinking, body.max_output_tokens
+    )
+
+    async def finish() -> tuple[dict[str, Any], _Output]:
+        """Run the turn; the finished response (stored unless ``store=false``) and its output."""
+        reply = await turn.run(answers, tool_choice)
+        output = _output(reply, thinking, body.max_output_tokens, turn.items)
+        input_tokens = _input_tokens(instructions, turn.tools, turn.messages, images, body.model)
+        finished = _finish(in_progress, output, input_tokens)
+        if body.store is not False:
+            stored = StoredResponse(finished, messages + _as_messages(output.items), images, context)
+            store.put(response_id, stored)
+        return finished, output
+
     if body.stream:
-        return event_stream(_events(in_progress, finished, output, thinking))
-    if thinking.delay_s:
-        await asyncio.sleep(thinking.delay_s)
+        return event_stream(_events(in_progress, turn, finish))
+    try:
+        finished, _ = await finish()
+    except McpListingFailed as failure:
+        raise failure.http_error() from None
     return JSONResponse(finished)
 
 
@@ -600,18 +609,14 @@ def _mcp_client(request: Request) -> McpClient:
     return client or McpClient(timeout_s=request.app.state.settings.mcp_timeout_s)
 
 
-def _failed(in_progress: dict[str, Any], failure: McpListingFailed) -> dict[str, Any]:
-    """The streamed response that ends failed because an MCP server could not be listed."""
-    error = {"code": "server_error", "message": str(failure)}
-    return {**in_progress, "status": "failed", "error": error, "output": [failure.item]}
-
-
 @dataclass
 class _Turn:
-    """One response's work with the responder and the MCP servers: list, decide, call or ask, answer.
+    """One response's work with the responder and the MCP servers: list, think, decide, call or ask, answer.
 
-    ``items`` collects the MCP output items; ``messages`` grows with the calls' results (what the responder
-    read, billed as input); ``tools`` are the tools it chose from (functions and the listed MCP tools).
+    ``items`` collects the output items the work makes (MCP tool lists, reasoning, MCP calls, approval
+    requests), each announced to ``notify(index, "start"|"end")`` (the stream) as it starts and ends;
+    ``messages`` grows with the calls' results (what the responder read, billed as input); ``tools`` are the
+    tools it chose from (functions and the listed MCP tools).
     """
 
     request: Request
@@ -620,17 +625,43 @@ class _Turn:
     instructions: str | None
     tools: list[dict[str, Any]]
     parallel: bool
+    thinking: Thinking
+    limit: int | None
     items: list[dict[str, Any]] = field(default_factory=list)
+    notify: Callable[[int, str], None] = lambda index, phase: None
+
+    def _start(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        self.notify(len(self.items) - 1, "start")
+
+    def _end(self, item: dict[str, Any]) -> None:
+        self.notify(self.items.index(item), "end")
 
     async def run(
-        self, answers: list[tuple[str, dict[str, Any]]], tool_choice: str | dict[str, Any]
+        self, answers: list[tuple[str, dict[str, Any], dict[str, Any]]], tool_choice: str | dict[str, Any]
     ) -> Reply | None:
-        """The final reply (None: the response ends asking for approval)."""
+        """The final reply (None: the response ends asking for approval).
+
+        ``answers``: the ``mcp_approval_response`` items, each with the request it answers.
+        """
+        for server, listing in self.mcp.to_list():
+            self._start(listing)
+            try:
+                await self.mcp.list_tools(server, listing)
+            finally:
+                self._end(listing)
         if self.mcp:
-            self.items += await self.mcp.list_new()
             self.tools = self.mcp.function_tools(self.tools)
+        await self._think()
         if answers:
-            declined = [text for where, answer in answers if (text := await self._answered(where, answer))]
+            declined = [
+                self.mcp.declined(asked, answer.get("reason"))
+                for _, answer, asked in answers
+                if not answer["approve"]
+            ]
+            for _, answer, asked in answers:
+                if answer["approve"]:
+                    await self._call(asked["server_label"], asked["name"], asked["arguments"], asked["id"])
             if len(declined) == len(answers):  # nothing was approved: no call, and the reply says so
                 return Reply(" ".join(declined))
             tool_choice = "auto"
@@ -640,37 +671,42 @@ class _Turn:
             if not ours:
                 return reply
             others = [call for call in reply.tool_calls if not self.mcp.owns(call.name)]
-            asked = [await self._call_or_ask(call) for call in ours]
-            if any(asked) or others:  # the client must approve, or run its own functions, first
+            waiting = [await self._call_or_ask(call) for call in ours]
+            if any(waiting) or others:  # the client must approve, or run its own functions, first
                 return Reply("", others) if others else None
             reply = await self._reply("none" if round_index == MAX_MCP_ROUNDS - 1 else "auto")
         return reply
+
+    async def _think(self) -> None:
+        """A reasoning model thinks (a delay) before its first output: a reasoning item."""
+        if self.thinking.delay_s:
+            await asyncio.sleep(self.thinking.delay_s)
+        if _reasoning_tokens(self.thinking, self.limit):
+            item = {"id": new_id("rs"), "type": "reasoning", "summary": [], "status": "completed"}
+            self._start(item)
+            self._end(item)
 
     async def _reply(self, tool_choice: str | dict[str, Any]) -> Reply:
         return await _reply(
             self.request, self.messages, self.instructions, self.tools, tool_choice, self.parallel
         )
 
-    async def _answered(self, where: str, answer: dict[str, Any]) -> str | None:
-        """An ``mcp_approval_response``: approved → the call (None); declined → what the reply says."""
-        asked = self.mcp.answer(answer, where)
-        if not answer["approve"]:
-            return self.mcp.declined(asked, answer.get("reason"))
-        await self._call(asked["server_label"], asked["name"], asked["arguments"], asked["id"])
-        return None
-
     async def _call_or_ask(self, call: ToolCall) -> bool:
         """Call an MCP tool, or ask for approval first (True)."""
         if self.mcp.needs_approval(call.name):
-            self.items.append(self.mcp.approval_request(call.name, call.arguments))
+            item = self.mcp.approval_request(call.name, call.arguments)
+            self._start(item)
+            self._end(item)
             return True
         server, _ = self.mcp.catalogue[call.name]
         await self._call(server.label, call.name, call.arguments, None)
         return False
 
     async def _call(self, server_label: str, name: str, arguments: str, approval_id: str | None) -> None:
-        item = await self.mcp.call(server_label, name, arguments, approval_id)
-        self.items.append(item)
+        item = self.mcp.call_item(server_label, name, arguments, approval_id)
+        self._start(item)
+        await self.mcp.call(item)
+        self._end(item)
         self.messages += RequestMcp.as_messages(item)
 
 
