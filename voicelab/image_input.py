@@ -71,7 +71,8 @@ def data_url(image: Any) -> str:
 
 
 def input_image(image: Any, *, detail: str = "auto") -> dict[str, Any]:
-    """A Realtime ``input_image`` content part for ``image`` (see :func:`data_url`).
+    """An ``input_image`` content part for ``image`` (Realtime items, ``/v1/responses`` messages; see
+    :func:`data_url`).
 
     Examples
     --------

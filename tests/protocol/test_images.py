@@ -77,6 +77,7 @@ def test_bad_images_are_refused_naming_the_param(value, code, fragment):
         ((1024, 1024), "high", "gpt-4o-mini", 2833 + 4 * 5667),
         ((1024, 1024), "high", "gpt-4.1-mini", 1659),  # 1024 patches × 1.62
         ((1800, 2400), "high", "gpt-4.1-nano", 3572),  # 1452 patches (scaled to fit 1536) × 2.46
+        ((640, 240), "auto", "gpt-5-mini", 259),  # 20 × 8 patches × 1.62 (the guide's table)
         ((640, 240), "auto", "gpt-realtime", 425),  # 2 tiles; GPT-4o's rule (see the module docs)
         ((640, 240), "low", "gpt-realtime-mini", 85),
     ],

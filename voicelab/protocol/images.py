@@ -12,11 +12,14 @@ https://platform.openai.com/docs/guides/images-vision#calculating-costs):
 * **tiles** (GPT-4o, GPT-4.1, o1/o3): ``detail: "low"`` costs the base; ``"high"`` scales the image to fit
   2048×2048, then its shortest side down to 768 px, and adds ``tile`` tokens per 512-px tile:
   ``base + tile × tiles`` (GPT-4o: 85 + 170 per tile; GPT-4o mini: 2833 + 5667);
-* **patches** (GPT-4.1 mini/nano, o4-mini): 32-px patches, at most 1536 (the image is scaled down to fit),
-  times a model multiplier (1.62, 2.46, 1.72).
+* **patches** (GPT-4.1 mini/nano, GPT-5 mini/nano, o4-mini): 32-px patches, at most 1536 (the image is scaled
+  down to fit), times a model multiplier (1.62, 2.46, 1.62, 2.46, 1.72 — the guide's table; developers report
+  lower measured multipliers for GPT-5 mini/nano, 1.2 and 1.5:
+  https://community.openai.com/t/gpt-5-mini-image-input-token-calculation-discrepancy-with-official-faq-formula/1344040).
 
-OpenAI publishes no image rule for the Realtime models (gpt-realtime*, billed at an image-token *price*); the
-emulator uses GPT-4o's tile rule for them, and ``detail: "auto"`` counts as ``"high"``.
+OpenAI publishes no image rule for the Realtime models (gpt-realtime*, billed at an image-token *price*) nor
+for the models the guide's table does not list (gpt-5.4-mini, gpt-5.5…); the emulator uses GPT-4o's tile rule
+for them, and ``detail: "auto"`` (or ``"original"``) counts as ``"high"``.
 
 Examples
 --------
@@ -208,7 +211,13 @@ _TILES: dict[str, tuple[int, int]] = {  # model prefix → (base, per tile); lon
     "gpt-realtime": (85, 170),  # not published for Realtime: GPT-4o's rule (see the module docs)
     "gpt-audio": (85, 170),
 }
-_PATCHES: dict[str, float] = {"gpt-4.1-mini": 1.62, "gpt-4.1-nano": 2.46, "o4-mini": 1.72}
+_PATCHES: dict[str, float] = {
+    "gpt-4.1-mini": 1.62,
+    "gpt-4.1-nano": 2.46,
+    "gpt-5-mini": 1.62,
+    "gpt-5-nano": 2.46,
+    "o4-mini": 1.72,
+}
 
 
 def _tiles(width: int, height: int) -> int:

@@ -37,7 +37,7 @@ from ._literals import literal_values
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter, unknown_parameter
 from .validate import validate_model
 
-__all__ = ["REQUEST_PARAMS", "ResponsesRequest", "usage", "validate_request"]
+__all__ = ["REQUEST_PARAMS", "ResponsesRequest", "mcp_call_error", "usage", "validate_request"]
 
 REQUEST_PARAMS: frozenset[str] = frozenset(ResponseCreateParamsBase.__annotations__) | {"stream"}
 """Every top-level parameter of ``responses.create`` in the installed SDK (``stream`` included)."""
@@ -128,3 +128,27 @@ def usage(
         "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": input_tokens + output_tokens,
     }
+
+
+_MCP_ERROR_TYPES = {
+    "protocol_error": "mcp_protocol_error",
+    "tool_execution_error": "mcp_tool_execution_error",
+}
+
+
+def mcp_call_error(error: dict[str, Any]) -> dict[str, Any]:
+    """An MCP call's error object (the Realtime API's shape: ``http_error``, ``protocol_error``,
+    ``tool_execution_error`` with a ``message``) as the Responses API types it (``McpToolCallError``:
+    ``http_error``, ``mcp_protocol_error``, ``mcp_tool_execution_error`` with the tool's ``content``).
+
+    Examples
+    --------
+    >>> mcp_call_error({"type": "tool_execution_error", "message": "boom"})
+    {'type': 'mcp_tool_execution_error', 'content': [{'type': 'text', 'text': 'boom'}]}
+    >>> mcp_call_error({"type": "http_error", "code": 502, "message": "unreachable"})["type"]
+    'http_error'
+    """
+    kind = _MCP_ERROR_TYPES.get(error["type"], error["type"])
+    if kind == "mcp_tool_execution_error":
+        return {"type": kind, "content": [{"type": "text", "text": error["message"]}]}
+    return {"type": kind, "code": int(error["code"]), "message": error["message"]}

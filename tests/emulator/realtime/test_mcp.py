@@ -15,7 +15,7 @@ import pytest
 from mcp.server.fastmcp import Context
 
 from voicelab.emulator.app import create_app
-from voicelab.emulator.realtime.mcp_client import McpClient
+from voicelab.emulator.mcp.client import McpClient
 from voicelab.emulator.realtime.route import Engines
 from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
@@ -62,7 +62,7 @@ def server():
     app.state.realtime_engines = Engines(
         synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
     )
-    app.state.realtime_mcp = McpClient(timeout_s=2.0)
+    app.state.mcp_client = McpClient(timeout_s=2.0)
     srv = EmbeddedServer(app.state.settings, app=app).start()
     yield srv
     srv.stop()

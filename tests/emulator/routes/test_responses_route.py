@@ -64,15 +64,26 @@ def strict_event(data: dict[str, Any]) -> Any:
     return parsed
 
 
+MODEL = "gpt-4.1"
+"""The model of most requests here (a text model of the catalogue)."""
+
+
 async def create(sdk: openai.AsyncOpenAI, **params: Any) -> Response:
-    raw = await sdk.responses.with_raw_response.create(**params)
+    """``responses.create`` through the SDK (``model`` defaults to :data:`MODEL`), parsed strictly."""
+    raw = await sdk.responses.with_raw_response.create(**{"model": MODEL, **params})
     return strict_response(raw.http_response.json())
+
+
+def body(**params: Any) -> dict[str, Any]:
+    """A request body: :data:`MODEL`, ``input="hi"`` and ``params`` (``None`` drops a key)."""
+    merged = {"model": MODEL, "input": "hi", **params}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 async def raw_events(http, **params: Any) -> list[Any]:
     """POST with stream=true and parse every SSE frame strictly."""
     events = []
-    async with http.stream("POST", "/v1/responses", json={**params, "stream": True}) as reply:
+    async with http.stream("POST", "/v1/responses", json={"model": MODEL, **params, "stream": True}) as reply:
         assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
         async for line in reply.aiter_lines():
             if line.startswith("data: "):
@@ -96,7 +107,6 @@ async def test_string_input_text_reply_and_usage(sdk):
 async def test_message_list_input_with_parts_and_developer_instructions(sdk):
     response = await create(
         sdk,
-        model="gpt-4.1",
         input=[
             {"role": "developer", "content": "Answer briefly."},
             {"role": "user", "content": [{"type": "input_text", "text": "what is 2 plus 3"}]},
@@ -107,7 +117,7 @@ async def test_message_list_input_with_parts_and_developer_instructions(sdk):
 
 
 async def test_function_call_then_output_then_answer(sdk):
-    first = await create(sdk, model="gpt-4.1", input="What's the weather in Paris?", tools=[WEATHER])
+    first = await create(sdk, input="What's the weather in Paris?", tools=[WEATHER])
     [call] = first.output
     assert (call.type, call.name, json.loads(call.arguments)) == (
         "function_call",
@@ -117,7 +127,6 @@ async def test_function_call_then_output_then_answer(sdk):
     assert call.call_id.startswith("call_") and first.output_text == ""
     second = await create(
         sdk,
-        model="gpt-4.1",
         previous_response_id=first.id,
         input=[{"type": "function_call_output", "call_id": call.call_id, "output": '{"temperature_c": 18}'}],
         tools=[WEATHER],
@@ -129,13 +138,13 @@ async def test_function_call_then_output_then_answer(sdk):
 async def test_function_call_items_sent_back_in_the_input(sdk):
     """Without previous_response_id: the client sends the whole history (what the Agents SDK does)."""
     history = weather_history("sunny")
-    response = await create(sdk, model="gpt-4.1", input=history, tools=[WEATHER])
+    response = await create(sdk, input=history, tools=[WEATHER])
     assert response.output_text == "Here is what get_weather returned: sunny."
 
 
 async def test_a_tool_result_sentence_ends_with_one_full_stop(sdk):
     history = weather_history("The weather in Paris is sunny.")
-    response = await create(sdk, model="gpt-4.1", input=history, tools=[WEATHER])
+    response = await create(sdk, input=history, tools=[WEATHER])
     assert response.output_text == "Here is what get_weather returned: The weather in Paris is sunny."
 
 
@@ -152,7 +161,6 @@ async def test_a_tool_result_sentence_ends_with_one_full_stop(sdk):
 async def test_tool_choice(sdk, tool_choice, expected):
     response = await create(
         sdk,
-        model="gpt-4.1",
         input="What's the weather in Paris?",
         tools=[WEATHER, TIME],
         tool_choice=tool_choice,
@@ -174,7 +182,6 @@ async def test_tool_choice(sdk, tool_choice, expected):
 async def test_parallel_tool_calls(sdk, parallel, expected):
     response = await create(
         sdk,
-        model="gpt-4.1",
         input="What's the weather in Paris, and the time there?",
         tools=[WEATHER, TIME],
         parallel_tool_calls=parallel,
@@ -238,7 +245,7 @@ async def test_stream_event_sequence_for_text(http):
 
 
 async def test_stream_event_sequence_for_a_function_call(http):
-    events = await raw_events(http, model="gpt-4.1", input="What's the weather in Paris?", tools=[WEATHER])
+    events = await raw_events(http, input="What's the weather in Paris?", tools=[WEATHER])
     types = [e.type for e in events]
     assert types[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
     assert types[-3:] == [
@@ -276,25 +283,27 @@ async def test_reasoning_effort_none_thinks_for_nothing(sdk):
     assert [item.type for item in response.output] == ["message"]
 
 
-async def test_higher_effort_thinks_longer_before_the_first_output(monkeypatch):
-    """The thinking delay sits between response.in_progress and the first output item (table-bounded)."""
-    from voicelab.emulator.responder.reasoning import thinking_budget
-    from voicelab.emulator.responder.reply import Reply
+async def test_higher_effort_thinks_longer_before_the_first_output(http, monkeypatch):
+    """The thinking delay sits between response.in_progress and the first output item (table-bounded), in
+    the order the stream produces its events."""
     from voicelab.emulator.routes import responses as route
 
     log: list[Any] = []
+    real_stream = route.event_stream
 
     async def fake_sleep(seconds: float) -> None:
         log.append(seconds)
 
+    async def logged(events):
+        async for event in events:
+            log.append(event["type"])
+            yield event
+
     monkeypatch.setattr(route.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(route, "event_stream", lambda events: real_stream(logged(events)))
     for effort in ("xhigh", "none"):
         log.clear()
-        thinking = thinking_budget("gpt-5.6-luna", effort)
-        output = route._output(Reply("Hi."), thinking, None)
-        body = {"status": "completed"}
-        async for event in route._events(body, body, output, thinking):
-            log.append(event["type"])
+        await raw_events(http, model="gpt-5.6-luna", input="Hi", reasoning={"effort": effort})
         sleeps = [entry for entry in log if not isinstance(entry, str)]
         if effort == "none":
             assert sleeps == []
@@ -317,73 +326,55 @@ async def test_max_output_tokens_makes_the_response_incomplete(sdk):
 @pytest.mark.parametrize(
     ("params", "status", "param", "code"),
     [
-        ({"model": "gpt-9000", "input": "hi"}, 404, "model", "model_not_found"),
-        ({"model": "tts-1", "input": "hi"}, 404, "model", "model_not_found"),
-        ({"model": "gpt-4.1"}, 400, "input", "missing_required_parameter"),
+        (body(model="gpt-9000"), 404, "model", "model_not_found"),
+        (body(model="tts-1"), 404, "model", "model_not_found"),
+        (body(input=None), 400, "input", "missing_required_parameter"),
         (
-            {"model": "gpt-4.1", "input": "hi", "tool_choice": "sometimes"},
+            body(tool_choice="sometimes"),
             400,
             "tool_choice",
             "invalid_value",
         ),
-        ({"model": "gpt-4.1", "input": "hi", "tool_choice": "required"}, 400, "tool_choice", "invalid_value"),
+        (body(tool_choice="required"), 400, "tool_choice", "invalid_value"),
         (
-            {
-                "model": "gpt-4.1",
-                "input": "hi",
-                "tools": [WEATHER],
-                "tool_choice": {"type": "function", "name": "x"},
-            },
+            body(tools=[WEATHER], tool_choice={"type": "function", "name": "x"}),
             400,
             "tool_choice",
             "invalid_value",
         ),
-        ({"model": "gpt-4.1", "input": "hi", "temprature": 1}, 400, "temprature", "unknown_parameter"),
+        (body(temprature=1), 400, "temprature", "unknown_parameter"),
         (
-            {"model": "gpt-4.1", "input": "hi", "reasoning": {"effort": "low"}},
+            body(reasoning={"effort": "low"}),
             400,
             "reasoning.effort",
             "unsupported_parameter",
         ),
         (
-            {"model": "gpt-5.6-luna", "input": "hi", "reasoning": {"effort": "huge"}},
+            body(model="gpt-5.6-luna", reasoning={"effort": "huge"}),
             400,
             "reasoning.effort",
             "invalid_value",
         ),
         (
-            {"model": "gpt-4.1", "input": [{"role": "user", "content": "hi", "colour": "red"}]},
+            body(input=[{"role": "user", "content": "hi", "colour": "red"}]),
             400,
             "input[0].colour",
             "unknown_parameter",
         ),
         (
-            {
-                "model": "gpt-4.1",
-                "input": [
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "input_image", "image_url": "https://x/y.png", "detail": "auto"}
-                        ],
-                    }
-                ],
-            },
+            body(input=[{"role": "user", "content": [{"type": "input_file", "file_data": "eA=="}]}]),
             400,
             "input[0].content[0].type",
             "unsupported_value",
         ),
         (
-            {
-                "model": "gpt-4.1",
-                "input": [{"type": "function_call_output", "call_id": "call_nope", "output": "x"}],
-            },
+            body(input=[{"type": "function_call_output", "call_id": "call_nope", "output": "x"}]),
             400,
             "input",
             "invalid_value",
         ),
         (
-            {"model": "gpt-4.1", "input": "hi", "previous_response_id": "resp_nope"},
+            body(previous_response_id="resp_nope"),
             404,
             "previous_response_id",
             "previous_response_not_found",
@@ -400,7 +391,7 @@ async def test_max_output_tokens_makes_the_response_incomplete(sdk):
         "reasoning-on-non-reasoning-model",
         "bad-effort",
         "unknown-item-key",
-        "image-input",
+        "file-input",
         "orphan-function-output",
         "unknown-previous-response",
     ],
@@ -421,9 +412,7 @@ async def test_not_json_is_refused(http):
 
 async def test_sdk_raises_bad_request_naming_the_param(sdk):
     with pytest.raises(openai.BadRequestError) as info:
-        await sdk.responses.create(
-            model="gpt-4.1", input="hi", tools=[WEATHER], tool_choice={"type": "function", "name": "nope"}
-        )
+        await sdk.responses.create(**body(tools=[WEATHER], tool_choice={"type": "function", "name": "nope"}))
     assert info.value.body["param"] == "tool_choice"
 
 
@@ -431,7 +420,7 @@ async def test_ephemeral_keys_are_refused(rest_app, sdk_for, sdk):
     secret = await sdk.realtime.client_secrets.create(session={"type": "realtime", "model": "gpt-realtime-2"})
     async with sdk_for(rest_app, api_key=secret.value) as ephemeral:
         with pytest.raises(openai.AuthenticationError) as info:
-            await ephemeral.responses.create(model="gpt-4.1", input="hi")
+            await ephemeral.responses.create(**body())
         with pytest.raises(openai.AuthenticationError):
             await ephemeral.responses.retrieve("resp_any")
     assert info.value.body["code"] == "invalid_api_key"

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from voicelab.emulator.mcp.servers import McpEndpoint
+
 __all__ = [
     "CallMcpTool",
     "Close",
@@ -113,17 +115,6 @@ class Close:
 
     code: int = 1000
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class McpEndpoint:
-    """Where an MCP server is and what to send it: ``url`` (streamable HTTP) and the HTTP ``headers``
-    (``authorization`` already folded in as ``Authorization: Bearer …``). ``repr`` hides the headers (they
-    carry secrets)."""
-
-    server_label: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

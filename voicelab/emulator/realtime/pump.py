@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..mcp.client import McpClient
 from .core import SR, ServerCore, speech_pieces
 from .core.text import speech_units
 from .core.transcription import TranscriptionDetails
@@ -53,7 +54,6 @@ from .effects import (
 )
 from .faults import FaultConfig
 from .live_stt import LivePasses
-from .mcp_client import McpClient
 from .outbox import Outbox, slow_reader_error
 from .scheduler import HEAVY_TEXT_CHARS, shared_scheduler
 
@@ -449,7 +449,7 @@ class SessionPump:
 
     async def _list_mcp_tools(self, effect: ListMcpTools) -> None:
         """An MCP server's tools, listed over HTTP on the event loop (async I/O, bounded by a timeout)."""
-        from .mcp_client import McpFailure
+        from ..mcp.client import McpFailure
 
         try:
             tools = await self.mcp.list_tools(effect.endpoint)

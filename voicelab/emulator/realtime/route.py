@@ -42,12 +42,12 @@ from voicelab.protocol.session import SESSION_MAX_SECONDS_MESSAGE
 
 from ..admission import Slots
 from ..auth import KeyStore, auth_error, request_token
+from ..mcp.client import McpClient
 from ..settings import EmulatorSettings
 from ..transports import ABORT_EXTENSION
 from .core import SR, ServerCore
 from .faults import FaultConfig
 from .live_stt import streaming_transcriber, warm_up_in_background
-from .mcp_client import McpClient
 from .outbox import Outbox, disconnect_slow_reader
 from .pump import SessionPump
 from .sideband import deny, serve_sideband
@@ -272,7 +272,7 @@ async def _serve(
     connection = Connection(
         websocket, core, _state(app, "responder"), engines, faults, max_outbox_bytes=settings.max_outbox_bytes
     )
-    connection.mcp = _state(app, "realtime_mcp") or McpClient(timeout_s=settings.mcp_timeout_s)
+    connection.mcp = _state(app, "mcp_client") or McpClient(timeout_s=settings.mcp_timeout_s)
     await connection.run(deadline - now, expiry_message)
 
 

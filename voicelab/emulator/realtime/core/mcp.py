@@ -43,178 +43,39 @@ Examples
 from __future__ import annotations
 
 import copy
-import enum
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from voicelab.protocol.errors import ProtocolError, invalid_value, missing_parameter
+from voicelab.emulator.mcp.servers import (
+    McpServer,
+    McpServerState,
+    check_mcp_choice,
+    check_mcp_tools,
+    declined_text,
+    endpoint_of,
+    mcp_messages,
+    server_key,
+)
+from voicelab.protocol.errors import ProtocolError
 
-from ..effects import CallMcpTool, GenerateReply, ListMcpTools, McpEndpoint
+from ..effects import CallMcpTool, GenerateReply, ListMcpTools
 from .items import ServerItem, ServerResponse, ServerResponseState
 from .text import field_of, text_chunks
 
 if TYPE_CHECKING:
     from .dispatcher import Output, ServerCore
 
-__all__ = ["MCP_ITEM_TYPES", "McpServer", "McpServerState", "ServerMcp", "check_mcp_tools", "mcp_messages"]
+__all__ = [
+    "MCP_ITEM_TYPES",
+    "McpServer",
+    "McpServerState",
+    "ServerMcp",
+    "check_mcp_choice",
+    "check_mcp_tools",
+    "mcp_messages",
+]
 
 MCP_ITEM_TYPES = ("mcp_list_tools", "mcp_call", "mcp_approval_request", "mcp_approval_response")
-
-
-class McpServerState(enum.Enum):
-    """Where the tool list of a server is."""
-
-    LISTING = "listing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-def _names_filter(spec: Any, tool: dict[str, Any]) -> bool:
-    """Whether ``tool`` matches an ``allowed_tools``/``require_approval`` filter object."""
-    if not isinstance(spec, dict):
-        return False
-    names = spec.get("tool_names")
-    read_only = spec.get("read_only")
-    if names is None and read_only is None:
-        return False
-    if names is not None and tool["name"] not in names:
-        return False
-    hint = bool((tool.get("annotations") or {}).get("readOnlyHint"))
-    return read_only is None or hint == bool(read_only)
-
-
-@dataclass
-class McpServer:
-    """One configured MCP server: where it is, how it was configured, its ``mcp_list_tools`` item."""
-
-    endpoint: McpEndpoint
-    config: dict[str, Any]
-    item_id: str
-    state: McpServerState = McpServerState.LISTING
-    tools: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return self.endpoint.server_label
-
-    def allowed(self) -> list[dict[str, Any]]:
-        """The listed tools that ``allowed_tools`` lets the model use (all of them when it is not set)."""
-        spec = self.config.get("allowed_tools")
-        if spec is None:
-            return list(self.tools)
-        if isinstance(spec, list):
-            return [t for t in self.tools if t["name"] in spec]
-        return [t for t in self.tools if _names_filter(spec, t)]
-
-    def needs_approval(self, tool: dict[str, Any]) -> bool:
-        """``require_approval``: ``"never"``, ``"always"`` or a filter; unset means ask (OpenAI's default)."""
-        spec = self.config.get("require_approval")
-        if spec == "never":
-            return False
-        if isinstance(spec, dict):
-            return not _names_filter(spec.get("never"), tool)
-        return True
-
-
-def _endpoint(tool: dict[str, Any]) -> McpEndpoint:
-    headers = dict(tool.get("headers") or {})
-    if tool.get("authorization"):
-        headers["Authorization"] = f"Bearer {tool['authorization']}"
-    return McpEndpoint(tool["server_label"], tool["server_url"], headers)
-
-
-def _key(tool: dict[str, Any]) -> str:
-    endpoint = _endpoint(tool)
-    return json.dumps([endpoint.server_label, endpoint.url, sorted(endpoint.headers.items())])
-
-
-def check_mcp_tools(tools: Any, prefix: str) -> None:
-    """Refuse MCP tools the emulator cannot serve, naming the parameter (``session.tools[0].server_url``).
-
-    Examples
-    --------
-    >>> tool = {"type": "mcp", "server_label": "a", "server_url": "file:///x"}
-    >>> try:
-    ...     check_mcp_tools([tool], "session.tools")
-    ... except ProtocolError as exc:
-    ...     print(exc.param)
-    session.tools[0].server_url
-    """
-    labels: set[str] = set()
-    for index, tool in enumerate(tools or []):
-        if not isinstance(tool, dict) or tool.get("type") != "mcp":
-            continue
-        where = f"{prefix}[{index}]"
-        for offline in ("connector_id", "tunnel_id"):
-            if tool.get(offline):
-                raise ProtocolError(
-                    "invalid_value",
-                    f"Invalid '{where}.{offline}': connectors and Secure MCP Tunnels are not available in "
-                    "the "
-                    "offline emulator. Give the server_url of a streamable-HTTP MCP server instead.",
-                    f"{where}.{offline}",
-                )
-        url = tool.get("server_url")
-        if not url:
-            raise missing_parameter(f"{where}.server_url")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProtocolError(
-                "invalid_value",
-                f"Invalid '{where}.server_url': expected the http(s) URL of a streamable-HTTP MCP server "
-                f"(e.g. 'http://127.0.0.1:8000/mcp'), got {url!r}.",
-                f"{where}.server_url",
-            )
-        if tool["server_label"] in labels:
-            raise ProtocolError(
-                "invalid_value",
-                f"Invalid '{where}.server_label': the label {tool['server_label']!r} is used by another MCP "
-                "tool; each server needs its own label.",
-                f"{where}.server_label",
-            )
-        labels.add(tool["server_label"])
-
-
-def check_mcp_choice(tool_choice: Any, tools: Any, param: str) -> None:
-    """A ``tool_choice`` of ``{"type": "mcp", "server_label": …}`` must name a configured server."""
-    if not isinstance(tool_choice, dict) or tool_choice.get("type") != "mcp":
-        return
-    labels = [t["server_label"] for t in tools or [] if isinstance(t, dict) and t.get("type") == "mcp"]
-    if tool_choice.get("server_label") not in labels:
-        raise invalid_value(f"{param}.server_label", tool_choice.get("server_label"), labels)
-
-
-def mcp_messages(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """An MCP item as chat messages for the responder: a finished ``mcp_call`` is a tool call and its result;
-    the other MCP items say nothing to the model.
-
-    Examples
-    --------
-    >>> call = {"type": "mcp_call", "id": "item_1", "name": "add", "arguments": "{}", "output": "3"}
-    >>> [m["role"] for m in mcp_messages(call)]
-    ['assistant', 'tool']
-    """
-    if data.get("type") != "mcp_call" or (data.get("output") is None and data.get("error") is None):
-        return []
-    result = (
-        data["output"] if data.get("output") is not None else json.dumps({"error": data["error"]["message"]})
-    )
-    return [
-        {
-            "role": "assistant",
-            "content": "",
-            "tool_calls": [
-                {
-                    "id": data["id"],
-                    "type": "function",
-                    "function": {"name": data["name"], "arguments": data["arguments"]},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": data["id"], "content": result},
-    ]
 
 
 @dataclass
@@ -252,7 +113,7 @@ class ServerMcp:
         for tool in tools or []:
             if tool.get("type") != "mcp":
                 continue
-            known = self.servers.get(_key(tool))
+            known = self.servers.get(server_key(tool))
             if known is not None and not (retry_failed and known.state is McpServerState.FAILED):
                 continue
             core = self.core
@@ -264,8 +125,8 @@ class ServerMcp:
                     "tools": [],
                 }
             )
-            server = McpServer(_endpoint(tool), copy.deepcopy(tool), item.id)
-            self.servers[_key(tool)] = server
+            server = McpServer(endpoint_of(tool), copy.deepcopy(tool), item.id)
+            self.servers[server_key(tool)] = server
             self.by_item[item.id] = server
             conversation = core.conversation
             previous = conversation.last_id()
@@ -374,7 +235,7 @@ class ServerMcp:
         if approval is not None:
             return approval
         out = self.configure(generate.tools)
-        servers = [self.servers[_key(t)] for t in generate.tools if t.get("type") == "mcp"]
+        servers = [self.servers[server_key(t)] for t in generate.tools if t.get("type") == "mcp"]
         if any(s.state is McpServerState.LISTING for s in servers):
             self.held.append((response, generate, servers))
             return out
@@ -390,11 +251,7 @@ class ServerMcp:
                 continue
             approval.used = True
             if not data["approve"]:
-                why = f" ({data['reason']})" if data.get("reason") else ""
-                text = (
-                    f"All right, I did not run {approval.name} on {approval.server.label}: "
-                    f"you declined the call{why}."
-                )
+                text = declined_text(approval.name, approval.server.label, data.get("reason"))
                 return self.core.responses.reply_ready(response.id, text, [])
             tools = [approval.server.config]
             self._expand(response, GenerateReply(response.id, None, tools, "auto"), [approval.server])

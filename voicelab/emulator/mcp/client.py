@@ -1,9 +1,9 @@
 """The HTTP side of remote MCP tools: list a server's tools and call one, over streamable HTTP.
 
-The realtime core (``core/mcp.py``) asks for this work with the :class:`~.effects.ListMcpTools` and
-:class:`~.effects.CallMcpTool` effects; :class:`McpClient` does it with the official ``mcp`` package
+Realtime sessions (the core's ``ListMcpTools`` and ``CallMcpTool`` effects, run by the pump) and
+``POST /v1/responses`` ask for this work; :class:`McpClient` does it with the official ``mcp`` package
 (``streamable_http_client`` + ``ClientSession``), on the event loop (it is all async I/O), bounded by a
-timeout, and turns every failure into what the core expects: a message for ``mcp_tools_failed``, or the
+timeout, and turns every failure into what the callers expect: a message for ``mcp_tools_failed``, or the
 ``error`` object of an ``mcp_call`` item — ``{"type": "http_error", "code", "message"}`` when the server could
 not be reached or answered with an HTTP error (502 unreachable, 504 timed out, the server's status
 otherwise), ``{"type": "protocol_error", "code", "message"}`` for a JSON-RPC error,
@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from .effects import McpEndpoint
+from .servers import McpEndpoint
 
 __all__ = ["McpCallResult", "McpClient", "McpFailure"]
 
@@ -97,7 +97,7 @@ def _failure(exc: BaseException, endpoint: McpEndpoint, timeout_s: float) -> dic
 
 @dataclass
 class McpClient:
-    """Lists and calls the tools of streamable-HTTP MCP servers for the realtime connection.
+    """Lists and calls the tools of streamable-HTTP MCP servers (Realtime sessions and ``/v1/responses``).
 
     Parameters
     ----------

@@ -1,0 +1,7 @@
+"""Remote MCP servers for the emulator, shared by Realtime sessions and ``POST /v1/responses``.
+
+:mod:`.servers` is the sans-I/O configuration (endpoints, ``allowed_tools``, ``require_approval``, checks);
+:mod:`.client` lists and calls tools over streamable HTTP with the official ``mcp`` package.
+"""
+
+__all__: list[str] = []
