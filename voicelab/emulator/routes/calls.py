@@ -155,6 +155,7 @@ def new_core(app: Any, model: str, session: dict[str, Any]) -> tuple[Any, Any, F
             vad_factory=engines.vad_factory,
             session=session,
             transcriber_factory=engines.streaming,
+            voices=getattr(app.state, "voices", None),
         )
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
