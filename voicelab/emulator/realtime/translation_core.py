@@ -171,7 +171,14 @@ class TranslationCore:
             raise ProtocolError(
                 "invalid_value", "Invalid 'audio': 24 kHz PCM16 mono has 2 bytes per sample.", "audio"
             )
-        pcm = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+        return self.append_pcm(np.frombuffer(raw, dtype="<i2").astype(np.int16))
+
+    def append_pcm(self, pcm: np.ndarray) -> list[Output]:
+        """Audio in (24 kHz mono int16): from ``session.input_audio_buffer.append``, or from a WebRTC track.
+
+        Segments are cut where the VAD hears speech end (or every :data:`MAX_SEGMENT_S` seconds)."""
+        if self.closing:
+            return []
         outputs: list[Output] = []
         self._audio.append(pcm)
         if self._vad is None:

@@ -41,6 +41,7 @@ __all__ = [
     "check_capacity",
     "checked_session",
     "new_core",
+    "offer_and_session",
     "router",
     "run_call",
 ]
@@ -70,7 +71,7 @@ def call_or_404(request: Request, call_id: str) -> Call:
     return call
 
 
-async def _offer_and_session(request: Request) -> tuple[str, dict[str, Any]]:
+async def offer_and_session(request: Request) -> tuple[str, dict[str, Any]]:
     """The SDP offer and the form's ``session`` (``{}`` with a raw SDP body)."""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     length = int(request.headers.get("content-length") or 0)
@@ -186,7 +187,7 @@ async def create_call(request: Request) -> Response:
     """Answer a WebRTC offer: 201, the answer SDP and ``Location: /v1/realtime/calls/{call_id}``."""
     from voicelab.emulator.realtime.webrtc import WebRTCCall
 
-    offer, form_session = await _offer_and_session(request)
+    offer, form_session = await offer_and_session(request)
     if "m=audio" not in offer and "m=application" not in offer:
         raise OpenAIHTTPError(
             400,
