@@ -2,7 +2,7 @@
 
 A voice made by ``client.audio.voices.create`` speaks in a Realtime session exactly as on the speech
 endpoint: set by ``session.update``, per response in ``response.create``, or in the session of an ephemeral
-key (``client_secrets``), also through ``voicelab.realtime.RealtimeSession``. Its audio is measured: its
+key (``client_secrets``), also through ``voicelab.realtime.RealtimeSession``, and in a WebRTC call's session. Its audio is measured: its
 median pitch is the speech endpoint's for the same voice and text, and far from its base voice's. An unknown
 id gets OpenAI's ``invalid_value`` naming the parameter — never a silent switch to ``alloy`` — and the
 session keeps working.
@@ -33,16 +33,18 @@ from ..conftest import consent_wav
 CUSTOM = {"id": "voice_0123456789"}
 SR = 24000
 SPOKEN: list[str] = []
+RENDERED: list[tuple[str, float, float]] = []
 
 
-def _tone(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
+def _tone(text: str, *, voice: str, speed: float, semitones: float = 0.0) -> tuple[np.ndarray, int]:
     SPOKEN.append(voice)
-    return np.zeros(SR // 10, np.float32), SR
+    RENDERED.append((voice, speed, semitones))
+    return (0.3 * np.sin(np.arange(SR // 5) / SR * 2 * np.pi * 300)).astype(np.float32), SR
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = create_app(EmulatorSettings(port=0, realtime_pacing=False))
+def server(tmp_path_factory):
+    app = create_app(EmulatorSettings(port=0, realtime_pacing=False, data_dir=tmp_path_factory.mktemp("v")))
     app.state.realtime_engines = Engines(synthesize=_tone, transcribe=lambda *a, **k: "", vad_factory=None)
     srv = EmbeddedServer(app.state.settings, app=app).start()
     yield srv
@@ -227,3 +229,33 @@ async def test_realtime_session_with_an_ephemeral_key_speaks_with_the_custom_voi
         base = await _speech_pitch(client, base_voice, transcript)
     assert abs(_semitones(_pitch(spoken.y, spoken.sr), same_on_speech)) < 0.5
     assert _semitones(_pitch(spoken.y, spoken.sr), base) > 2.0
+
+
+async def test_a_webrtc_call_speaks_with_the_custom_voice_rendering_and_refuses_unknown_ids(server, validate):
+    """The WebRTC call's ``session`` form part: the engines get the voice's rendering (base voice, tempo,
+    semitones); an unknown id is a 400 naming the param before any media."""
+    from voicelab.realtime.webrtc import WebRTCCall
+
+    store = server._app.state.voices
+    voice = store.add_voice(
+        name="stored",
+        kind="audio_sample",
+        rendering={"base_voice": "shimmer", "semitones": 3.0, "tempo": 1.1},
+    )
+    RENDERED.clear()
+    async with _sdk(server) as client:
+        with pytest.raises(openai.BadRequestError) as refused:
+            unknown = {"type": "realtime", "audio": {"output": {"voice": CUSTOM}}}
+            await WebRTCCall.start(client, session=unknown)
+        _check_refusal(refused.value.body, "session.audio.output.voice")
+        session = {"type": "realtime", "audio": {"output": {"voice": {"id": voice["id"]}}}}
+        async with await WebRTCCall.start(client, session=session) as call:
+            created = await call.events_until("session.created")
+            assert created[-1]["session"]["audio"]["output"]["voice"] == {"id": voice["id"]}
+            await call.send({"type": "response.create"})
+            events = await call.events_until("response.done")
+        for event in events:
+            validate(event)
+        assert events[-1]["response"]["audio"]["output"]["voice"] == voice["id"]
+    assert RENDERED and set(RENDERED) == {("shimmer", 1.1, 3.0)}
+    store.delete_voice(voice["id"])
