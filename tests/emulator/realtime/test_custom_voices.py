@@ -1,11 +1,11 @@
 """Custom voices (``voice: {"id": …}``) in Realtime sessions, through the official SDK's realtime client.
 
 A voice made by ``client.audio.voices.create`` speaks in a Realtime session exactly as on the speech
-endpoint: set by ``session.update``, per response in ``response.create``, or in the session of an ephemeral
-key (``client_secrets``), also through ``voicelab.realtime.RealtimeSession``, and in a WebRTC call's session. Its audio is measured: its
-median pitch is the speech endpoint's for the same voice and text, and far from its base voice's. An unknown
-id gets OpenAI's ``invalid_value`` naming the parameter — never a silent switch to ``alloy`` — and the
-session keeps working.
+endpoint: set by ``session.update``, per response in ``response.create``, in the session of an ephemeral key
+(``client_secrets``, also through ``voicelab.realtime.RealtimeSession``) or of a WebRTC call. Its audio is
+measured: its median pitch is the speech endpoint's for the same voice and text, and far from its base
+voice's. An unknown id gets OpenAI's ``invalid_value`` naming the parameter — never a silent switch to
+``alloy`` — and the session keeps working.
 """
 
 from __future__ import annotations
