@@ -234,3 +234,22 @@ async def _refusal(client: openai.AsyncOpenAI, language: str, recording: bytes) 
             name="x", language=language, recording=("c.wav", recording, "audio/wav")
         )
     return err.value.body
+
+
+async def test_a_slow_custom_voice_at_the_slowest_speed_still_speaks(app):
+    """speed 0.25 × a custom voice's tempo 0.8 is below the engine's range: clamped, not refused."""
+    slow = app.state.voices.add_voice(
+        name="slow", kind="audio_sample", rendering={"base_voice": "alloy", "semitones": 0.0, "tempo": 0.8}
+    )
+    async with make_sdk(app) as client:
+        wav_bytes = (
+            await client.audio.speech.create(
+                model="gpt-4o-mini-tts",
+                voice={"id": slow["id"]},
+                input="Hi.",
+                speed=0.25,
+                response_format="wav",
+            )
+        ).read()
+    decoded = audio.read(wav_bytes)
+    assert decoded.duration > 1.0  # "Hi." at a quarter of the normal pace
