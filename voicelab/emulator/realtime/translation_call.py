@@ -57,6 +57,7 @@ class TranslationCall:
         self._inbox: asyncio.Queue[str | bytes | np.ndarray | None] = asyncio.Queue()
         self._segments: asyncio.Queue[TranslateSegment] = asyncio.Queue()
         self._tasks: set[asyncio.Task] = set()
+        self._core_lock = asyncio.Lock()  # the core is not thread-safe: one call into it at a time, in order
 
     # ------------------------------------------------------------------ signalling
     async def answer(self, offer_sdp: str) -> str:
@@ -111,11 +112,16 @@ class TranslationCall:
                     audio.append(item)
                     continue
                 if audio:
-                    await self._emit(await asyncio.to_thread(self.core.append_pcm, np.concatenate(audio)))
+                    await self._call_core(self.core.append_pcm, np.concatenate(audio))
                     audio = []
                 if item is not None:
                     text = item if isinstance(item, str) else item.decode("utf-8", "replace")
-                    await self._emit(await asyncio.to_thread(self.core.handle_text, text))
+                    await self._call_core(self.core.handle_text, text)
+
+    async def _call_core(self, method: Any, *args: Any) -> None:
+        """One core call in a thread (parsing, VAD), its outputs emitted before the next call starts."""
+        async with self._core_lock:
+            await self._emit(await asyncio.to_thread(method, *args))
 
     async def _work(self) -> None:
         """Translate the segments one at a time, in order (the engines block: a worker thread)."""
@@ -126,7 +132,8 @@ class TranslationCall:
             except Exception as exc:  # an engine failure ends that segment, not the session
                 log.exception("translation segment %d failed", effect.segment_id)
                 result = exc
-            await self._emit(self.core.segment_done(effect, result))
+            async with self._core_lock:
+                await self._emit(self.core.segment_done(effect, result))
 
     async def _emit(self, outputs: list[Any]) -> None:
         for output in outputs:
