@@ -27,13 +27,50 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-__all__ = ["FRAME_SAMPLES", "RATE", "PacedAudioTrack", "read_track"]
+__all__ = ["FRAME_SAMPLES", "RATE", "PacedAudioTrack", "PcmQueue", "read_track"]
 
 RATE = 24000
 """The Realtime API's PCM rate, inside both ends (Opus runs at 48 kHz on the wire)."""
 
 FRAME_SAMPLES = RATE // 50
 """20 ms at 24 kHz: one frame."""
+
+
+class PcmQueue:
+    """Outgoing audio for a :class:`PacedAudioTrack`: PCM queued with :meth:`say`, taken 20 ms at a time,
+    silence when idle.
+
+    Examples
+    --------
+    >>> mic = PcmQueue()
+    >>> mic.say(np.ones(600, np.int16))
+    >>> [int(mic.take(480).sum()), int(mic.take(480).sum()), mic.pending]
+    [480, 120, 0]
+    """
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(0, np.int16)
+
+    @property
+    def pending(self) -> int:
+        """Samples still to be played."""
+        return int(self._buffer.size)
+
+    def say(self, pcm24k: np.ndarray) -> None:
+        """Queue 24 kHz mono PCM16 behind what is still playing."""
+        self._buffer = np.concatenate([self._buffer, np.asarray(pcm24k, np.int16).reshape(-1)])
+
+    def clear(self) -> None:
+        """Stop talking."""
+        self._buffer = np.zeros(0, np.int16)
+
+    def take(self, samples: int) -> np.ndarray:
+        """The next ``samples`` (zero-padded)."""
+        out = np.zeros(samples, np.int16)
+        n = min(samples, self._buffer.size)
+        out[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return out
 
 
 class PacedAudioTrack(MediaStreamTrack):

@@ -6,6 +6,7 @@ real loopback port (``EmbeddedServer``). Speech engines load once per process an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
 import httpx
@@ -62,6 +63,17 @@ async def http(rest_app) -> AsyncIterator[httpx.AsyncClient]:
         headers={"Authorization": "Bearer test-key"},
     ) as client:
         yield client
+
+
+@functools.cache
+def consent_wav(language: str = "en-US", voice: str = "alloy") -> bytes:
+    """A consent recording: OpenAI's consent phrase for ``language`` read by the emulator's TTS (WAV)."""
+    from voicelab import audio
+    from voicelab.engines import tts
+    from voicelab.protocol.consent import consent_phrase, primary_language
+
+    speech = tts.synthesize(consent_phrase(language), voice=voice, language=primary_language(language))
+    return audio.encode(speech.y, speech.sr, "wav")
 
 
 async def assert_still_serves(sdk: openai.AsyncOpenAI) -> None:

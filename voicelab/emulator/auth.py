@@ -269,10 +269,14 @@ def auth_error(result: AuthResult, token: str | None, *, realtime: bool = False)
     )
 
 
+_OPENS_SESSION = ("/v1/realtime/calls", "/v1/realtime/translations/calls")
+"""The WebRTC calls (Realtime, translation): POSTs that open a session, so ``ek_`` keys may make them."""
+
+
 class AuthMiddleware:
     """Checks the bearer key on every HTTP request under ``/v1`` — all REST, so ``ek_`` keys are refused,
-    except by ``POST /v1/realtime/calls``, which opens a Realtime session over WebRTC (the Realtime WebSocket
-    authenticates in its route with ``check(..., realtime=True)``)."""
+    except by ``POST /v1/realtime/calls`` and ``/v1/realtime/translations/calls``, which open a session over
+    WebRTC (the Realtime WebSocket authenticates in its route with ``check(..., realtime=True)``)."""
 
     def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
         self.app = app
@@ -283,7 +287,7 @@ class AuthMiddleware:
             raw = dict(scope.get("headers") or []).get(b"authorization")
             token = bearer_token(raw.decode("latin-1") if raw else None)
             # Starting a WebRTC call opens a Realtime session: the one REST call an ek_ key may make.
-            opens_session = scope["path"].rstrip("/") == "/v1/realtime/calls" and scope["method"] == "POST"
+            opens_session = scope["path"].rstrip("/") in _OPENS_SESSION and scope["method"] == "POST"
             result = self.keys.check(token, realtime=opens_session)
             if not result.ok:
                 await auth_error(result, token).response()(scope, receive, send)

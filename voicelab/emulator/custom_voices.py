@@ -26,12 +26,14 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from voicelab.protocol.errors import ProtocolError
+from voicelab.protocol.voices import custom_voice_ids
 
-__all__ = ["VoiceStore", "default_data_dir", "resolve"]
+__all__ = ["VoiceStore", "check_realtime_voices", "default_data_dir", "resolve"]
 
 
 def default_data_dir() -> Path:
@@ -171,14 +173,44 @@ class VoiceStore:
 def resolve(store: VoiceStore | None, voice: Any, *, param: str = "voice") -> tuple[str, float, float]:
     """A voice as a request gives it (a name, or ``{"id": …}``) → ``(built-in voice, semitones, tempo)``.
 
+    Raises
+    ------
+    ProtocolError
+        ``invalid_value`` naming ``param``: no such custom voice (or no store), or one made from a prompt.
+
     Examples
     --------
     >>> resolve(None, "marin")
     ('marin', 0.0, 1.0)
+    >>> try:
+    ...     resolve(None, {"id": "voice_1"}, param="session.audio.output.voice")
+    ... except ProtocolError as exc:
+    ...     print(exc.param, exc.message)
+    session.audio.output.voice No voice with id 'voice_1' exists.
     """
     if isinstance(voice, dict):
-        voice = voice.get("id")
-        if store is None or not isinstance(voice, str):
+        voice_id = voice.get("id")
+        if not isinstance(voice_id, str):
             raise ProtocolError("invalid_value", "A custom voice is given as {'id': 'voice_…'}.", param)
-        return store.rendering(voice, param=param)
+        if store is None:
+            raise ProtocolError("invalid_value", f"No voice with id {voice_id!r} exists.", param)
+        return store.rendering(voice_id, param=param)
     return str(voice), 0.0, 1.0
+
+
+def check_realtime_voices(store: VoiceStore | None, body: Mapping[str, Any], prefix: str = "") -> None:
+    """Check every custom voice a Realtime client event or client-secret body names (see
+    :func:`~voicelab.protocol.voices.custom_voice_ids`): each must speak (:func:`resolve`), else OpenAI's
+    ``invalid_value`` naming where it was given.
+
+    Examples
+    --------
+    >>> check_realtime_voices(None, {"session": {"audio": {"output": {"voice": "ash"}}}})
+    >>> try:
+    ...     check_realtime_voices(None, {"response": {"audio": {"output": {"voice": {"id": "voice_9"}}}}})
+    ... except ProtocolError as exc:
+    ...     print(exc.code, exc.param)
+    invalid_value response.audio.output.voice
+    """
+    for param, voice_id in custom_voice_ids(body, prefix):
+        resolve(store, {"id": voice_id}, param=param)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ._literals import literal_values
-from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter, unknown_parameter
+from .errors import invalid_type, invalid_value, missing_parameter, unknown_parameter
 
 __all__ = [
     "CHAT_VOICES",
@@ -29,8 +29,8 @@ __all__ = [
     "SPEECH_VOICES",
     "Surface",
     "check_voice",
-    "custom_voice_unavailable",
-    "refuse_custom_voices",
+    "custom_voice_ids",
+    "voice_name",
     "voices",
 ]
 
@@ -102,52 +102,42 @@ def check_voice(voice: Any, surface: Surface, *, param: str = "voice") -> str | 
     return voice
 
 
-def custom_voice_unavailable(voice_id: str, surface: Surface, *, param: str) -> ProtocolError:
-    """The emulator's refusal of a custom voice ``{"id": …}`` where it does not take one yet (Realtime
-    sessions; speech and chat audio speak with voices made by ``POST /v1/audio/voices``): ``invalid_value``,
-    naming ``param``.
-
-    Examples
-    --------
-    >>> err = custom_voice_unavailable("voice_1", "realtime", param="session.audio.output.voice")
-    >>> err.code, err.param
-    ('invalid_value', 'session.audio.output.voice')
-    >>> err.message.split(";")[0]
-    "Custom voice 'voice_1' is not available in the offline emulator"
-    """
-    return ProtocolError(
-        "invalid_value",
-        f"Custom voice {voice_id!r} is not available in the offline emulator; use one of: "
-        f"{', '.join(voices(surface))}.",
-        param,
-    )
-
-
 _REALTIME_VOICE_PATHS: dict[str, tuple[str, ...]] = {
     "session": ("audio", "output", "voice"),
     "response": ("audio", "output", "voice"),
 }
 
 
-def refuse_custom_voices(body: Mapping[str, Any], prefix: str = "") -> None:
-    """Raise :func:`custom_voice_unavailable` if a Realtime client event (``session.update``,
-    ``response.create``) or a client-secret request body (``prefix``-less) names a custom voice.
+def custom_voice_ids(body: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """The custom voices ``{"id": …}`` a Realtime client event (``session.update``, ``response.create``) or a
+    client-secret request body names, as ``(param, voice id)`` pairs, for the caller to look up.
 
     ``body`` is already valid per the SDK's types; ``prefix`` is how its keys are named in ``param``.
 
     Examples
     --------
-    >>> refuse_custom_voices({"type": "session.update", "session": {"audio": {"output": {"voice": "ash"}}}})
-    >>> try:
-    ...     refuse_custom_voices({"session": {"audio": {"output": {"voice": {"id": "voice_9"}}}}})
-    ... except ProtocolError as exc:
-    ...     print(exc.param)
-    session.audio.output.voice
+    >>> custom_voice_ids({"type": "session.update", "session": {"audio": {"output": {"voice": "ash"}}}})
+    []
+    >>> custom_voice_ids({"response": {"audio": {"output": {"voice": {"id": "v_9"}}}}})
+    [('response.audio.output.voice', 'v_9')]
     """
+    found = []
     for head, path in _REALTIME_VOICE_PATHS.items():
         node: Any = body.get(head)
         for key in path:
             node = node.get(key) if isinstance(node, Mapping) else None
         if isinstance(node, Mapping) and isinstance(node.get("id"), str):
-            param = ".".join((prefix, head, *path)).lstrip(".")
-            raise custom_voice_unavailable(node["id"], "realtime", param=param)
+            found.append((".".join((prefix, head, *path)).lstrip("."), node["id"]))
+    return found
+
+
+def voice_name(voice: str | Mapping[str, Any]) -> str:
+    """How a response object names a voice: a string, a custom voice by its id (the SDK's ``RealtimeResponse``
+    and client-secret ``RealtimeSessionCreateResponse`` type ``audio.output.voice`` as ``str``).
+
+    Examples
+    --------
+    >>> voice_name("marin"), voice_name({"id": "voice_123"})
+    ('marin', 'voice_123')
+    """
+    return voice if isinstance(voice, str) else str(voice["id"])

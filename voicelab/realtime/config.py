@@ -41,7 +41,7 @@ def session_config(
     *,
     model: str | None = None,
     instructions: str | None = None,
-    voice: str | None = None,
+    voice: str | dict[str, str] | None = None,
     vad: str | dict[str, Any] | Literal[False] | None = "default",
     threshold: float | None = None,
     prefix_padding_ms: int | None = None,
@@ -65,7 +65,9 @@ def session_config(
     ----------
     session : dict, optional
         A GA session object to start from; the keyword arguments given are merged over it.
-    model, instructions, voice : str, optional
+    model, instructions : str, optional
+    voice : str or dict, optional
+        A built-in voice (:data:`VOICES`) or a custom voice ``{"id": "voice_…"}`` (``client.audio.voices``).
     vad : {"server_vad", "semantic_vad"}, dict, None or False
         Turn detection type (or a whole ``turn_detection`` dict); default server VAD (or the one in
         ``session``). ``None``/``False`` turns it off (manual commit). ``threshold``,

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicelab.errors import ParameterError
+from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import recommended
+from voicelab.protocol.voices import check_voice
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -62,14 +64,20 @@ class ClientSecret:
 
 
 def secret_session(
-    session: dict[str, Any] | None = None, *, model: str | None = None, voice: str | None = None
+    session: dict[str, Any] | None = None,
+    *,
+    model: str | None = None,
+    voice: str | dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``session`` of a client-secret request: type realtime, model, and the output voice.
+    """The ``session`` of a client-secret request: type realtime, model, and the output voice (a built-in
+    name or a custom voice ``{"id": "voice_…"}``).
 
     Examples
     --------
     >>> secret_session(voice="verse")
     {'type': 'realtime', 'model': 'gpt-realtime-2', 'audio': {'output': {'voice': 'verse'}}}
+    >>> secret_session(voice={"id": "voice_123"})["audio"]
+    {'output': {'voice': {'id': 'voice_123'}}}
     """
     from voicelab.realtime.config import VOICES
 
@@ -82,8 +90,11 @@ def secret_session(
         out["model"] = model
     out.setdefault("model", DEFAULT_MODEL)
     if voice is not None:
-        if voice not in VOICES:
-            raise ParameterError("voice", expected=f"one of {', '.join(VOICES)}", got=repr(voice))
+        try:
+            voice = check_voice(voice, "realtime", param="voice")
+        except ProtocolError as exc:
+            expected = f"one of {', '.join(VOICES)}, or a custom voice {{'id': 'voice_…'}}"
+            raise ParameterError("voice", expected=expected, got=repr(voice)) from exc
         out.setdefault("audio", {}).setdefault("output", {})["voice"] = voice
     return out
 
@@ -113,7 +124,7 @@ def mint(
     client: Any = None,
     *,
     model: str | None = None,
-    voice: str | None = None,
+    voice: str | dict[str, str] | None = None,
     seconds: int = DEFAULT_SECONDS,
     session: dict[str, Any] | None = None,
 ) -> ClientSecret:
@@ -154,7 +165,7 @@ async def amint(
     client: Any = None,
     *,
     model: str | None = None,
-    voice: str | None = None,
+    voice: str | dict[str, str] | None = None,
     seconds: int = DEFAULT_SECONDS,
     session: dict[str, Any] | None = None,
 ) -> ClientSecret:

@@ -33,47 +33,16 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from voicelab.errors import VoicelabError
-from voicelab.media import RATE, PacedAudioTrack, read_track
+from voicelab.media import RATE, PacedAudioTrack, PcmQueue, read_track
 
 __all__ = ["EVENTS_CHANNEL", "Microphone", "WebRTCCall"]
 
 EVENTS_CHANNEL = "oai-events"
 
 
-class Microphone:
-    """The call's outgoing audio: PCM queued with :meth:`say`, played 20 ms at a time, silence when idle.
-
-    Examples
-    --------
-    >>> mic = Microphone()
-    >>> mic.say(np.ones(600, np.int16))
-    >>> [int(mic.take(480).sum()), int(mic.take(480).sum()), mic.pending]
-    [480, 120, 0]
-    """
-
-    def __init__(self) -> None:
-        self._buffer = np.zeros(0, np.int16)
-
-    @property
-    def pending(self) -> int:
-        """Samples still to be played."""
-        return int(self._buffer.size)
-
-    def say(self, pcm24k: np.ndarray) -> None:
-        """Queue 24 kHz mono PCM16 behind what is still playing."""
-        self._buffer = np.concatenate([self._buffer, np.asarray(pcm24k, np.int16).reshape(-1)])
-
-    def clear(self) -> None:
-        """Stop talking."""
-        self._buffer = np.zeros(0, np.int16)
-
-    def take(self, samples: int) -> np.ndarray:
-        """The next ``samples`` (zero-padded)."""
-        out = np.zeros(samples, np.int16)
-        n = min(samples, self._buffer.size)
-        out[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return out
+Microphone = PcmQueue
+"""The call's outgoing audio: PCM queued with ``say``, played 20 ms at a time
+(:class:`voicelab.media.PcmQueue`)."""
 
 
 class WebRTCCall:

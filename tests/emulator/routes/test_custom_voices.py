@@ -13,7 +13,7 @@ from voicelab.emulator.app import create_app
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.engines import voice_profile
 
-from ..conftest import make_sdk
+from ..conftest import consent_wav, make_sdk
 
 SENTENCE = "The weather is nice today. Let's go for a walk in the park, and then have lunch by the river."
 
@@ -30,7 +30,7 @@ def app(tmp_path):
 
 async def make_voice(client: openai.AsyncOpenAI, sample: str = "ja_weather") -> str:
     consent = await client.audio.voice_consents.create(
-        name="Speaker A", language="ja-JP", recording=("consent.wav", wav(sample), "audio/wav")
+        name="Speaker A", language="ja-JP", recording=("consent.wav", consent_wav("ja-JP"), "audio/wav")
     )
     voice = await client.audio.voices.create(
         audio_sample=("sample.wav", wav(sample), "audio/wav"), consent=consent.id, name="Aiko"
@@ -48,7 +48,7 @@ async def test_consents_are_created_listed_renamed_and_deleted(app):
     async with make_sdk(app) as client:
         made = [
             await client.audio.voice_consents.create(
-                name=f"speaker {i}", language="en-US", recording=("c.wav", wav("en_weather"), "audio/wav")
+                name=f"speaker {i}", language="en-US", recording=("c.wav", consent_wav(), "audio/wav")
             )
             for i in range(3)
         ]
@@ -113,7 +113,7 @@ async def test_a_custom_voice_speaks_on_speech_and_chat_and_sounds_like_no_built
 async def test_bad_voice_requests_name_the_parameter(app):
     async with make_sdk(app) as client:
         consent = await client.audio.voice_consents.create(
-            name="A", language="en-US", recording=("c.wav", wav("en_weather"), "audio/wav")
+            name="A", language="en-US", recording=("c.wav", consent_wav(), "audio/wav")
         )
         cases = [
             (
@@ -195,3 +195,61 @@ async def test_an_organization_keeps_at_most_the_allowed_number_of_voices(app, m
         with pytest.raises(openai.BadRequestError) as err:
             await make_voice(client, "en_weather")
         assert err.value.body["code"] == "voice_limit_reached"
+
+
+async def test_a_consent_recording_must_read_openais_phrase_in_its_language(app):
+    """OpenAI's guide: the recording reads only its consent phrase for the language; Whisper checks it."""
+    async with make_sdk(app) as client:
+        for language in ("en-US", "ja-JP", "en"):
+            made = await client.audio.voice_consents.create(
+                name="reads it", language=language, recording=("c.wav", consent_wav(language), "audio/wav")
+            )
+            assert made.language == language
+        refused = [
+            ("en-US", wav("en_weather"), "recording"),  # unrelated speech
+            ("ja-JP", wav("ja_weather"), "recording"),
+            ("ja-JP", consent_wav("en-US"), "recording"),  # the English phrase is not the Japanese one
+            ("sv-SE", consent_wav("en-US"), "language"),  # OpenAI has no Swedish phrase
+        ]
+        rest = np.zeros(31 * 24000, np.float32)
+        refused.append(("en-US", audio.encode(rest, 24000, "wav"), "recording"))  # bounded before Whisper
+        for language, recording, param in refused:
+            with pytest.raises(openai.BadRequestError) as err:
+                await client.audio.voice_consents.create(
+                    name="x", language=language, recording=("c.wav", recording, "audio/wav")
+                )
+            body = err.value.body
+            assert (body["param"], body["code"]) == (param, "invalid_value"), (language, body)
+        assert "I am the owner of this voice" in body["message"] or "30 s" in body["message"]
+        unrelated = await _refusal(client, "en-US", wav("en_weather"))
+        assert "weather" in unrelated["message"].lower()  # it says what it heard
+        assert "I am the owner of this voice and I consent to OpenAI" in unrelated["message"]
+        listed = await client.audio.voice_consents.list()
+        assert [c.name for c in listed.data] == ["reads it"] * 3  # nothing refused was stored
+
+
+async def _refusal(client: openai.AsyncOpenAI, language: str, recording: bytes) -> dict:
+    with pytest.raises(openai.BadRequestError) as err:
+        await client.audio.voice_consents.create(
+            name="x", language=language, recording=("c.wav", recording, "audio/wav")
+        )
+    return err.value.body
+
+
+async def test_a_slow_custom_voice_at_the_slowest_speed_still_speaks(app):
+    """speed 0.25 × a custom voice's tempo 0.8 is below the engine's range: clamped, not refused."""
+    slow = app.state.voices.add_voice(
+        name="slow", kind="audio_sample", rendering={"base_voice": "alloy", "semitones": 0.0, "tempo": 0.8}
+    )
+    async with make_sdk(app) as client:
+        wav_bytes = (
+            await client.audio.speech.create(
+                model="gpt-4o-mini-tts",
+                voice={"id": slow["id"]},
+                input="Hi.",
+                speed=0.25,
+                response_format="wav",
+            )
+        ).read()
+    decoded = audio.read(wav_bytes)
+    assert decoded.duration > 1.0  # "Hi." at a quarter of the normal pace

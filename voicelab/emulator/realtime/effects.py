@@ -94,12 +94,16 @@ class GenerateReply:
 
 @dataclass(frozen=True)
 class Synthesize:
-    """Speak ``text``; feed each 24 kHz piece to ``audio_ready`` and end with ``synthesis_finished``."""
+    """Speak ``text``; feed each 24 kHz piece to ``audio_ready`` and end with ``synthesis_finished``.
+
+    ``voice`` is a built-in voice; a custom voice arrives as its rendering (base voice, ``speed`` scaled by
+    its tempo, ``semitones`` of pitch shift)."""
 
     response_id: str
     text: str
     voice: str
     speed: float
+    semitones: float = 0.0
 
 
 @dataclass(frozen=True)

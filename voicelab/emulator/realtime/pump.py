@@ -504,8 +504,9 @@ class SessionPump:
     async def _synthesize(self, sentence: str, effect: Synthesize) -> np.ndarray:
         if not sentence.strip():
             return np.zeros(0, np.int16)
+        shift = {"semitones": effect.semitones} if effect.semitones else {}  # a custom voice's rendering
         y, sr = await asyncio.to_thread(
-            self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed
+            self.engines.synthesize, sentence.strip(), voice=effect.voice, speed=effect.speed, **shift
         )
         return to_pcm24k(y, sr)
 

@@ -64,7 +64,7 @@ BETA_CLOSE_CODE = 4000
 class Engines:
     """The blocking engines the connection calls in threads (real ones by default; tests may swap them).
 
-    ``synthesize(text, voice=, speed=) -> (samples, sr)``;
+    ``synthesize(text, voice=, speed=) -> (samples, sr)`` (with ``semitones=`` too for a custom voice);
     ``transcribe(y_float32, sr, language=, prompt=) -> str``;
     ``streaming(language, prompt) -> StreamingTranscriber`` recognises speech while it arrives (``None``:
     each turn is transcribed after it ends);
@@ -95,10 +95,12 @@ class Engines:
         )
 
 
-def _synthesize(text: str, *, voice: str, speed: float) -> tuple[np.ndarray, int]:
+def _synthesize(text: str, *, voice: str, speed: float, semitones: float = 0.0) -> tuple[np.ndarray, int]:
     from voicelab.engines import tts
 
-    audio = tts.synthesize(text, voice=voice if voice in tts.VOICES else "alloy", speed=speed)
+    audio = tts.synthesize(
+        text, voice=voice if voice in tts.VOICES else "alloy", speed=speed, semitones=semitones
+    )
     return audio.y, audio.sr
 
 
@@ -249,6 +251,7 @@ async def _serve(
             vad_factory=engines.vad_factory,
             session=key_session,
             transcriber_factory=engines.streaming,
+            voices=_state(app, "voices"),
         )
     except ProtocolError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
         log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)

@@ -37,6 +37,7 @@ from voicelab.protocol.formats import PCM_RATE
 
 from .core.text import split_words
 from .ids import IdFactory
+from .pcm_ring import PcmRing
 
 __all__ = [
     "MAX_SEGMENT_S",
@@ -54,6 +55,8 @@ OFFLINE_TARGETS = ("en",)
 """Target languages the offline engines can produce (Whisper's translate task writes English only)."""
 _AUDIO_CHUNK = protocol.FRAME_SAMPLES  # one output audio delta per 200 ms of speech
 _MAX_APPEND_BYTES = 15 * 1024 * 1024
+_RING_SECONDS = MAX_SEGMENT_S + 5
+"""Audio preallocated for the speech in progress: a longest segment, its padding and the VAD's lag."""
 
 
 class _VAD(Protocol):
@@ -112,9 +115,7 @@ class TranslationCore:
         if session and session.get("audio"):
             self.session = protocol.apply_update(self.session, {"audio": session["audio"]})
         self._vad = vad
-        self._pcm: list[np.ndarray] = []  # audio since the current segment's start (or the last cut)
-        self._pcm_start = 0  # stream position (samples) of self._pcm[0]
-        self.samples_in = 0  # all audio received: what is billed (per minute)
+        self._audio = PcmRing(_RING_SECONDS * SR)  # the audio a segment may still need, by stream position
         self._speech_start: int | None = None
         self._next_segment = 0
         self._pending: set[int] = set()
@@ -170,10 +171,16 @@ class TranslationCore:
             raise ProtocolError(
                 "invalid_value", "Invalid 'audio': 24 kHz PCM16 mono has 2 bytes per sample.", "audio"
             )
-        pcm = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+        return self.append_pcm(np.frombuffer(raw, dtype="<i2").astype(np.int16))
+
+    def append_pcm(self, pcm: np.ndarray) -> list[Output]:
+        """Audio in (24 kHz mono int16): from ``session.input_audio_buffer.append``, or from a WebRTC track.
+
+        Segments are cut where the VAD hears speech end (or every :data:`MAX_SEGMENT_S` seconds)."""
+        if self.closing:
+            return []
         outputs: list[Output] = []
-        self._pcm.append(pcm)
-        self.samples_in += len(pcm)
+        self._audio.append(pcm)
         if self._vad is None:
             return outputs
         for vad_event in self._vad.feed(pcm.astype(np.float32) / 32768.0):
@@ -194,7 +201,7 @@ class TranslationCore:
 
     def _close(self) -> list[Output]:
         outputs: list[Output] = []
-        start = self._speech_start if self._vad is not None else self._pcm_start
+        start = self._speech_start if self._vad is not None else self._audio.start
         if start is not None and self.samples_in - start >= SR // 10:
             outputs += self._cut(start, self.samples_in)
         self._speech_start = None
@@ -240,6 +247,11 @@ class TranslationCore:
         return outputs + self._maybe_closed()
 
     @property
+    def samples_in(self) -> int:
+        """All audio received (samples): what is billed, per minute."""
+        return self._audio.end
+
+    @property
     def billed_seconds(self) -> float:
         """Seconds of input audio received: what gpt-realtime-translate bills, per minute."""
         return self.samples_in / SR
@@ -265,22 +277,11 @@ class TranslationCore:
         ]
 
     def _slice(self, start: int, end: int) -> np.ndarray:
-        if not self._pcm:
-            return np.zeros(0, np.int16)
-        joined = np.concatenate(self._pcm)
-        self._pcm = [joined]
-        lo, hi = max(0, start - self._pcm_start), max(0, end - self._pcm_start)
-        return joined[lo:hi].copy()
+        return self._audio.slice(start, end)
 
     def _forget_before(self, position: int) -> None:
         """Drop audio no segment can still need (keep 300 ms of prefix padding)."""
-        keep_from = position - SR * 3 // 10
-        if keep_from <= self._pcm_start or not self._pcm:
-            return
-        joined = np.concatenate(self._pcm)
-        drop = min(len(joined), keep_from - self._pcm_start)
-        self._pcm = [joined[drop:]]
-        self._pcm_start += drop
+        self._audio.forget_before(position - SR * 3 // 10)
 
     def _maybe_closed(self) -> list[Output]:
         if self.closing and not self._pending and not self.closed:

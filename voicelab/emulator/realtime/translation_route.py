@@ -37,7 +37,7 @@ from .translation_core import (
     TranslationCore,
 )
 
-__all__ = ["TranslationEngines", "router", "secrets_router"]
+__all__ = ["TranslationEngines", "router", "run_segment", "secrets_router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -93,7 +93,8 @@ def _vad() -> Any:
     return ServerVAD()
 
 
-def _run_segment(engines: TranslationEngines, effect: TranslateSegment) -> SegmentResult:
+def run_segment(engines: TranslationEngines, effect: TranslateSegment) -> SegmentResult:
+    """Run one segment's engines (blocking): translate, transcribe if asked, speak the translation."""
     y = effect.pcm.astype(np.float32) / 32768.0
     translated = engines.translate(y, 24000)
     source = engines.transcribe(y, 24000) if effect.transcribe else None
@@ -203,7 +204,7 @@ class _Session:
         while (effect := await self.segments.get()) is not None:
             try:
                 result: SegmentResult | Exception = await asyncio.to_thread(
-                    _run_segment, self.engines, effect
+                    run_segment, self.engines, effect
                 )
             except Exception as exc:  # an engine failure ends that segment, not the session
                 log.exception("translation segment %d failed", effect.segment_id)

@@ -24,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from voicelab.media import PacedAudioTrack, read_track
@@ -33,7 +35,7 @@ from voicelab.media import PacedAudioTrack, read_track
 from .calls import Call, CallRegistry
 from .media_call import MediaCallPump
 
-__all__ = ["EVENTS_CHANNEL", "WebRTCCall"]
+__all__ = ["EVENTS_CHANNEL", "WebRTCCall", "answer_offer"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,55 @@ EVENTS_CHANNEL = "oai-events"
 """The data channel's label in OpenAI's WebRTC guide."""
 
 _CHANNEL_WAIT_S = 30.0
+
+
+async def answer_offer(
+    peer: RTCPeerConnection,
+    offer_sdp: str,
+    *,
+    play: Callable[[int], np.ndarray],
+    on_channel: Callable[[Any], None],
+    on_message: Callable[[str | bytes], Any],
+    on_audio: Callable[[Any], None],
+    opened: asyncio.Event,
+    ended: asyncio.Event,
+) -> str:
+    """Answer a caller's SDP offer on ``peer`` as OpenAI's WebRTC endpoints do; returns the answer SDP.
+
+    The ``oai-events`` data channel the caller opens goes to ``on_channel`` (its messages to ``on_message``;
+    ``opened`` is set when it opens, ``ended`` when it closes), the caller's audio track to ``on_audio``, and
+    our audio track plays ``play(n)`` (24 kHz PCM16) at playback speed. A failed or closed connection sets
+    ``ended``.
+    """
+
+    @peer.on("datachannel")
+    def on_datachannel(channel: Any) -> None:
+        if channel.label != EVENTS_CHANNEL:
+            return
+        on_channel(channel)
+        channel.on("message", on_message)
+        channel.on("close", ended.set)
+        if channel.readyState == "open":
+            opened.set()
+        channel.on("open", opened.set)
+
+    @peer.on("track")
+    def on_track(track: Any) -> None:
+        if track.kind == "audio":
+            on_audio(track)
+
+    @peer.on("connectionstatechange")
+    def on_state() -> None:
+        if peer.connectionState in ("failed", "closed"):
+            ended.set()
+
+    await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+    for transceiver in peer.getTransceivers():
+        if transceiver.kind == "audio":
+            peer.addTrack(PacedAudioTrack(play))
+            break
+    await peer.setLocalDescription(await peer.createAnswer())
+    return str(peer.localDescription.sdp)
 
 
 class WebRTCCall(MediaCallPump):
@@ -59,38 +110,25 @@ class WebRTCCall(MediaCallPump):
     # ------------------------------------------------------------------ signalling
     async def answer(self, offer_sdp: str) -> str:
         """Set the caller's offer, attach the output track, and return the answer SDP (ICE candidates in)."""
-        peer = self.peer
 
-        @peer.on("datachannel")
-        def on_datachannel(channel: Any) -> None:
-            if channel.label != EVENTS_CHANNEL:
-                return
+        def on_channel(channel: Any) -> None:
             self.channel = channel
-            channel.on("message", self._on_message)
-            channel.on("close", self._ended.set)
-            if channel.readyState == "open":
-                self._channel_open.set()
-            channel.on("open", self._channel_open.set)
 
-        @peer.on("track")
-        def on_track(track: Any) -> None:
-            if track.kind == "audio":
-                task = asyncio.ensure_future(self._read_audio(track))
-                self._readers.add(task)
-                task.add_done_callback(self._readers.discard)
+        def on_audio(track: Any) -> None:
+            task = asyncio.ensure_future(self._read_audio(track))
+            self._readers.add(task)
+            task.add_done_callback(self._readers.discard)
 
-        @peer.on("connectionstatechange")
-        def on_state() -> None:
-            if peer.connectionState in ("failed", "closed"):
-                self._ended.set()
-
-        await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        for transceiver in peer.getTransceivers():
-            if transceiver.kind == "audio":
-                peer.addTrack(PacedAudioTrack(self.play))
-                break
-        await peer.setLocalDescription(await peer.createAnswer())
-        return peer.localDescription.sdp
+        return await answer_offer(
+            self.peer,
+            offer_sdp,
+            play=self.play,
+            on_channel=on_channel,
+            on_message=self._on_message,
+            on_audio=on_audio,
+            opened=self._channel_open,
+            ended=self._ended,
+        )
 
     async def hangup(self) -> None:
         """End the call (the hangup endpoint, or the session's end)."""

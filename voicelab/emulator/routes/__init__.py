@@ -9,7 +9,7 @@ __all__ = ["build_router"]
 
 def build_router() -> APIRouter:
     """All REST routes (speech, transcriptions, translations, chat, responses, client secrets, models, calls,
-    voices) in one router."""
+    translation calls, voices) in one router."""
     from voicelab.emulator.routes import (
         calls,
         chat,
@@ -18,10 +18,12 @@ def build_router() -> APIRouter:
         responses,
         speech,
         transcriptions,
+        translation_calls,
         voices,
     )
 
     router = APIRouter()
     for module in (speech, transcriptions, chat, responses, client_secrets, models, calls, voices):
         router.include_router(module.router)
+    router.include_router(translation_calls.router)
     return router

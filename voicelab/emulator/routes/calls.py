@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from voicelab.emulator.auth import request_token
+from voicelab.emulator.custom_voices import check_realtime_voices
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.realtime.calls import Call, CallRegistry, CallState
 from voicelab.emulator.realtime.faults import FaultConfig
@@ -41,6 +42,7 @@ __all__ = [
     "check_capacity",
     "checked_session",
     "new_core",
+    "offer_and_session",
     "router",
     "run_call",
 ]
@@ -70,7 +72,7 @@ def call_or_404(request: Request, call_id: str) -> Call:
     return call
 
 
-async def _offer_and_session(request: Request) -> tuple[str, dict[str, Any]]:
+async def offer_and_session(request: Request) -> tuple[str, dict[str, Any]]:
     """The SDP offer and the form's ``session`` (``{}`` with a raw SDP body)."""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     length = int(request.headers.get("content-length") or 0)
@@ -108,16 +110,23 @@ async def _offer_and_session(request: Request) -> tuple[str, dict[str, Any]]:
 
 
 def checked_session(
-    base: dict[str, Any], update: dict[str, Any], model: str | None, *, param: str = "session"
+    base: dict[str, Any],
+    update: dict[str, Any],
+    model: str | None,
+    *,
+    param: str = "session",
+    voices: Any = None,
 ) -> tuple[str, dict[str, Any]]:
     """A call's model and initial session: ``base`` (an ``ek_`` key's session) with ``update`` on top, checked
-    by the SDK's types and OpenAI's rules (an OpenAI-shaped 400/404 naming the parameter otherwise)."""
+    by the SDK's types and OpenAI's rules (an OpenAI-shaped 400/404 naming the parameter otherwise); a custom
+    voice ``{"id": …}`` must be one of ``voices`` (the emulator's voice store)."""
     session = dict(base)
     try:
         if update:
             checked = protocol_session.validate_session(
                 protocol_session.session_request({"type": "realtime", **update})
             )
+            check_realtime_voices(voices, {"session": update})
             session = {**session, **checked}
         if session.get("type", "realtime") != "realtime":
             raise ProtocolError("invalid_value", "A call needs a realtime session.", f"{param}.type")
@@ -133,7 +142,8 @@ def _session(request: Request, form_session: dict[str, Any]) -> tuple[str, dict[
     """The WebRTC call's model and session: the ``ek_`` key's session, then the form's."""
     ephemeral = request.app.state.keys.lookup(request_token(request.headers))
     base = dict(getattr(ephemeral, "session", None) or {})
-    return checked_session(base, form_session, request.query_params.get("model"))
+    voices = getattr(request.app.state, "voices", None)
+    return checked_session(base, form_session, request.query_params.get("model"), voices=voices)
 
 
 def new_core(app: Any, model: str, session: dict[str, Any]) -> tuple[Any, Any, FaultConfig, float]:
@@ -155,6 +165,7 @@ def new_core(app: Any, model: str, session: dict[str, Any]) -> tuple[Any, Any, F
             vad_factory=engines.vad_factory,
             session=session,
             transcriber_factory=engines.streaming,
+            voices=getattr(app.state, "voices", None),
         )
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
@@ -185,7 +196,7 @@ async def create_call(request: Request) -> Response:
     """Answer a WebRTC offer: 201, the answer SDP and ``Location: /v1/realtime/calls/{call_id}``."""
     from voicelab.emulator.realtime.webrtc import WebRTCCall
 
-    offer, form_session = await _offer_and_session(request)
+    offer, form_session = await offer_and_session(request)
     if "m=audio" not in offer and "m=application" not in offer:
         raise OpenAIHTTPError(
             400,
@@ -268,7 +279,8 @@ async def accept_call(request: Request, call_id: str) -> Response:
             param="type",
             code="missing_required_parameter",
         )
-    model, session = checked_session({}, body, body.get("model"), param="session")
+    voices = getattr(request.app.state, "voices", None)
+    model, session = checked_session({}, body, body.get("model"), param="session", voices=voices)
     check_capacity()
     answered: asyncio.Future = asyncio.get_running_loop().create_future()
     call.details["decision"].set_result(

@@ -13,12 +13,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from voicelab.emulator.custom_voices import check_realtime_voices
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import new_id
 from voicelab.protocol import session as protocol_session
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
-from voicelab.protocol.voices import refuse_custom_voices
+from voicelab.protocol.voices import voice_name
 
 __all__ = ["ClientSecretRequest", "ExpiresAfter", "default_session", "router"]
 
@@ -55,14 +56,14 @@ def default_session(kind: str = "realtime") -> dict[str, Any]:
     )
 
 
-def _validate_session(session: dict[str, Any]) -> dict[str, Any]:
+def _validate_session(session: dict[str, Any], voices: Any = None) -> dict[str, Any]:
     """The effective session for a minted key: checked once by the SDK's types and OpenAI's limits, and
     normalised by the code the Realtime connection uses, so the key's session is applied there exactly as
-    validated here."""
+    validated here. A custom voice ``{"id": …}`` must exist in ``voices`` (the emulator's voice store)."""
     request = {"type": "realtime", **session}
     try:
         normalized = protocol_session.normalize_session(request, session_id=new_id("sess"))
-        refuse_custom_voices({"session": request})
+        check_realtime_voices(voices, {"session": request})
         if normalized["type"] == "realtime":
             check_model(normalized["model"], "realtime", param="session.model")
         return normalized
@@ -75,7 +76,17 @@ async def create_client_secret(request: Request, body: ClientSecretRequest | Non
     """Mint an ephemeral ``ek_…`` key for a browser or phone to open a Realtime session."""
     body = body or ClientSecretRequest()
     expires_after = body.expires_after or ExpiresAfter()
-    session = _validate_session(body.session or {"type": "realtime"})
+    voices = getattr(request.app.state, "voices", None)
+    session = _validate_session(body.session or {"type": "realtime"}, voices)
     key = request.app.state.keys.mint(session, expires_after.seconds)
     session["expires_at"] = key.expires_at
-    return {"value": key.value, "expires_at": key.expires_at, "session": session}
+    return {"value": key.value, "expires_at": key.expires_at, "session": _as_response(session)}
+
+
+def _as_response(session: dict[str, Any]) -> dict[str, Any]:
+    """The session as the response types it: ``audio.output.voice`` is a string (a custom voice: its id)."""
+    output = (session.get("audio") or {}).get("output")
+    if not isinstance(output, dict) or "voice" not in output:
+        return session
+    audio = {**session["audio"], "output": {**output, "voice": voice_name(output["voice"])}}
+    return {**session, "audio": audio}

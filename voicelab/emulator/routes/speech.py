@@ -172,7 +172,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
         voice, semitones, tempo = resolve(getattr(request.app.state, "voices", None), chosen)
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
-    speed = min(4.0, body.speed * tempo)
+    speed = min(4.0, max(0.25, body.speed * tempo))  # a custom voice's tempo stays in the engine's range
     try:
         pieces = await _primed(
             synthesize_pieces(

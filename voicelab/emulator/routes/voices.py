@@ -1,7 +1,8 @@
 """Custom voices: ``/v1/audio/voice_consents`` and ``/v1/audio/voices``, as ``client.audio`` calls them.
 
-A consent recording (≤ 10 MiB, decoded to check it is audio) must exist before a voice is made from a
-speaker's sample: OpenAI asks for the speaker's recorded consent. The sample (≤ 10 MiB, at least 0.5 s of
+A consent recording (≤ 10 MiB, ≤ 30 s) must exist before a voice is made from a speaker's sample: OpenAI
+asks for the speaker's recorded consent, reading its consent phrase for the language — Whisper checks that
+it does (:mod:`voicelab.emulator.consent_check`). The sample (≤ 10 MiB, at least 0.5 s of
 voiced speech) is measured off the event loop and stored as a rendering of a built-in voice
 (:mod:`voicelab.emulator.custom_voices`, :mod:`voicelab.engines.voice_profile`). Voices made from a text
 prompt are stored as OpenAI does, and refused where OpenAI refuses them (everywhere but Live).
@@ -16,10 +17,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from voicelab.emulator.consent_check import check_consent
 from voicelab.emulator.custom_voices import VoiceStore
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes._common import decode_upload
 from voicelab.errors import ParameterError
+from voicelab.protocol.consent import consent_phrase
 from voicelab.protocol.errors import ProtocolError
 
 __all__ = ["MAX_RECORDING_BYTES", "router"]
@@ -65,8 +68,17 @@ async def create_consent(
     language: Annotated[str, Form(min_length=2, max_length=35)],
     recording: Annotated[UploadFile, File(description="the consent recording, at most 10 MiB")],
 ) -> dict[str, Any]:
-    """Store a consent recording's metadata (the audio is checked, not kept)."""
-    await _read_audio(request, recording, "recording")
+    """Store a consent recording's metadata once it reads OpenAI's consent phrase for ``language`` (checked
+    by Whisper off the event loop, :mod:`voicelab.emulator.consent_check`; the audio is not kept)."""
+    try:
+        consent_phrase(language)  # a language without a phrase is refused before the audio is read
+    except ProtocolError as exc:
+        raise _http(exc) from exc
+    y, sr = await _read_audio(request, recording, "recording")
+    try:
+        await run_in_threadpool(check_consent, y, sr, language)
+    except ProtocolError as exc:
+        raise _http(exc) from exc
     return _store(request).add_consent(name=name, language=language)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from voicelab.emulator.custom_voices import check_realtime_voices
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.events import error_event, server_event
 from voicelab.protocol.limits import MAX_EVENT_BYTES, check_depth, event_too_large, too_deep
@@ -50,7 +51,6 @@ from voicelab.protocol.session import (
     validate_session,
 )
 from voicelab.protocol.validate import validate_client_event
-from voicelab.protocol.voices import refuse_custom_voices
 
 from ..effects import Close, Effect
 from ..ids import IdFactory
@@ -101,6 +101,9 @@ class ServerCore:
     transcriber_factory : callable, optional
         ``factory(language, prompt)`` → a streaming transcriber, to recognise speech while it is appended
         (:mod:`.live_transcription`); ``None`` transcribes each item after it is committed.
+    voices : VoiceStore, optional
+        The emulator's custom voices (:class:`~voicelab.emulator.custom_voices.VoiceStore`): a voice
+        ``{"id": …}`` speaks with its rendering; ``None`` knows no custom voice (each is refused).
 
     Attributes
     ----------
@@ -128,8 +131,10 @@ class ServerCore:
         audio_chunk_ms: int = 100,
         session_seconds: int = SESSION_MAX_SECONDS,
         transcriber_factory: TranscriberFactory | None = None,
+        voices: Any = None,
     ) -> None:
         self.ids = IdFactory(seed)
+        self.voices = voices
         self.max_event_bytes = MAX_EVENT_BYTES  # the I/O layer may set its configured limit
         self.kind = "transcription" if intent == "transcription" else "realtime"
         self.session = default_session(
@@ -279,7 +284,7 @@ class ServerCore:
         try:
             check_depth(event)  # before anything walks it recursively (validation, copies, the responder)
             checked = validate_client_event(event)
-            refuse_custom_voices(checked)  # the emulator has no custom voices (yet): refused, never alloy
+            check_realtime_voices(self.voices, checked)  # an unknown custom voice is refused, never alloy
             handler = self._routes[checked["type"]]
             return handler(checked)
         except ProtocolError as exc:

@@ -89,12 +89,13 @@ class ServerResponse:
     data: dict[str, Any]
     in_conversation: bool
     modalities: list[str]
-    voice: str
+    voice: str  # the built-in voice that speaks (a custom voice's rendering: its base voice)
     speed: float
     output_format: dict[str, Any]
     input_items: list[ServerItem]
     segments: list[InputSegment]
     max_tokens: int | None
+    semitones: float = 0.0  # a custom voice's pitch shift
     state: ServerResponseState = ServerResponseState.WAITING
     item: ServerItem | None = None  # the assistant message being streamed
     output_index: int = 0

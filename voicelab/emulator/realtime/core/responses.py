@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voicelab.emulator.custom_voices import resolve
 from voicelab.emulator.responder.reasoning import thinking_budget
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.formats import realtime_format
 from voicelab.protocol.models import check_reasoning_params
+from voicelab.protocol.voices import voice_name
 
 from .. import codecs
 from ..effects import GenerateReply, StopResponse, Synthesize
@@ -160,7 +162,8 @@ class ServerResponses:
         modalities = list(request.get("output_modalities") or session.get("output_modalities") or ["audio"])
         audio_out = (request.get("audio") or {}).get("output") or {}
         voice = audio_out.get("voice", session["audio"]["output"]["voice"])
-        voice_name = voice if isinstance(voice, str) else voice.get("id", "alloy")
+        where = "response" if "voice" in audio_out else "session"
+        spoken_by, semitones, tempo = resolve(core.voices, voice, param=f"{where}.audio.output.voice")
         fmt = realtime_format(audio_out.get("format", session["audio"]["output"]["format"]))
         max_tokens = request.get("max_output_tokens", session.get("max_output_tokens", "inf"))
         model = str(session.get("model"))
@@ -181,7 +184,7 @@ class ServerResponses:
             "conversation_id": conversation.id if in_conversation else None,
             "output_modalities": modalities,
             "max_output_tokens": max_tokens,
-            "audio": {"output": {"format": fmt, "voice": voice_name}},
+            "audio": {"output": {"format": fmt, "voice": voice_name(voice)}},
             "usage": None,
             "metadata": request.get("metadata"),
         }
@@ -193,8 +196,9 @@ class ServerResponses:
             data=data,
             in_conversation=in_conversation,
             modalities=modalities,
-            voice=voice_name,
-            speed=float(session["audio"]["output"].get("speed") or 1.0),
+            voice=spoken_by,
+            speed=min(4.0, max(0.25, float(session["audio"]["output"].get("speed") or 1.0) * tempo)),
+            semitones=semitones,
             output_format=fmt,
             input_items=input_items,
             segments=segments,
@@ -362,7 +366,7 @@ class ServerResponses:
         )
         if audio and text.strip():
             core.voice_locked = True
-            out.append(Synthesize(response.id, text, response.voice, response.speed))
+            out.append(Synthesize(response.id, text, response.voice, response.speed, response.semitones))
             return out
         if response.max_tokens is not None and count_text_tokens(text) > response.max_tokens:
             text = first_tokens(text, response.max_tokens)
