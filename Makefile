@@ -27,6 +27,8 @@ define install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(1)]'
+	# the speaker encoder's weights ship in the resemblyzer wheel; its torch code is not used (engines/speakers)
+	$(BIN)/python -m pip install --quiet --no-deps resemblyzer==0.1.4
 endef
 
 $(LAB_STAMP): pyproject.toml
