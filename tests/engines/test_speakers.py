@@ -1,4 +1,4 @@
-"""voicelab.engines.speakers: the checked checkpoint, embeddings that tell voices apart, clustering, diarize."""
+"""voicelab.engines.speakers: the checked checkpoint, embeddings that tell voices apart, diarize."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_checkpoint_reader_refuses_code():
     payload = pickle.dumps(0x1950A86A20F9469CFC6C) + pickle.dumps(1001) + pickle.dumps({}) + pickle.dumps(
         shutil.rmtree
     )
-    with pytest.raises(EngineError, match="refusing to load global shutil.rmtree"):
+    with pytest.raises(EngineError, match=r"refusing to load global shutil\.rmtree"):
         load_state_dict(io.BytesIO(payload))
 
 
