@@ -14,6 +14,7 @@ from voicelab.engines.speakers.checkpoint import load_state_dict
 from voicelab.engines.speakers.weights import RESEMBLYZER_SHA256, encoder_weights_file
 from voicelab.engines.tts import synthesize
 from voicelab.errors import EngineError, ModelIntegrityError
+from voicelab.vad.regions import speech_regions
 
 SENTENCES = ("The weather today is lovely and the station is not far from here.",
              "Could you tell me how to get to the museum before it closes?")
@@ -58,7 +59,7 @@ def test_diarize_two_voices_alternating():
              ("onyx", "Certainly, what time would you prefer?")]
     gap = np.zeros(12000, np.float32)
     y = np.concatenate([piece for voice, text in lines for piece in (synthesize(text, voice=voice).y, gap)])
-    result = diarize(y, 24000, language="en")
+    result = diarize(y, 24000, language="en", regions=speech_regions)
     assert [s.speaker for s in result.segments] == ["A", "B", "A"]
     assert "book a table" in result.segments[1].text.lower()
     assert result.segments[0].end < result.segments[1].start < result.segments[2].start

@@ -1,6 +1,7 @@
 """Speaker diarization: who spoke when, and what they said.
 
-1. Silero VAD finds the speech regions (:func:`voicelab.vad.regions.speech_regions`); regions longer than
+1. A VAD finds the speech regions (the caller passes one: :func:`voicelab.vad.regions.speech_regions`, Silero,
+   in the emulator; engines do not import the VAD layer); regions longer than
    :data:`MAX_WINDOW_S` are cut into equal windows no longer than that, so a change of speaker without a
    pause is still seen at window resolution.
 2. Each window is embedded (:func:`voicelab.engines.speakers.encoder.embed`); windows of at least
@@ -13,7 +14,7 @@
 Examples
 --------
 >>> import numpy as np
->>> diarize(np.zeros(16000, np.float32), 16000).segments
+>>> diarize(np.zeros(16000, np.float32), 16000, regions=lambda y, sr: []).segments
 []
 """
 
@@ -98,8 +99,8 @@ def diarize(
     *,
     language: str | None = None,
     known: Mapping[str, np.ndarray] | None = None,
+    regions: Callable[[np.ndarray, int], Regions],
     threshold: float = SAME_SPEAKER_SIMILARITY,
-    regions: Callable[[np.ndarray, int], Regions] | None = None,
 ) -> Diarization:
     """Split ``y`` into speaker turns with their text.
 
@@ -116,8 +117,8 @@ def diarize(
         2–10 s clip of that person).
     threshold : float
         Clustering threshold (cosine similarity), see :mod:`voicelab.engines.speakers.clustering`.
-    regions : callable, optional
-        ``regions(y, sr)`` → speech regions in seconds; default Silero VAD
+    regions : callable
+        ``regions(y, sr)`` → speech regions in seconds: Silero VAD
         (:func:`voicelab.vad.regions.speech_regions`), for instance tuned by a ``server_vad`` chunking
         strategy.
 
@@ -127,9 +128,8 @@ def diarize(
         Turns in time order; empty when no speech is heard.
     """
     from voicelab.engines import stt
-    from voicelab.vad.regions import speech_regions
 
-    find = regions or speech_regions
+    find = regions
     y = np.asarray(y, dtype=np.float32)
     duration = len(y) / sr
     windows = speaker_windows(find(y, sr))
