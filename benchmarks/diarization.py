@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if chosen:
             error = np.mean([r[1] for r in chosen])
             print(f"{label}: mean attribution error {error:.1%}, label sequence right "
-                  f"{sum(r[2] for r in chosen)}/{len(chosen)}, mean RTF {np.mean([r[4] for r in chosen]):.2f}")
+                  f"{sum(r[2] for r in chosen)}/{len(chosen)}, "
+                  f"mean RTF {np.mean([r[4] for r in chosen]):.2f}")
     return 0
 
 
