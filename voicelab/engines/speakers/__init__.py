@@ -2,14 +2,14 @@
 a documented threshold, known-speaker matching, and turns with Whisper's words.
 
 Modules: :mod:`.weights` (the SHA-256-checked checkpoint), :mod:`.checkpoint` (reading it without torch),
-:mod:`.encoder` (embeddings), :mod:`.clustering` (who is who), :mod:`.diarize` (the pipeline).
+:mod:`.encoder` (embeddings), :mod:`.clustering` (who is who), :mod:`.pipeline` (diarize: the pipeline).
 """
 
 from __future__ import annotations
 
 from .clustering import KNOWN_SPEAKER_SIMILARITY, SAME_SPEAKER_SIMILARITY
-from .diarize import Diarization, SpeakerSegment, diarize
 from .encoder import embed
+from .pipeline import Diarization, SpeakerSegment, diarize
 
 __all__ = [
     "KNOWN_SPEAKER_SIMILARITY",
