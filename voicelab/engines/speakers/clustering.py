@@ -1,15 +1,18 @@
 """Who is who: agglomerative clustering of speaker embeddings, and matching clusters to known speakers.
 
-Clustering is average-linkage agglomerative on cosine similarity: every window starts as its own cluster and
-the two clusters whose members are most similar on average merge, until no pair reaches
-:data:`SAME_SPEAKER_SIMILARITY`. The number of speakers is therefore not given in advance.
+Clustering is average-linkage agglomerative on cosine similarity (SciPy's ``linkage``): every window starts as
+its own cluster and the two clusters whose members are most similar on average merge, until no pair reaches
+:data:`SAME_SPEAKER_SIMILARITY`; O(n²) memory and time in the number of windows (500 windows for the longest
+upload the emulator takes). The number of speakers is therefore not given in advance.
 
 Threshold
     On the emulator's voices (Piper "joe" pitch-shifted per OpenAI voice name, see
     :data:`voicelab.engines.tts.VOICES`) two ~3 s utterances of the *same* voice score 0.90–0.95; voices
     three or more semitones apart score 0.45–0.70, and neighbours 0.8 semitone apart 0.75–0.90 (so those are
-    not told apart). 0.78 sits between the two groups for 1–3 s windows; ``benchmarks/diarization.py``
-    measures the attribution error it gives (see ``docs/diarization.md``).
+    not told apart). Windows of 1–3 s score lower than whole utterances, so the merge threshold sits at the
+    top of the different-voice range: 0.70. ``benchmarks/diarization.py`` clips swept over 0.65–0.82 gave the
+    lowest attribution error at 0.70 (0.65 merges alloy and fable; 0.78 splits one voice of the sample set
+    into several speakers); the table is in ``docs/diarization.md``.
 
 Known speakers
     A cluster takes the name of the known speaker whose reference embedding it resembles most (one name per
@@ -41,7 +44,7 @@ __all__ = [
     "match_known",
 ]
 
-SAME_SPEAKER_SIMILARITY = 0.78
+SAME_SPEAKER_SIMILARITY = 0.70
 """Average cosine similarity at or above which two clusters are merged as one speaker."""
 KNOWN_SPEAKER_SIMILARITY = 0.70
 """Cosine similarity a cluster's centroid needs with a known speaker's reference to take that name."""
@@ -69,27 +72,16 @@ def cluster(embeddings: np.ndarray, *, threshold: float = SAME_SPEAKER_SIMILARIT
     >>> cluster(np.zeros((0, 4), np.float32)).tolist()
     []
     """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
     n = len(embeddings)
-    if n == 0:
-        return np.zeros(0, dtype=int)
-    x = np.asarray(embeddings, dtype=np.float64)
-    sim = x @ x.T
-    members: list[list[int]] = [[i] for i in range(n)]
-    while len(members) > 1:
-        best, pair = -np.inf, (0, 0)
-        for a in range(len(members)):
-            for b in range(a + 1, len(members)):
-                score = float(sim[np.ix_(members[a], members[b])].mean())
-                if score > best:
-                    best, pair = score, (a, b)
-        if best < threshold:
-            break
-        a, b = pair
-        members[a] = members[a] + members.pop(b)
-    labels = np.empty(n, dtype=int)
-    for index, group in enumerate(members):
-        labels[group] = index
-    return _renumber(labels)
+    if n < 2:
+        return np.zeros(n, dtype=int)
+    distances = np.clip(pdist(np.asarray(embeddings, dtype=np.float64), "cosine"), 0.0, 2.0)
+    tree = linkage(distances, method="average")  # average distance = 1 − average cosine similarity
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    return _renumber(np.asarray(labels, dtype=int))
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:
