@@ -160,3 +160,36 @@ async def test_long_audio_needs_chunking_strategy(sdk, still_serves):
                                                response_format="diarized_json", chunking_strategy="auto")
     assert ok.segments == [] and ok.duration == 31.0
     await still_serves()
+
+
+async def test_a_reference_of_someone_absent_names_nobody(sdk, dialogue):
+    result = await sdk.audio.transcriptions.create(
+        model=MODEL,
+        file=("dialogue.wav", dialogue),
+        response_format="diarized_json",
+        known_speaker_names=["someone else"],
+        known_speaker_references=[_data_url("alloy", "Hello, this is a short sample of my own voice.")],
+    )
+    assert [s.speaker for s in result.segments] == ["A", "B", "A", "B"]
+
+
+async def test_stream_with_json_format_has_no_segment_events(sdk, dialogue):
+    stream = await sdk.audio.transcriptions.create(
+        model=MODEL, file=("dialogue.wav", dialogue), response_format="json", stream=True
+    )
+    events = [STREAM_EVENT.validate_python(e.model_dump(exclude_unset=True), strict=True)
+              async for e in stream]
+    assert {e.type for e in events} == {"transcript.text.delta", "transcript.text.done"}
+    assert all(e.segment_id is None for e in events if e.type == "transcript.text.delta")
+    assert events[-1].type == "transcript.text.done" and "table" in events[-1].text
+
+
+async def test_japanese_dialogue_from_two_voices(sdk):
+    lines = [("onyx", "おはようございます。ご用件をお伺いします。"),
+             ("shimmer", "今夜、二人で予約をお願いしたいのですが。"),
+             ("onyx", "かしこまりました。何時がよろしいですか。")]
+    result = await sdk.audio.transcriptions.create(
+        model=MODEL, file=("ja.wav", _clip(lines)), response_format="diarized_json", language="ja"
+    )
+    assert [s.speaker for s in result.segments] == ["A", "B", "A"]
+    assert "予約" in result.segments[1].text
