@@ -23,10 +23,13 @@ export HF_HUB_OFFLINE := 1
 # Everything (what `make test` installs): the virtualenv for working on voicelab.
 venv: $(TEST_STAMP)
 
+# `install` also adds resemblyzer without its dependencies: the speaker encoder's weights ship in that wheel and
+# its torch code is not used (voicelab/engines/speakers).
 define install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(1)]'
+	$(BIN)/python -m pip install --quiet --no-deps resemblyzer==0.1.4
 endef
 
 $(LAB_STAMP): pyproject.toml

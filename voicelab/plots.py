@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.lines import Line2D
 
 
-__all__ = ["JAPANESE_FONT", "spectrogram", "timeline", "use_japanese_font", "waveform"]
+__all__ = ["JAPANESE_FONT", "speaker_turns", "spectrogram", "timeline", "use_japanese_font", "waveform"]
 
 def _axes(ax: Axes | None) -> Axes:
     """``ax``, or pyplot's current axes when it is None (the plot modules of vad and pricing use it too)."""
@@ -111,6 +111,72 @@ def waveform(
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Amplitude")
     return artist
+
+
+def _field(segment: Any, name: str) -> Any:
+    return segment[name] if isinstance(segment, dict) else getattr(segment, name)
+
+
+def speaker_turns(
+    y: np.ndarray,
+    sr: int,
+    segments: Any,
+    *,
+    ax: Axes | None = None,
+    max_points: int = 4000,
+) -> list[Line2D | PolyCollection]:
+    """Plot the waveform with each speaker's turns coloured (one colour per speaker, with a legend).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+        The diarized audio.
+    sr : int
+        Rate in Hz.
+    segments : iterable
+        Diarized segments with ``speaker``, ``start``, ``end`` (seconds): the SDK's
+        ``TranscriptionDiarizedSegment`` objects or dicts.
+    ax : matplotlib Axes, optional, keyword-only
+        Where to draw; default the current axes.
+    max_points : int, keyword-only
+        Passed to :func:`waveform` for each piece.
+
+    Returns
+    -------
+    list
+        The artist of each coloured turn, in time order (the grey whole waveform is drawn underneath).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> turns = [{"speaker": "A", "start": 0.0, "end": 1.0}, {"speaker": "B", "start": 1.2, "end": 2.0}]
+    >>> artists = speaker_turns(np.zeros(48000, np.float32), 24000, turns, ax=ax)
+    >>> len(artists), [t.get_text() for t in ax.get_legend().get_texts()]
+    (2, ['A', 'B'])
+    >>> plt.close(fig)
+    """
+    y = to_mono(y)
+    sr = _check_sr(sr)
+    ax = _axes(ax)
+    waveform(y, sr, ax=ax, color="0.8", max_points=max_points)
+    colours: dict[str, str] = {}
+    artists: list[Line2D | PolyCollection] = []
+    for segment in segments:
+        speaker = str(_field(segment, "speaker"))
+        first = speaker not in colours
+        colour = colours.setdefault(speaker, f"C{len(colours) % 10}")
+        start = max(0, int(float(_field(segment, "start")) * sr))
+        end = min(len(y), max(start + 2, int(float(_field(segment, "end")) * sr)))
+        artist = waveform(y[start:end], sr, ax=ax, offset=start / sr, color=colour, max_points=max_points,
+                          label=speaker if first else None)
+        artists.append(artist)
+    ax.set_xlim(0, len(y) / sr)
+    if colours:
+        ax.legend(title="speaker", loc="upper right")
+    return artists
 
 
 def spectrogram(

@@ -29,11 +29,13 @@ from starlette.concurrency import run_in_threadpool
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.routes import _formats
 from voicelab.emulator.routes._common import check_model, decode_upload, engine_error
+from voicelab.emulator.routes._diarize import chunking_from_form, diarized_response
 from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.emulator.routes._stream_transcription import incremental_events
 from voicelab.engines.stt import logprob_dicts, token_pieces
 from voicelab.errors import EngineError, ParameterError
 from voicelab.protocol.billing import audio_tokens, text_tokens
+from voicelab.protocol.diarization import check_diarize_request, is_diarize_model
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.transcription import OPTION_MODELS, check_options, reports_languages
 
@@ -42,7 +44,10 @@ __all__ = ["router", "transcribe"]
 router = APIRouter(tags=["audio"])
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
-TranscriptionModel = Literal["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"]
+TranscriptionFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+TranscriptionModel = Literal[
+    "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe-diarize"
+]
 
 
 async def transcribe(
@@ -167,7 +172,7 @@ async def create_transcription(
     model: Annotated[TranscriptionModel | str, Form()],
     language: Annotated[str | None, Form()] = None,
     prompt: Annotated[str | None, Form()] = None,
-    response_format: Annotated[ResponseFormat, Form()] = "json",
+    response_format: Annotated[TranscriptionFormat, Form()] = "json",
     temperature: Temperature = 0.0,
     timestamp_granularities: Annotated[
         list[Literal["word", "segment"]] | None, Form(alias="timestamp_granularities[]")
@@ -177,13 +182,31 @@ async def create_transcription(
     chunking_strategy: Annotated[str | None, Form()] = None,
     keywords: Annotated[list[str] | None, Form(alias="keywords[]")] = None,
     languages: Annotated[list[str] | None, Form(alias="languages[]")] = None,
+    known_speaker_names: Annotated[list[str] | None, Form(alias="known_speaker_names[]")] = None,
+    known_speaker_references: Annotated[list[str] | None, Form(alias="known_speaker_references[]")] = None,
 ) -> Response:
-    """Transcribe audio into the input language."""
+    """Transcribe audio into the input language (with speaker labels for gpt-4o-transcribe-diarize)."""
     check_model(model, "transcription")
     try:
         check_options("rest", model, {"keywords": keywords, "languages": languages, "prompt": prompt})
+        check_diarize_request(
+            model,
+            response_format=response_format,
+            options={"include": include, "timestamp_granularities": timestamp_granularities},
+            known_speaker_names=known_speaker_names,
+            known_speaker_references=known_speaker_references,
+        )
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
+    if is_diarize_model(model):
+        chunking = chunking_from_form(chunking_strategy, await request.form())
+        code = _check_language(language)
+        y, sr = await _read_upload(file, request)
+        return await diarized_response(
+            request, y, sr, model=model, response_format=response_format, stream=bool(stream), language=code,
+            chunking=chunking, known_speaker_names=list(known_speaker_names or []),
+            known_speaker_references=list(known_speaker_references or []),
+        )
     candidates = [_check_language(code, param="languages") or "" for code in languages or []]
     token_model = model != "whisper-1"
     if token_model and response_format not in ("json", "text"):
