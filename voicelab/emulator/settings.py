@@ -85,9 +85,9 @@ class EmulatorSettings(BaseSettings):
         outbox is otherwise empty). A client that stops reading is disconnected once over it (close code 1008,
         reason ``slow_reader``; an ``error`` event first if the socket still takes it).
     max_event_bytes : int
-        Largest client event (15 MiB, OpenAI's documented maximum): larger ones get an ``event_too_large``
-        error event; WebSocket frames up to 4× that are read to answer so, bigger ones get the same error
-        event from their header, then close 1009.
+        Largest client event (15 MiB, OpenAI's documented maximum): a larger WebSocket message is refused
+        from its frame header, before its payload is read (``ws_max_size``): an ``event_too_large`` error
+        event, then close 1009 with the reason ``event_too_large``.
     max_request_bytes : int
         Largest HTTP request body (40 MiB: a 25 MB file as base64 JSON, with room): refused with 413 from its
         ``Content-Length`` before it is read or parsed.

@@ -9,8 +9,9 @@ header byte every few seconds would otherwise hold its connection (and a file de
 the ASGI scope extension ``"voicelab.abort"``: a callable that drops the TCP connection at once, unsent data
 and all. A client that stops reading cannot be closed politely (the close frame would wait behind the data it
 does not read), so :mod:`voicelab.emulator.realtime.outbox` uses it to disconnect slow readers and free their
-memory. It also answers a frame over ``ws_max_size`` (refused from its header, before its payload is read)
-with an ``event_too_large`` error event before the 1009 close, instead of closing without a word.
+memory. It also answers a message over ``ws_max_size`` (the event limit, 15 MiB: refused from its frame
+header, before its payload is read, so it is never buffered) with an ``event_too_large`` error event, then
+the close 1009 with the reason ``event_too_large``, instead of closing without a word.
 
 Examples
 --------
@@ -30,14 +31,23 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import PayloadTooBig
-from websockets.frames import Frame, Opcode
+from websockets.frames import Close, CloseCode, Frame, Opcode
 
 from voicelab.protocol.limits import event_too_large
 
-__all__ = ["ABORT_EXTENSION", "AbortableWebSocketProtocol", "H11Protocol", "header_deadline_protocol"]
+__all__ = [
+    "ABORT_EXTENSION",
+    "TOO_LARGE_CLOSE_REASON",
+    "AbortableWebSocketProtocol",
+    "H11Protocol",
+    "header_deadline_protocol",
+]
 
 ABORT_EXTENSION = "voicelab.abort"
 """The ASGI scope extension holding a callable that drops the connection."""
+
+TOO_LARGE_CLOSE_REASON = "event_too_large"
+"""The close reason (code 1009) after a message over the event limit."""
 
 
 class _HeaderDeadlineProtocol(H11Protocol):
@@ -88,12 +98,19 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_parser_exception(self) -> None:
         error = self.conn.parser_exc
-        if isinstance(error, PayloadTooBig):  # the close frame is queued: the error event goes out first
-            refusal = event_too_large(getattr(error, "size", None) or 0, self.config.ws_max_size or 0)
-            event_id = "event_" + secrets.token_hex(11)
-            event = {"type": "error", "event_id": event_id, "error": refusal.event_body()}
-            frame = Frame(Opcode.TEXT, json.dumps(event).encode())
-            self.transport.write(frame.serialize(mask=False, extensions=[]))
+        if isinstance(error, PayloadTooBig):  # refused from the frame header: nothing of it was buffered
+            self.conn.data_to_send()  # websockets' close frame (its reason in its words) is replaced below
+            size = (getattr(error, "size", None) or 0) + (getattr(error, "current_size", None) or 0)
+            refusal = event_too_large(size, self.config.ws_max_size or 0)
+            event = {
+                "type": "error",
+                "event_id": "event_" + secrets.token_hex(11),
+                "error": refusal.event_body(),
+            }
+            close = Close(CloseCode.MESSAGE_TOO_BIG, TOO_LARGE_CLOSE_REASON)
+            self.conn.close_sent = close
+            frames = (Frame(Opcode.TEXT, json.dumps(event).encode()), Frame(Opcode.CLOSE, close.serialize()))
+            self.transport.write(b"".join(f.serialize(mask=False, extensions=[]) for f in frames))
         super().handle_parser_exception()
 
     async def run_asgi(self) -> None:

@@ -20,7 +20,8 @@ from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.protocol.limits import MAX_EVENT_BYTES
 
-from .test_route import fake_synthesize, fake_transcribe, raw_connect, recv_json
+from .conftest import raw_connect, recv_json, recv_until
+from .test_route import fake_synthesize, fake_transcribe
 
 SR = 24000
 
@@ -44,13 +45,6 @@ def limited():
     server.stop()
 
 
-async def until(ws, validate, kind: str, timeout: float = 10.0) -> list[dict]:
-    events = []
-    while not events or events[-1]["type"] != kind:
-        events.append(await recv_json(ws, validate, timeout))
-    return events
-
-
 async def opened(server) -> websockets.ClientConnection:
     ws = await raw_connect(server, query="model=gpt-realtime")
     return ws
@@ -71,7 +65,7 @@ async def text_turn(ws, validate, text: str = "What is 2 + 3?") -> str:
         )
     )
     await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
-    events = await until(ws, validate, "response.done")
+    events = await recv_until(ws, validate, "response.done")
     return next(e for e in events if e["type"] == "response.output_text.done")["text"]
 
 
@@ -110,14 +104,43 @@ async def test_deep_json_is_an_error_and_the_session_answers_after(limited, vali
         assert "5" in text
 
 
-async def test_oversized_event_gets_an_error_event_not_a_silent_close(limited, validate):
+@pytest.mark.parametrize("size", [MAX_EVENT_BYTES + 1, 33 * 1024 * 1024])
+async def test_an_event_over_15_mib_gets_an_error_event_then_a_1009_close(limited, validate, size):
+    """Refused from its frame header (never buffered): OpenAI's ``event_too_large`` error event, then close
+    1009 ``event_too_large``; the server goes on."""
+    padding = size - len('{"type": "input_audio_buffer.append", "audio": ""}')
     async with await opened(limited) as ws:
         await recv_json(ws, validate)
-        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (33 * 1024 * 1024) + '"}')
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * padding + '"}')
         error = await recv_json(ws, validate, timeout=30)
+        assert error["type"] == "error"
         assert error["error"]["code"] == "event_too_large"
         assert error["error"]["type"] == "invalid_request_error"
-        assert str(MAX_EVENT_BYTES) in error["error"]["message"]
+        assert f"but the maximum is {MAX_EVENT_BYTES} bytes (15 MiB)" in error["error"]["message"]
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
+    async with await opened(limited) as other:  # the server and a new session work
+        await recv_json(other, validate)
+        assert "5" in await text_turn(other, validate)
+
+
+async def test_an_event_of_exactly_15_mib_is_read(limited, validate):
+    """At the limit the event is accepted and handled (here: the 1 s input-buffer limit answers it)."""
+    room = MAX_EVENT_BYTES - len('{"type": "input_audio_buffer.append", "audio": ""}')
+    event = (
+        '{"type": "input_audio_buffer.append", "audio": "'
+        + "A" * (room // 8 * 8)
+        + '"'
+        + " " * (room % 8)
+        + "}"
+    )
+    assert len(event) == MAX_EVENT_BYTES
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send(event)
+        error = await recv_json(ws, validate, timeout=30)
+        assert (error["error"]["code"], error["error"]["param"]) == ("input_audio_buffer_full", "audio")
         assert "5" in await text_turn(ws, validate)
 
 
@@ -133,7 +156,7 @@ async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, val
                 }
             )
         )
-        await until(ws, validate, "session.updated")
+        await recv_until(ws, validate, "session.updated")
         await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
         await ws.send(
             json.dumps({"type": "input_audio_buffer.append", "audio": chunk, "event_id": "evt_full"})
@@ -261,7 +284,7 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
                 )
             )
             await ws.send(json.dumps({"type": "response.create"}))  # audio: the engine fails
-            done = (await until(ws, validate, "response.done"))[-1]
+            done = (await recv_until(ws, validate, "response.done"))[-1]
             assert done["response"]["status"] == "failed"
             wire = json.dumps(done)
             assert "Speech synthesis failed" in wire
@@ -273,17 +296,17 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
 
 async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009_close(validate):
     settings = EmulatorSettings(port=0, api_key="fake-realtime-test", max_event_bytes=64 * 1024)
-    server = EmbeddedServer(settings).start()  # frames over 4 × 64 KiB are refused from their header
+    server = EmbeddedServer(settings).start()  # messages over 64 KiB are refused from their frame header
     try:
         ws = await raw_connect(server)
         await recv_json(ws, validate)
         await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (1024 * 1024) + '"}')
         error = await recv_json(ws, validate)
         assert error["error"]["code"] == "event_too_large"
-        assert "262144 bytes" in error["error"]["message"]
+        assert "but the maximum is 65536 bytes" in error["error"]["message"]
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
-        assert closed.value.rcvd.code == 1009
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
         async with await opened(server) as other:  # the server goes on
             await recv_json(other, validate)
     finally:
