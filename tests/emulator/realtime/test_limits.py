@@ -34,6 +34,7 @@ def limited():
         realtime_pacing=False,
         max_sessions=3,
         max_input_buffer_seconds=1.0,
+        max_conversation_audio_seconds=1.0,
         max_outbox_bytes=512 * 1024,
     )
     app = create_app(settings)
@@ -168,6 +169,39 @@ async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, val
         await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))  # the first 0.6 s is still there
         committed = await recv_json(ws, validate)
         assert committed["type"] == "input_audio_buffer.committed"
+
+
+async def test_committing_audio_beyond_the_conversation_limit_is_refused_and_the_session_goes_on(
+    limited, validate
+):
+    chunk = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
+    manual = {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+    }
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send(json.dumps(manual))
+        await recv_until(ws, validate, "session.updated")
+        for _ in range(2):  # 0.6 s is kept; 1.2 s would pass the 1 s limit
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+            await ws.send(json.dumps({"type": "input_audio_buffer.commit", "event_id": "evt_commit"}))
+        first = (await recv_until(ws, validate, "conversation.item.done"))[0]
+        assert first["type"] == "input_audio_buffer.committed"
+        error = await recv_json(ws, validate)
+        assert error["type"] == "error"
+        assert (error["error"]["code"], error["error"]["param"]) == ("conversation_audio_full", None)
+        assert error["error"]["event_id"] == "evt_commit"
+        assert "the limit is 1 s" in error["error"]["message"]
+        part = {"type": "input_audio", "audio": chunk}
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}, part]}
+        await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+        error = await recv_json(ws, validate)
+        assert (error["error"]["code"], error["error"]["param"]) == (
+            "conversation_audio_full",
+            "item.content[1].audio",
+        )
+        assert "5" in await text_turn(ws, validate)  # the session goes on
 
 
 async def test_sessions_over_the_limit_are_refused_at_connect(limited, validate):

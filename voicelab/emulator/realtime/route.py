@@ -259,6 +259,7 @@ async def _serve(
         return
     core.max_event_bytes = settings.max_event_bytes
     core.input_buffer.max_samples = int(settings.max_input_buffer_seconds * SR)
+    core.conversation.max_audio_samples = int(settings.max_conversation_audio_seconds * SR)
     if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
         warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
