@@ -56,6 +56,7 @@ async def raw_connect(
     key: str | None = API_KEY,
     headers: dict | None = None,
     subprotocols: list[str] | None = None,
+    compression: str | None = "deflate",
 ) -> websockets.ClientConnection:
     """A plain WebSocket to ``srv``'s ``/v1/realtime`` (an ``EmbeddedServer``), the key as a bearer header."""
     all_headers = dict(headers or {})
@@ -66,6 +67,7 @@ async def raw_connect(
         additional_headers=all_headers,
         subprotocols=subprotocols,
         open_timeout=10,
+        compression=compression,
     )
 
 

@@ -9,12 +9,14 @@ import json
 import os
 import socket
 import struct
+import threading
 
 import numpy as np
 import pytest
 import websockets
 
 from voicelab.emulator.app import create_app
+from voicelab.emulator.large_frames import read_large_frame
 from voicelab.emulator.realtime.route import Engines
 from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
@@ -26,22 +28,32 @@ from .test_route import fake_synthesize, fake_transcribe
 SR = 24000
 
 
+def fake_engine_server(**limits) -> EmbeddedServer:
+    """A started server with these limits (others default) and fake engines (nothing loads meanwhile)."""
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False, **limits)
+    app = create_app(settings)
+    app.state.realtime_engines = Engines(
+        synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
+    )
+    return EmbeddedServer(settings, app=app).start()
+
+
 @pytest.fixture(scope="module")
 def limited():
-    settings = EmulatorSettings(
-        port=0,
-        api_key="fake-realtime-test",
-        realtime_pacing=False,
+    server = fake_engine_server(
         max_sessions=3,
         max_input_buffer_seconds=1.0,
         max_conversation_audio_seconds=1.0,
         max_outbox_bytes=512 * 1024,
     )
-    app = create_app(settings)
-    app.state.realtime_engines = Engines(
-        synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
-    )
-    server = EmbeddedServer(settings, app=app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain():
+    """A server with the default limits."""
+    server = fake_engine_server()
     yield server
     server.stop()
 
@@ -242,7 +254,38 @@ class NonReadingClient:
         assert self.sock.recv(4096).startswith(b"HTTP/1.1 101")
 
     def send(self, event: dict) -> None:
-        payload = json.dumps(event).encode()
+        self.send_text_frame(json.dumps(event).encode())
+
+    def send_text_frame(self, payload: bytes) -> None:
+        self.sock.sendall(self.text_frame(payload))
+
+    def server_events(self, count: int) -> list[dict]:
+        """Read ``count`` server text frames (unmasked, unfragmented) as JSON."""
+        events, buffer = [], b""
+        while len(events) < count:
+            while len(buffer) < 10 or len(buffer) < self._frame_end(buffer):
+                buffer += self.sock.recv(1 << 20)
+            end = self._frame_end(buffer)
+            events.append(json.loads(buffer[end - self._length(buffer) : end]))
+            buffer = buffer[end:]
+        return events
+
+    @staticmethod
+    def _length(buffer: bytes) -> int:
+        size = buffer[1] & 0x7F
+        return (
+            struct.unpack("!H", buffer[2:4])[0]
+            if size == 126
+            else (struct.unpack("!Q", buffer[2:10])[0] if size == 127 else size)
+        )
+
+    @classmethod
+    def _frame_end(cls, buffer: bytes) -> int:
+        size = buffer[1] & 0x7F
+        return (2 if size < 126 else 4 if size == 126 else 10) + cls._length(buffer)
+
+    @staticmethod
+    def text_frame(payload: bytes) -> bytes:
         mask = os.urandom(4)
         n = len(payload)
         header = bytes([0x81]) + (
@@ -253,7 +296,7 @@ class NonReadingClient:
             else bytes([0x80 | 127]) + struct.pack("!Q", n)
         )
         masked = (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
-        self.sock.sendall(header + mask + masked)
+        return header + mask + masked
 
 
 async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_working(limited, validate):
@@ -345,3 +388,69 @@ async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009
             await recv_json(other, validate)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+async def test_large_events_are_read_off_the_event_loop_in_order(plain, validate, monkeypatch, compression):
+    """Text frames from 256 KiB are unmasked and decoded in a worker thread; small ones go the usual way; the
+    connection's events are handled in the order they were sent."""
+    from voicelab.emulator import transports
+
+    threads = []
+
+    def recorded(*args):
+        threads.append(threading.current_thread().name)
+        return read_large_frame(*args)
+
+    monkeypatch.setattr(transports, "read_large_frame", recorded)
+    async with await raw_connect(plain, compression=compression) as ws:
+        await recv_json(ws, validate)
+        sizes = {"item_a": 10, "item_b": 400_000, "item_c": 10, "item_d": 900_000, "item_e": 10}
+        for item_id, size in sizes.items():  # random text: about as large compressed
+            content = [{"type": "input_text", "text": base64.b64encode(os.urandom(size))[:size].decode()}]
+            item = {"id": item_id, "type": "message", "role": "user", "content": content}
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+        added = []
+        while len(added) < len(sizes):
+            event = await recv_json(ws, validate, timeout=30)
+            if event["type"] == "conversation.item.added":
+                added.append(event["item"]["id"])
+        assert added == list(sizes)
+        assert threads and all(name.startswith("ws-large-frame") for name in threads)
+        assert len(threads) == 2  # the two large ones
+        assert "5" in await text_turn(ws, validate)
+
+
+async def test_a_large_frame_that_is_not_utf8_is_closed_1007_and_the_server_goes_on(plain, validate):
+    client = NonReadingClient(plain.port)
+    client.send_text_frame(b'{"type": "x", "text": "' + b"\xff" * 300_000 + b'"}')
+    received = b""
+    while True:  # session.created, then the close frame
+        chunk = await asyncio.to_thread(client.sock.recv, 65536)
+        if not chunk:
+            break
+        received += chunk
+    close = received[received.rindex(b"\x88") :]
+    assert struct.unpack("!H", close[2:4])[0] == 1007
+    client.sock.close()
+    async with await opened(plain) as other:
+        await recv_json(other, validate)
+        assert "5" in await text_turn(other, validate)
+
+
+async def test_frames_sent_together_with_a_large_one_are_all_read_in_order(plain, validate):
+    """One write holding a small frame, a large one and small ones after it (the same TCP reads)."""
+    client = NonReadingClient(plain.port)
+    sizes = {"item_a": 10, "item_b": 300_000, "item_c": 300_000, "item_d": 300_000, "item_e": 10}
+    wire = b""
+    for item_id, size in sizes.items():
+        item = {"id": item_id, "type": "message", "role": "user"}
+        item["content"] = [{"type": "input_text", "text": "y" * size}]
+        wire += client.text_frame(json.dumps({"type": "conversation.item.create", "item": item}).encode())
+    client.sock.sendall(wire)
+    events = await asyncio.to_thread(client.server_events, 1 + 2 * len(sizes))
+    for event in events:
+        validate(event)
+    added = [e["item"]["id"] for e in events if e["type"] == "conversation.item.added"]
+    assert added == list(sizes)
+    client.sock.close()
