@@ -93,8 +93,9 @@ class EmulatorSettings(BaseSettings):
         reason ``slow_reader``; an ``error`` event first if the socket still takes it).
     max_event_bytes : int
         Largest client event (15 MiB, OpenAI's documented maximum): a larger WebSocket message is refused
-        from its frame header, before its payload is read (``ws_max_size``): an ``event_too_large`` error
-        event, then close 1009 with the reason ``event_too_large``.
+        from its frame header, before its payload is read (``ws_max_size``; a compressed one as soon as
+        inflating it passes the limit): an ``event_too_large`` error event, then close 1009 with the reason
+        ``event_too_large``.
     max_request_bytes : int
         Largest HTTP request body (40 MiB: a 25 MB file as base64 JSON, with room): refused with 413 from its
         ``Content-Length`` before it is read or parsed.

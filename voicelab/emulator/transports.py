@@ -104,6 +104,12 @@ LARGE_FRAME_BYTES = 256 * 1024
 
 _FRAME_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ws-large-frame")
 _HELD_BYTES = 1024 * 1024  # bytes held behind a frame being decoded before reading pauses (backpressure)
+_REFUSED_GRACE_S = 1.0  # after refusing an oversized event, the connection closes this much later
+
+
+def _message_size(conn: Any) -> int | None:
+    """Bytes of a fragmented message websockets is reading (``None``: none; between messages)."""
+    return getattr(conn, "current_size", getattr(conn, "cur_size", None))
 
 
 class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -123,11 +129,14 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
         self._pass_left = 0  # bytes of the current frame still to go to the websockets parser
         self._large: tuple[FrameHeader, bytearray] | None = None  # a large frame being collected
         self._decoding = False  # a large frame is in a worker: everything after it waits
+        self._refused = False  # an oversized event was refused: the connection closes shortly
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:  # the rest of an oversized event (and anything after it) is dropped unread
+            return
         if not self._splitting:
             at_boundary = self.handshake_complete and not self.conn.reader.buffer
-            if not (at_boundary and self.conn.current_size is None and self._can_split()):
+            if not (at_boundary and _message_size(self.conn) is None and self._can_split()):
                 super().data_received(data)
                 return
             self._splitting = True
@@ -149,7 +158,7 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _split(self) -> None:
         """Hand on what is complete, in order: frames to websockets, a large text frame to a worker."""
-        while not self._decoding and not self.transport.is_closing():
+        while not self._decoding and not self._refused and not self.transport.is_closing():
             if self._large is not None:
                 header, frame = self._large
                 if len(frame) < header.total:
@@ -187,7 +196,7 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
             and (not header.rsv or bool(self.conn.extensions))
             and header.mask is not None
             and LARGE_FRAME_BYTES <= header.length <= (self.config.ws_max_size or 0)
-            and self.conn.current_size is None
+            and _message_size(self.conn) is None
             and self._can_split()
         )
 
@@ -204,21 +213,22 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _decoded(self, future: asyncio.Future) -> None:
         self._decoding = False
-        if self.transport.is_closing():
+        if self.transport.is_closing() or future.cancelled():
             return
         error = future.exception()
         if error is None and not self.close_sent:
             self.queue.put_nowait({"type": "websocket.receive", "text": future.result()})
-        elif isinstance(error, UnicodeDecodeError | PayloadTooBig):  # as websockets does
+        elif error is not None:  # as websockets does when its parser fails
             if isinstance(error, PayloadTooBig):
                 self.conn.fail(CloseCode.MESSAGE_TOO_BIG, str(error))
-            else:
+            elif isinstance(error, UnicodeDecodeError):
                 self.conn.fail(CloseCode.INVALID_DATA, f"{error.reason} at position {error.start}")
-            self.conn.parser_exc = error
+            else:
+                self.logger.error("reading a large frame failed", exc_info=error)
+                self.conn.fail(CloseCode.INTERNAL_ERROR)
+            self.conn.parser_exc = error if isinstance(error, Exception) else None
             self.handle_parser_exception()
             return
-        elif error is not None:
-            raise error
         with contextlib.suppress(RuntimeError):
             self.transport.resume_reading()
         self._split()
@@ -227,7 +237,9 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
         error = self.conn.parser_exc
         if isinstance(error, PayloadTooBig):  # refused from the frame header: nothing of it was buffered
             self.conn.data_to_send()  # websockets' close frame (its reason in its words) is replaced below
-            size = (getattr(error, "size", None) or 0) + (getattr(error, "current_size", None) or 0)
+            size = getattr(error, "size", None)  # None: inflating went past the limit (size unknown)
+            if size is not None:
+                size += getattr(error, "current_size", None) or 0
             refusal = event_too_large(size, self.config.ws_max_size or 0)
             event = {
                 "type": "error",
@@ -238,6 +250,13 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
             self.conn.close_sent = close
             frames = (Frame(Opcode.TEXT, json.dumps(event).encode()), Frame(Opcode.CLOSE, close.serialize()))
             self.transport.write(b"".join(f.serialize(mask=False, extensions=[]) for f in frames))
+            disconnect: Any = {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+            self.queue.put_nowait(disconnect)
+            # The client may still be sending the event: closing now would reset the connection, and its
+            # system could drop the error event unread. Its bytes are dropped unread for a moment instead.
+            self._refused = self.close_sent = True
+            self.close_timer = self.loop.call_later(_REFUSED_GRACE_S, self.transport.close)  # not at app end
+            return
         super().handle_parser_exception()
 
     async def run_asgi(self) -> None:

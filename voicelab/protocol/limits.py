@@ -80,8 +80,9 @@ def too_deep(path: tuple[str | int, ...] = (), max_depth: int = MAX_JSON_DEPTH) 
     return ProtocolError("invalid_value", f"{what} nested more than {max_depth} levels deep.", param)
 
 
-def event_too_large(size: int, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
-    """The error for a client event of ``size`` bytes over ``maximum``.
+def event_too_large(size: int | None, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
+    """The error for a client event of ``size`` bytes over ``maximum`` (``None``: of unknown size, e.g. a
+    compressed message that inflates past it).
 
     Examples
     --------
@@ -90,12 +91,15 @@ def event_too_large(size: int, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
     ('event_too_large', None)
     >>> error.message.split(". ")[0]
     'The client event is too large: 34603008 bytes, but the maximum is 15728640 bytes (15 MiB)'
+    >>> event_too_large(None).message.split(". ")[0]
+    'The client event is too large: the maximum is 15728640 bytes (15 MiB)'
     """
     mib = f" ({maximum / 1024 / 1024:g} MiB)"
+    what = f"{size} bytes, but the maximum" if size is not None else "the maximum"
     return ProtocolError(
         "event_too_large",
-        f"The client event is too large: {size} bytes, but the maximum is {maximum} bytes{mib}. Send "
-        "audio in several smaller input_audio_buffer.append events.",
+        f"The client event is too large: {what} is {maximum} bytes{mib}. Send audio in several smaller "
+        "input_audio_buffer.append events.",
     )
 
 

@@ -117,19 +117,24 @@ async def test_deep_json_is_an_error_and_the_session_answers_after(limited, vali
         assert "5" in text
 
 
+@pytest.mark.parametrize("compression", ["deflate", None])
 @pytest.mark.parametrize("size", [MAX_EVENT_BYTES + 1, 33 * 1024 * 1024])
-async def test_an_event_over_15_mib_gets_an_error_event_then_a_1009_close(limited, validate, size):
-    """Refused from its frame header (never buffered): OpenAI's ``event_too_large`` error event, then close
-    1009 ``event_too_large``; the server goes on."""
+async def test_an_event_over_15_mib_gets_an_error_event_then_a_1009_close(
+    limited, validate, size, compression
+):
+    """Refused from its frame header (never buffered; compressed: once inflating passes the limit): OpenAI's
+    ``event_too_large`` error event, then close 1009 ``event_too_large``; the server goes on."""
     padding = size - len('{"type": "input_audio_buffer.append", "audio": ""}')
-    async with await opened(limited) as ws:
+    async with await raw_connect(limited, compression=compression) as ws:
         await recv_json(ws, validate)
-        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * padding + '"}')
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * padding + '"}')  # all of it
         error = await recv_json(ws, validate, timeout=30)
         assert error["type"] == "error"
         assert error["error"]["code"] == "event_too_large"
         assert error["error"]["type"] == "invalid_request_error"
-        assert f"but the maximum is {MAX_EVENT_BYTES} bytes (15 MiB)" in error["error"]["message"]
+        assert f"the maximum is {MAX_EVENT_BYTES} bytes (15 MiB)" in error["error"]["message"]
+        if compression is None:  # the size is known from the header
+            assert f"too large: {size} bytes, but" in error["error"]["message"]
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
@@ -380,7 +385,7 @@ async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009
         await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (1024 * 1024) + '"}')
         error = await recv_json(ws, validate)
         assert error["error"]["code"] == "event_too_large"
-        assert "but the maximum is 65536 bytes" in error["error"]["message"]
+        assert "the maximum is 65536 bytes" in error["error"]["message"]
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
@@ -454,3 +459,27 @@ async def test_frames_sent_together_with_a_large_one_are_all_read_in_order(plain
     added = [e["item"]["id"] for e in events if e["type"] == "conversation.item.added"]
     assert added == list(sizes)
     client.sock.close()
+
+
+async def test_a_compressed_event_inflating_past_the_limit_gets_the_error_event_and_1009(validate):
+    """permessage-deflate: a large compressed frame is inflated in a worker, never past the event limit."""
+    server = fake_engine_server(max_event_bytes=1 << 20)
+    try:
+        async with await raw_connect(server) as ws:  # the client compresses (deflate)
+            await recv_json(ws, validate)
+            noise = base64.b64encode(os.urandom(400_000)).decode()  # ~300 KB compressed: a large frame
+            await ws.send('{"type": "input_audio_buffer.append", "audio": "' + noise + "A" * (3 << 19) + '"}')
+            error = await recv_json(ws, validate)
+            assert (error["error"]["code"], error["error"]["type"]) == (
+                "event_too_large",
+                "invalid_request_error",
+            )
+            assert "the maximum is 1048576 bytes (1 MiB)" in error["error"]["message"]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
+        async with await opened(server) as other:
+            await recv_json(other, validate)
+            assert "5" in await text_turn(other, validate)
+    finally:
+        server.stop()
