@@ -14,7 +14,8 @@ benchmark reports:
   ``response.done``), measured while the abuse runs.
 
 The abuses: a client that stops reading (``conversation.item.retrieve`` of a 50 KB item, 2 000 times);
-appends with ``turn_detection: null`` beyond the input-buffer limit; a 33 MiB frame; ``response.create`` with
+appends of 14.7 MB with ``turn_detection: null`` beyond the input-buffer limit; events of 16 and 33 MiB (over
+the 15 MiB limit); ``response.create`` with
 ``metadata`` nested 500 levels; two clients appending 14 MB events with server VAD (the shared core pool);
 opening more sessions than ``max_sessions``; a 60 MB JSON body; a chat tool schema with ``minItems: 10**6``;
 50 concurrent transcriptions (with a speech request among them); minting more keys than ``max_minted_keys``;
@@ -279,11 +280,19 @@ async def input_buffer(quick: bool) -> str:
 
 
 async def oversized_event(quick: bool) -> str:
-    async with await connect() as ws:
-        await until(ws, "session.created")
-        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (33 * 1024 * 1024) + '"}')
-        error = (await until(ws, "error"))[-1]
-        return f"33 MiB frame → error {error['error']['code']}"
+    outcomes = []
+    for mib in (16, 33):  # just over the 15 MiB limit, and the 33 MiB frame of the issue
+        async with await connect() as ws:
+            await until(ws, "session.created")
+            await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (mib << 20) + '"}')
+            error = (await until(ws, "error"))[-1]["error"]["code"]
+            try:
+                await asyncio.wait_for(ws.recv(), 10)
+                closed = "not closed"
+            except websockets.ConnectionClosed as exc:
+                closed = f"close {exc.rcvd.code if exc.rcvd else '-'} {exc.rcvd.reason if exc.rcvd else ''}"
+            outcomes.append(f"{mib} MiB → {error}, {closed}")
+    return "; ".join(outcomes)
 
 
 async def deep_json(quick: bool) -> str:
@@ -457,7 +466,7 @@ async def measure(name: str, abuse: Callable[[bool], Awaitable[str]], quick: boo
 ABUSES: list[tuple[str, Callable[[bool], Awaitable[str]]]] = [
     ("slow reader", slow_reader),
     ("input buffer, turn_detection null", input_buffer),
-    ("33 MiB frame", oversized_event),
+    ("16 and 33 MiB events", oversized_event),
     ("deep JSON (metadata 500 levels)", deep_json),
     ("two heavy appenders", heavy_appenders),
     ("session flood", session_flood),

@@ -52,8 +52,8 @@ def uvicorn_config(
         log_level=log_level,
         access_log=False,
         server_header=False,
-        # frames up to 4× the event limit are read: an oversized event gets its error event, not a 1009 close
-        ws_max_size=4 * settings.max_event_bytes,
+        # a message over the event limit is refused from its frame header (an error event, then close 1009)
+        ws_max_size=settings.max_event_bytes,
     )
     logging_redaction.install()  # after uvicorn configured its loggers
     return config

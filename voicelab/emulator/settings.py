@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicelab.errors import ParameterError
-from voicelab.protocol.limits import MAX_EVENT_BYTES
+from voicelab.protocol.limits import MAX_CONVERSATION_AUDIO_SECONDS, MAX_EVENT_BYTES
 from voicelab.protocol.models import recommended
 
 __all__ = ["DEFAULT_ALLOWED_ORIGINS", "ENV_PREFIX", "LOOPBACK_HOSTS", "RESPONDERS", "EmulatorSettings"]
@@ -80,14 +80,22 @@ class EmulatorSettings(BaseSettings):
         Uncommitted input audio per connection (900 s, 41 MiB of PCM; OpenAI publishes no limit): an append
         beyond it is an ``input_audio_buffer_full`` error naming ``audio`` (matters with ``turn_detection:
         null``, where only the client commits).
+    max_conversation_audio_seconds : float
+        Audio the items of one Realtime conversation hold, user and assistant together (1800 s, 82 MiB of
+        PCM; OpenAI publishes no limit). Committing more (``input_audio_buffer.commit``, a detected turn,
+        ``conversation.item.create`` with audio) is a ``conversation_audio_full`` error naming the
+        parameter (``item.content[0].audio``; none for a commit, whose buffer keeps its audio; a detected
+        turn is dropped), and so is a ``response.create`` whose audio answer would be kept once the limit is
+        reached (``response.output_modalities``). Deleting items makes room again.
     max_outbox_bytes : int
         Server events waiting to be sent on one connection (16 MiB; one larger event is still sent when the
         outbox is otherwise empty). A client that stops reading is disconnected once over it (close code 1008,
         reason ``slow_reader``; an ``error`` event first if the socket still takes it).
     max_event_bytes : int
-        Largest client event (15 MiB, OpenAI's documented maximum): larger ones get an ``event_too_large``
-        error event; WebSocket frames up to 4× that are read to answer so, bigger ones get the same error
-        event from their header, then close 1009.
+        Largest client event (15 MiB, OpenAI's documented maximum): a larger WebSocket message is refused
+        from its frame header, before its payload is read (``ws_max_size``; a compressed one as soon as
+        inflating it passes the limit): an ``event_too_large`` error event, then close 1009 with the reason
+        ``event_too_large``.
     max_request_bytes : int
         Largest HTTP request body (40 MiB: a 25 MB file as base64 JSON, with room): refused with 413 from its
         ``Content-Length`` before it is read or parsed.
@@ -141,6 +149,7 @@ class EmulatorSettings(BaseSettings):
     max_input_chars: int = 4096
     max_sessions: int = Field(default=100, ge=1)
     max_input_buffer_seconds: float = Field(default=900.0, gt=0)
+    max_conversation_audio_seconds: float = Field(default=MAX_CONVERSATION_AUDIO_SECONDS, gt=0)
     max_outbox_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_event_bytes: int = Field(default=MAX_EVENT_BYTES, ge=1024)
     max_request_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)

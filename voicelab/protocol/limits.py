@@ -35,7 +35,16 @@ from typing import Any
 
 from .errors import ProtocolError
 
-__all__ = ["MAX_EVENT_BYTES", "MAX_JSON_DEPTH", "check_depth", "event_too_large", "loads_bounded", "too_deep"]
+__all__ = [
+    "MAX_CONVERSATION_AUDIO_SECONDS",
+    "MAX_EVENT_BYTES",
+    "MAX_JSON_DEPTH",
+    "check_depth",
+    "conversation_audio_full",
+    "event_too_large",
+    "loads_bounded",
+    "too_deep",
+]
 
 MAX_EVENT_BYTES = 15 * 1024 * 1024
 """The largest client event OpenAI accepts (15 MiB, documented for ``input_audio_buffer.append``)."""
@@ -43,6 +52,10 @@ MAX_EVENT_BYTES = 15 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 """Deepest nesting of objects and arrays accepted in a client event or a request body (a documented choice:
 OpenAI publishes none beyond 10 levels for strict schemas)."""
+
+MAX_CONVERSATION_AUDIO_SECONDS = 1800.0
+"""Audio a Realtime conversation's items may hold, user and assistant together (30 minutes, 82 MiB of 24 kHz
+PCM: a documented choice; OpenAI publishes no limit, its context truncation drops old items instead)."""
 
 _PARAM_PARTS = 3  # the error names the path down to 3 parts: "session.tools[0]", "response.metadata.a"
 
@@ -67,8 +80,9 @@ def too_deep(path: tuple[str | int, ...] = (), max_depth: int = MAX_JSON_DEPTH) 
     return ProtocolError("invalid_value", f"{what} nested more than {max_depth} levels deep.", param)
 
 
-def event_too_large(size: int, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
-    """The error for a client event of ``size`` bytes over ``maximum``.
+def event_too_large(size: int | None, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
+    """The error for a client event of ``size`` bytes over ``maximum`` (``None``: of unknown size, e.g. a
+    compressed message that inflates past it).
 
     Examples
     --------
@@ -77,12 +91,36 @@ def event_too_large(size: int, maximum: int = MAX_EVENT_BYTES) -> ProtocolError:
     ('event_too_large', None)
     >>> error.message.split(". ")[0]
     'The client event is too large: 34603008 bytes, but the maximum is 15728640 bytes (15 MiB)'
+    >>> event_too_large(None).message.split(". ")[0]
+    'The client event is too large: the maximum is 15728640 bytes (15 MiB)'
     """
     mib = f" ({maximum / 1024 / 1024:g} MiB)"
+    what = f"{size} bytes, but the maximum" if size is not None else "the maximum"
     return ProtocolError(
         "event_too_large",
-        f"The client event is too large: {size} bytes, but the maximum is {maximum} bytes{mib}. Send "
-        "audio in several smaller input_audio_buffer.append events.",
+        f"The client event is too large: {what} is {maximum} bytes{mib}. Send audio in several smaller "
+        "input_audio_buffer.append events.",
+    )
+
+
+def conversation_audio_full(total_s: float, limit_s: float, param: str | None) -> ProtocolError:
+    """The error for audio that would make a conversation's items hold ``total_s`` seconds, over ``limit_s``.
+
+    Examples
+    --------
+    >>> error = conversation_audio_full(1801.5, 1800, "item.content[0].audio")
+    >>> error.code, error.param
+    ('conversation_audio_full', 'item.content[0].audio')
+    >>> error.message  # doctest: +NORMALIZE_WHITESPACE
+    "Invalid 'item.content[0].audio': the conversation's items would hold 1801.5 s of audio, but the limit is
+    1800 s. Delete items with audio (conversation.item.delete) before adding more."
+    """
+    what = f"Invalid '{param}': the" if param else "The"
+    return ProtocolError(
+        "conversation_audio_full",
+        f"{what} conversation's items would hold {total_s:.1f} s of audio, but the limit is {limit_s:g} s. "
+        "Delete items with audio (conversation.item.delete) before adding more.",
+        param,
     )
 
 

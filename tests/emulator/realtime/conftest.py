@@ -6,6 +6,7 @@ Every server event any test sees goes through :func:`strict_validate` — the sa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pytest
+import websockets
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import Field, TypeAdapter
 
@@ -31,6 +33,7 @@ from voicelab.vad.server_vad import ServerVAD, ServerVADParams
 
 SERVER_EVENT = TypeAdapter(Annotated[RealtimeServerEvent, Field(discriminator="type")])
 SR = 24000
+API_KEY = "fake-realtime-test"
 
 
 def strict_validate(event: dict[str, Any]) -> Any:
@@ -44,6 +47,45 @@ def strict_validate(event: dict[str, Any]) -> Any:
 @pytest.fixture
 def validate() -> Callable[[dict[str, Any]], Any]:
     return strict_validate
+
+
+async def raw_connect(
+    srv: Any,
+    *,
+    query: str = "model=gpt-realtime",
+    key: str | None = API_KEY,
+    headers: dict | None = None,
+    subprotocols: list[str] | None = None,
+    compression: str | None = "deflate",
+) -> websockets.ClientConnection:
+    """A plain WebSocket to ``srv``'s ``/v1/realtime`` (an ``EmbeddedServer``), the key as a bearer header."""
+    all_headers = dict(headers or {})
+    if key is not None and not subprotocols:
+        all_headers["Authorization"] = f"Bearer {key}"
+    return await websockets.connect(
+        f"{srv.websocket_base_url}/realtime?{query}",
+        additional_headers=all_headers,
+        subprotocols=subprotocols,
+        open_timeout=10,
+        compression=compression,
+    )
+
+
+async def recv_json(ws: Any, validate: Callable[[dict[str, Any]], Any], timeout: float = 10.0) -> dict:
+    """The next server event of a raw socket, strictly validated."""
+    event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    validate(event)
+    return event
+
+
+async def recv_until(
+    ws: Any, validate: Callable[[dict[str, Any]], Any], kind: str, timeout: float = 10.0
+) -> list[dict]:
+    """Server events of a raw socket up to and including the first ``kind`` (each within ``timeout``)."""
+    events: list[dict] = []
+    while not events or events[-1]["type"] != kind:
+        events.append(await recv_json(ws, validate, timeout))
+    return events
 
 
 class _RmsScorer:

@@ -87,9 +87,7 @@ async def spoken_turn(conn, validate, text: str) -> tuple[str, str, np.ndarray, 
 
 def reply_audio(events: list[dict]) -> np.ndarray:
     """The response's audio deltas as float samples (24 kHz)."""
-    pcm = b"".join(
-        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
-    )
+    pcm = b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta")
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
 
 

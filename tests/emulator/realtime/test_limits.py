@@ -9,46 +9,53 @@ import json
 import os
 import socket
 import struct
+import threading
 
 import numpy as np
 import pytest
 import websockets
 
 from voicelab.emulator.app import create_app
+from voicelab.emulator.large_frames import read_large_frame
 from voicelab.emulator.realtime.route import Engines
 from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.protocol.limits import MAX_EVENT_BYTES
 
-from .test_route import fake_synthesize, fake_transcribe, raw_connect, recv_json
+from .conftest import raw_connect, recv_json, recv_until
+from .test_route import fake_synthesize, fake_transcribe
 
 SR = 24000
 
 
-@pytest.fixture(scope="module")
-def limited():
-    settings = EmulatorSettings(
-        port=0,
-        api_key="fake-realtime-test",
-        realtime_pacing=False,
-        max_sessions=3,
-        max_input_buffer_seconds=1.0,
-        max_outbox_bytes=512 * 1024,
-    )
+def fake_engine_server(**limits) -> EmbeddedServer:
+    """A started server with these limits (others default) and fake engines (nothing loads meanwhile)."""
+    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False, **limits)
     app = create_app(settings)
     app.state.realtime_engines = Engines(
         synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
     )
-    server = EmbeddedServer(settings, app=app).start()
+    return EmbeddedServer(settings, app=app).start()
+
+
+@pytest.fixture(scope="module")
+def limited():
+    server = fake_engine_server(
+        max_sessions=3,
+        max_input_buffer_seconds=1.0,
+        max_conversation_audio_seconds=1.0,
+        max_outbox_bytes=512 * 1024,
+    )
     yield server
     server.stop()
 
 
-async def until(ws, validate, kind: str, timeout: float = 10.0) -> list[dict]:
-    events = []
-    while not events or events[-1]["type"] != kind:
-        events.append(await recv_json(ws, validate, timeout))
-    return events
+@pytest.fixture
+def plain():
+    """A server with the default limits."""
+    server = fake_engine_server()
+    yield server
+    server.stop()
 
 
 async def opened(server) -> websockets.ClientConnection:
@@ -71,7 +78,7 @@ async def text_turn(ws, validate, text: str = "What is 2 + 3?") -> str:
         )
     )
     await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
-    events = await until(ws, validate, "response.done")
+    events = await recv_until(ws, validate, "response.done")
     return next(e for e in events if e["type"] == "response.output_text.done")["text"]
 
 
@@ -110,14 +117,48 @@ async def test_deep_json_is_an_error_and_the_session_answers_after(limited, vali
         assert "5" in text
 
 
-async def test_oversized_event_gets_an_error_event_not_a_silent_close(limited, validate):
-    async with await opened(limited) as ws:
+@pytest.mark.parametrize("compression", ["deflate", None])
+@pytest.mark.parametrize("size", [MAX_EVENT_BYTES + 1, 33 * 1024 * 1024])
+async def test_an_event_over_15_mib_gets_an_error_event_then_a_1009_close(
+    limited, validate, size, compression
+):
+    """Refused from its frame header (never buffered; compressed: once inflating passes the limit): OpenAI's
+    ``event_too_large`` error event, then close 1009 ``event_too_large``; the server goes on."""
+    padding = size - len('{"type": "input_audio_buffer.append", "audio": ""}')
+    async with await raw_connect(limited, compression=compression) as ws:
         await recv_json(ws, validate)
-        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (33 * 1024 * 1024) + '"}')
+        await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * padding + '"}')  # all of it
         error = await recv_json(ws, validate, timeout=30)
+        assert error["type"] == "error"
         assert error["error"]["code"] == "event_too_large"
         assert error["error"]["type"] == "invalid_request_error"
-        assert str(MAX_EVENT_BYTES) in error["error"]["message"]
+        assert f"the maximum is {MAX_EVENT_BYTES} bytes (15 MiB)" in error["error"]["message"]
+        if compression is None:  # the size is known from the header
+            assert f"too large: {size} bytes, but" in error["error"]["message"]
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
+    async with await opened(limited) as other:  # the server and a new session work
+        await recv_json(other, validate)
+        assert "5" in await text_turn(other, validate)
+
+
+async def test_an_event_of_exactly_15_mib_is_read(limited, validate):
+    """At the limit the event is accepted and handled (here: the 1 s input-buffer limit answers it)."""
+    room = MAX_EVENT_BYTES - len('{"type": "input_audio_buffer.append", "audio": ""}')
+    event = (
+        '{"type": "input_audio_buffer.append", "audio": "'
+        + "A" * (room // 8 * 8)
+        + '"'
+        + " " * (room % 8)
+        + "}"
+    )
+    assert len(event) == MAX_EVENT_BYTES
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send(event)
+        error = await recv_json(ws, validate, timeout=30)
+        assert (error["error"]["code"], error["error"]["param"]) == ("input_audio_buffer_full", "audio")
         assert "5" in await text_turn(ws, validate)
 
 
@@ -133,7 +174,7 @@ async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, val
                 }
             )
         )
-        await until(ws, validate, "session.updated")
+        await recv_until(ws, validate, "session.updated")
         await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
         await ws.send(
             json.dumps({"type": "input_audio_buffer.append", "audio": chunk, "event_id": "evt_full"})
@@ -145,6 +186,39 @@ async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, val
         await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))  # the first 0.6 s is still there
         committed = await recv_json(ws, validate)
         assert committed["type"] == "input_audio_buffer.committed"
+
+
+async def test_committing_audio_beyond_the_conversation_limit_is_refused_and_the_session_goes_on(
+    limited, validate
+):
+    chunk = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
+    manual = {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+    }
+    async with await opened(limited) as ws:
+        await recv_json(ws, validate)
+        await ws.send(json.dumps(manual))
+        await recv_until(ws, validate, "session.updated")
+        for _ in range(2):  # 0.6 s is kept; 1.2 s would pass the 1 s limit
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+            await ws.send(json.dumps({"type": "input_audio_buffer.commit", "event_id": "evt_commit"}))
+        first = (await recv_until(ws, validate, "conversation.item.done"))[0]
+        assert first["type"] == "input_audio_buffer.committed"
+        error = await recv_json(ws, validate)
+        assert error["type"] == "error"
+        assert (error["error"]["code"], error["error"]["param"]) == ("conversation_audio_full", None)
+        assert error["error"]["event_id"] == "evt_commit"
+        assert "the limit is 1 s" in error["error"]["message"]
+        part = {"type": "input_audio", "audio": chunk}
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}, part]}
+        await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+        error = await recv_json(ws, validate)
+        assert (error["error"]["code"], error["error"]["param"]) == (
+            "conversation_audio_full",
+            "item.content[1].audio",
+        )
+        assert "5" in await text_turn(ws, validate)  # the session goes on
 
 
 async def test_sessions_over_the_limit_are_refused_at_connect(limited, validate):
@@ -185,7 +259,38 @@ class NonReadingClient:
         assert self.sock.recv(4096).startswith(b"HTTP/1.1 101")
 
     def send(self, event: dict) -> None:
-        payload = json.dumps(event).encode()
+        self.send_text_frame(json.dumps(event).encode())
+
+    def send_text_frame(self, payload: bytes) -> None:
+        self.sock.sendall(self.text_frame(payload))
+
+    def server_events(self, count: int) -> list[dict]:
+        """Read ``count`` server text frames (unmasked, unfragmented) as JSON."""
+        events, buffer = [], b""
+        while len(events) < count:
+            while len(buffer) < 10 or len(buffer) < self._frame_end(buffer):
+                buffer += self.sock.recv(1 << 20)
+            end = self._frame_end(buffer)
+            events.append(json.loads(buffer[end - self._length(buffer) : end]))
+            buffer = buffer[end:]
+        return events
+
+    @staticmethod
+    def _length(buffer: bytes) -> int:
+        size = buffer[1] & 0x7F
+        return (
+            struct.unpack("!H", buffer[2:4])[0]
+            if size == 126
+            else (struct.unpack("!Q", buffer[2:10])[0] if size == 127 else size)
+        )
+
+    @classmethod
+    def _frame_end(cls, buffer: bytes) -> int:
+        size = buffer[1] & 0x7F
+        return (2 if size < 126 else 4 if size == 126 else 10) + cls._length(buffer)
+
+    @staticmethod
+    def text_frame(payload: bytes) -> bytes:
         mask = os.urandom(4)
         n = len(payload)
         header = bytes([0x81]) + (
@@ -196,7 +301,7 @@ class NonReadingClient:
             else bytes([0x80 | 127]) + struct.pack("!Q", n)
         )
         masked = (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
-        self.sock.sendall(header + mask + masked)
+        return header + mask + masked
 
 
 async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_working(limited, validate):
@@ -261,7 +366,7 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
                 )
             )
             await ws.send(json.dumps({"type": "response.create"}))  # audio: the engine fails
-            done = (await until(ws, validate, "response.done"))[-1]
+            done = (await recv_until(ws, validate, "response.done"))[-1]
             assert done["response"]["status"] == "failed"
             wire = json.dumps(done)
             assert "Speech synthesis failed" in wire
@@ -273,18 +378,108 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
 
 async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009_close(validate):
     settings = EmulatorSettings(port=0, api_key="fake-realtime-test", max_event_bytes=64 * 1024)
-    server = EmbeddedServer(settings).start()  # frames over 4 × 64 KiB are refused from their header
+    server = EmbeddedServer(settings).start()  # messages over 64 KiB are refused from their frame header
     try:
         ws = await raw_connect(server)
         await recv_json(ws, validate)
         await ws.send('{"type": "input_audio_buffer.append", "audio": "' + "A" * (1024 * 1024) + '"}')
         error = await recv_json(ws, validate)
         assert error["error"]["code"] == "event_too_large"
-        assert "262144 bytes" in error["error"]["message"]
+        assert "the maximum is 65536 bytes" in error["error"]["message"]
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
-        assert closed.value.rcvd.code == 1009
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
         async with await opened(server) as other:  # the server goes on
             await recv_json(other, validate)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+async def test_large_events_are_read_off_the_event_loop_in_order(plain, validate, monkeypatch, compression):
+    """Text frames from 256 KiB are unmasked and decoded in a worker thread; small ones go the usual way; the
+    connection's events are handled in the order they were sent."""
+    from voicelab.emulator import transports
+
+    threads = []
+
+    def recorded(*args):
+        threads.append(threading.current_thread().name)
+        return read_large_frame(*args)
+
+    monkeypatch.setattr(transports, "read_large_frame", recorded)
+    async with await raw_connect(plain, compression=compression) as ws:
+        await recv_json(ws, validate)
+        sizes = {"item_a": 10, "item_b": 400_000, "item_c": 10, "item_d": 900_000, "item_e": 10}
+        for item_id, size in sizes.items():  # random text: about as large compressed
+            content = [{"type": "input_text", "text": base64.b64encode(os.urandom(size))[:size].decode()}]
+            item = {"id": item_id, "type": "message", "role": "user", "content": content}
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+        added = []
+        while len(added) < len(sizes):
+            event = await recv_json(ws, validate, timeout=30)
+            if event["type"] == "conversation.item.added":
+                added.append(event["item"]["id"])
+        assert added == list(sizes)
+        assert threads and all(name.startswith("ws-large-frame") for name in threads)
+        assert len(threads) == 2  # the two large ones
+        assert "5" in await text_turn(ws, validate)
+
+
+async def test_a_large_frame_that_is_not_utf8_is_closed_1007_and_the_server_goes_on(plain, validate):
+    client = NonReadingClient(plain.port)
+    client.send_text_frame(b'{"type": "x", "text": "' + b"\xff" * 300_000 + b'"}')
+    received = b""
+    while True:  # session.created, then the close frame
+        chunk = await asyncio.to_thread(client.sock.recv, 65536)
+        if not chunk:
+            break
+        received += chunk
+    close = received[received.rindex(b"\x88") :]
+    assert struct.unpack("!H", close[2:4])[0] == 1007
+    client.sock.close()
+    async with await opened(plain) as other:
+        await recv_json(other, validate)
+        assert "5" in await text_turn(other, validate)
+
+
+async def test_frames_sent_together_with_a_large_one_are_all_read_in_order(plain, validate):
+    """One write holding a small frame, a large one and small ones after it (the same TCP reads)."""
+    client = NonReadingClient(plain.port)
+    sizes = {"item_a": 10, "item_b": 300_000, "item_c": 300_000, "item_d": 300_000, "item_e": 10}
+    wire = b""
+    for item_id, size in sizes.items():
+        item = {"id": item_id, "type": "message", "role": "user"}
+        item["content"] = [{"type": "input_text", "text": "y" * size}]
+        wire += client.text_frame(json.dumps({"type": "conversation.item.create", "item": item}).encode())
+    client.sock.sendall(wire)
+    events = await asyncio.to_thread(client.server_events, 1 + 2 * len(sizes))
+    for event in events:
+        validate(event)
+    added = [e["item"]["id"] for e in events if e["type"] == "conversation.item.added"]
+    assert added == list(sizes)
+    client.sock.close()
+
+
+async def test_a_compressed_event_inflating_past_the_limit_gets_the_error_event_and_1009(validate):
+    """permessage-deflate: a large compressed frame is inflated in a worker, never past the event limit."""
+    server = fake_engine_server(max_event_bytes=1 << 20)
+    try:
+        async with await raw_connect(server) as ws:  # the client compresses (deflate)
+            await recv_json(ws, validate)
+            noise = base64.b64encode(os.urandom(400_000)).decode()  # ~300 KB compressed: a large frame
+            await ws.send('{"type": "input_audio_buffer.append", "audio": "' + noise + "A" * (3 << 19) + '"}')
+            error = await recv_json(ws, validate)
+            assert (error["error"]["code"], error["error"]["type"]) == (
+                "event_too_large",
+                "invalid_request_error",
+            )
+            assert "the maximum is 1048576 bytes (1 MiB)" in error["error"]["message"]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1009, "event_too_large")
+        async with await opened(server) as other:
+            await recv_json(other, validate)
+            assert "5" in await text_turn(other, validate)
     finally:
         server.stop()

@@ -118,6 +118,7 @@ async def test_parallel_tool_calls_false_in_the_session(server, validate):
         await next_event(conn, validate)
         single = await ask(conn, validate, QUESTION)
         several = await ask(conn, validate, QUESTION, parallel_tool_calls=True)  # the response overrides
+
     def called(response):
         return [item["name"] for item in response["output"] if item["type"] == "function_call"]
 

@@ -22,7 +22,8 @@ from voicelab.emulator.realtime.route import Engines, default_vad_factory
 from voicelab.emulator.server import EmbeddedServer
 from voicelab.emulator.settings import EmulatorSettings
 
-API_KEY = "fake-realtime-test"
+from .conftest import API_KEY, raw_connect, recv_json, recv_until
+
 SR = 24000
 
 
@@ -233,31 +234,6 @@ async def test_sdk_barge_in_and_truncate(server, validate):
 
 
 # ---------------------------------------------------------------------------------------------- auth
-async def raw_connect(
-    srv: EmbeddedServer,
-    *,
-    query: str = "model=gpt-realtime",
-    key: str | None = API_KEY,
-    headers: dict | None = None,
-    subprotocols: list[str] | None = None,
-):
-    all_headers = dict(headers or {})
-    if key is not None and not subprotocols:
-        all_headers["Authorization"] = f"Bearer {key}"
-    return await websockets.connect(
-        f"{srv.websocket_base_url}/realtime?{query}",
-        additional_headers=all_headers,
-        subprotocols=subprotocols,
-        open_timeout=10,
-    )
-
-
-async def recv_json(ws, validate, timeout: float = 10.0) -> dict:
-    event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    validate(event)
-    return event
-
-
 async def test_browser_subprotocol_auth(server, validate):
     ws = await raw_connect(server, key=None, subprotocols=["realtime", f"openai-insecure-api-key.{API_KEY}"])
     async with ws:
@@ -359,9 +335,7 @@ async def test_ephemeral_key_gates_connecting_and_the_session_outlives_it(server
         hello = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}
         await ws.send(json.dumps({"type": "conversation.item.create", "item": hello}))
         await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
-        seen = []
-        while not seen or seen[-1]["type"] != "response.done":
-            seen.append(await recv_json(ws, validate, timeout=30))
+        seen = await recv_until(ws, validate, "response.done", timeout=30)
         assert seen[-1]["response"]["status"] == "completed"
         assert "error" not in [e["type"] for e in seen]
     ws = await raw_connect(server, key=key.value)  # a new connection with the expired key is refused

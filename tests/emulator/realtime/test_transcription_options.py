@@ -274,8 +274,10 @@ async def test_the_response_reuses_the_input_transcription_instead_of_transcribi
             await conn.input_audio_buffer.commit()
             await conn.response.create()
             seen: dict[str, dict[str, Any]] = {}
-            while "response.done" not in seen or len(seen) < 2 or not any(
-                k.endswith("transcription.completed") for k in seen
+            while (
+                "response.done" not in seen
+                or len(seen) < 2
+                or not any(k.endswith("transcription.completed") for k in seen)
             ):
                 event = await _next(conn, validate, timeout=30)
                 seen[event["type"]] = event

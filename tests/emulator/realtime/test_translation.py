@@ -305,6 +305,4 @@ async def test_the_client_helper_streams_a_recording_and_places_the_translation_
     start = first_audio["elapsed_ms"] * SR // 1000
     assert start >= 1.5 * SR  # produced after the phrase ended, placed there on the source's time axis
     assert np.all(run.translated[:start] == 0) and np.all(run.translated[start : start + SR // 2] == 1000)
-    assert run.events[0]["type"] == "session.created" and run.events[-1][
-        "type"
-    ] == "session.closed"
+    assert run.events[0]["type"] == "session.created" and run.events[-1]["type"] == "session.closed"

@@ -78,6 +78,7 @@ def only_call(reply: Reply):
     assert call.call_id.startswith("call_")
     return call.name, json.loads(call.arguments)
 
+
 TIME = {
     "type": "function",
     "name": "get_time",

@@ -23,8 +23,6 @@ refused as OpenAI does (error event, close code 4000).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -50,7 +48,8 @@ from .faults import FaultConfig
 from .live_stt import streaming_transcriber, warm_up_in_background
 from .outbox import Outbox, disconnect_slow_reader
 from .pump import SessionPump
-from .sideband import deny, serve_sideband
+from .refusal import deny, refuse
+from .sideband import serve_sideband
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
 
@@ -155,7 +154,7 @@ async def realtime(websocket: WebSocket) -> None:
     try:
         faults = base.with_query(query)
     except ParameterError as exc:
-        await _refuse(websocket, subprotocol, "invalid_value", str(exc), exc.param, 1008)
+        await refuse(websocket, "invalid_value", str(exc), exc.param, 1008, subprotocol=subprotocol)
         return
     if faults.connect_status:
         status = faults.connect_status
@@ -173,14 +172,14 @@ async def realtime(websocket: WebSocket) -> None:
         await deny(websocket, status, body, headers)
         return
     if "realtime=v1" in (websocket.headers.get("openai-beta") or "").replace(" ", ""):
-        await _refuse(
+        await refuse(
             websocket,
-            subprotocol,
             "beta_api_shape_disabled",
             "The Realtime beta API shape is no longer available (OpenAI-Beta: realtime=v1). Remove the "
             "OpenAI-Beta header and use the GA interface.",
             None,
             BETA_CLOSE_CODE,
+            subprotocol=subprotocol,
         )
         return
     token = request_token(websocket.headers)
@@ -190,7 +189,7 @@ async def realtime(websocket: WebSocket) -> None:
         result = keys.check(token, realtime=True)
         if not result.ok:
             refusal = auth_error(result, token, realtime=True)
-            await _refuse(websocket, subprotocol, "invalid_api_key", refusal.message, None, 1008)
+            await refuse(websocket, "invalid_api_key", refusal.message, None, 1008, subprotocol=subprotocol)
             return
         ephemeral = keys.lookup(token)
     if "call_id" in query:  # sideband control of a live WebRTC / SIP call
@@ -208,7 +207,8 @@ async def realtime(websocket: WebSocket) -> None:
         try:
             check_model(str(model), "realtime")
         except ProtocolError as exc:  # OpenAI's wording (openai/openai-realtime-console#561), then close
-            await _refuse(websocket, subprotocol, exc.code or "model_not_found", exc.message, exc.param, 1008)
+            code = exc.code or "model_not_found"
+            await refuse(websocket, code, exc.message, exc.param, 1008, subprotocol=subprotocol)
             return
     sessions: Slots | None = _state(app, "realtime_sessions")
     if sessions is not None and not sessions.try_acquire():
@@ -256,10 +256,13 @@ async def _serve(
     except ProtocolError as exc:  # the key's session was validated at mint time: this is a bug, say so loudly
         log.error("ephemeral key carries a session the realtime core refuses: %s (param %s)", exc, exc.param)
         code = exc.code or "server_error"
-        await _refuse(websocket, subprotocol, code, exc.message, exc.param, 1011, error_type="server_error")
+        await refuse(
+            websocket, code, exc.message, exc.param, 1011, subprotocol=subprotocol, error_type="server_error"
+        )
         return
     core.max_event_bytes = settings.max_event_bytes
     core.input_buffer.max_samples = int(settings.max_input_buffer_seconds * SR)
+    core.conversation.max_audio_samples = int(settings.max_conversation_audio_seconds * SR)
     if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
         warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
@@ -277,36 +280,6 @@ async def _serve(
     )
     connection.mcp = _state(app, "mcp_client") or McpClient(timeout_s=settings.mcp_timeout_s)
     await connection.run(deadline - now, expiry_message)
-
-
-async def _refuse(
-    websocket: WebSocket,
-    subprotocol: str | None,
-    code: str,
-    message: str,
-    param: str | None,
-    close_code: int,
-    *,
-    error_type: str = "invalid_request_error",
-) -> None:
-    """Accept, send one OpenAI-shaped error event, close — what OpenAI does with a bad connection."""
-    from .ids import IdFactory
-
-    await websocket.accept(subprotocol=subprotocol)
-    event = {
-        "type": "error",
-        "event_id": IdFactory().new("event"),
-        "error": {
-            "type": error_type,
-            "code": code,
-            "message": message,
-            "param": param,
-            "event_id": None,
-        },
-    }
-    with contextlib.suppress(Exception):
-        await websocket.send_text(json.dumps(event))
-        await websocket.close(code=close_code, reason=code[:120])
 
 
 class Connection(SessionPump):

@@ -29,30 +29,20 @@ import copy
 import json
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voicelab.emulator.errors import error_body
 
 from .calls import CallRegistry
 from .effects import Close
+from .refusal import deny
 
-__all__ = ["call_not_found", "deny", "serve_sideband"]
+__all__ = ["call_not_found", "serve_sideband"]
 
 
 def call_not_found(call_id: str) -> dict[str, Any]:
     """OpenAI's error body for a ``call_id`` with no live session."""
     return error_body("No session found for the provided call_id.", param="call_id", code="call_id_not_found")
-
-
-async def deny(
-    websocket: WebSocket, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> None:
-    """Refuse the WebSocket handshake with an HTTP status and an OpenAI-shaped JSON body."""
-    try:
-        await websocket.send_denial_response(JSONResponse(body, status_code=status, headers=headers))
-    except RuntimeError:  # server without the denial-response extension
-        await websocket.close(code=1008 if status < 500 else 1013)
 
 
 async def serve_sideband(

@@ -29,6 +29,7 @@ from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
 
 from ..auth import KeyStore, auth_error, request_token
+from .refusal import refuse
 from .translation_core import (
     OFFLINE_TARGETS,
     CloseConnection,
@@ -214,15 +215,8 @@ class _Session:
 
 
 async def _refuse(websocket: WebSocket, code: str, message: str, param: str | None) -> None:
-    """Accept, send one OpenAI-shaped error event, close (what OpenAI does with a bad connection)."""
-    from .ids import IdFactory
-
-    await websocket.accept()
-    body = ProtocolError(code, message, param).event_body()
-    event = {"type": "error", "event_id": IdFactory().new("event"), "error": body}
-    with contextlib.suppress(Exception):
-        await websocket.send_text(json.dumps(protocol.server_event(event)))
-        await websocket.close(code=1008, reason=code[:120])
+    """Accept, send one OpenAI-shaped error event (a translation server event), close 1008."""
+    await refuse(websocket, code, message, param, 1008, check=protocol.server_event)
 
 
 # ------------------------------------------------------------------------------------------- client secrets

@@ -25,7 +25,7 @@ from fastapi import APIRouter, WebSocket
 from voicelab.emulator.auth import request_token
 from voicelab.emulator.errors import error_body
 from voicelab.emulator.realtime.calls import CallRegistry, CallState
-from voicelab.emulator.realtime.sideband import deny
+from voicelab.emulator.realtime.refusal import deny
 from voicelab.emulator.realtime.sip import SipCall
 from voicelab.emulator.realtime.webhooks import deliver, incoming_call_event
 from voicelab.emulator.routes.calls import check_capacity, new_core, run_call

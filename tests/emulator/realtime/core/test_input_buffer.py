@@ -208,3 +208,82 @@ def test_silero_turns_match_labelled_speech(name):
         previous_end = got_stop
     committed = [i.audio_ms for i in core.items]
     assert committed == pytest.approx([b - a for a, b in zip(starts, stops, strict=True)], abs=1)
+
+
+# --------------------------------------------------------------------------- the conversation's audio limit
+def _held_seconds(driver) -> float:
+    return driver.core.conversation.audio_samples() / SR
+
+
+def test_committed_audio_over_the_conversation_limit_is_refused_and_deleting_makes_room(make_driver, signals):
+    driver = make_driver(auto=False)
+    driver.core.conversation.max_audio_samples = SR  # 1 s of audio in the conversation's items
+    driver.append(signals["tone"](0.6))
+    first = last(driver.send({"type": "input_audio_buffer.commit"}), "input_audio_buffer.committed")[
+        "item_id"
+    ]
+    driver.append(signals["tone"](0.6))
+    events = driver.send({"type": "input_audio_buffer.commit", "event_id": "evt_commit"})
+    error = last(events, "error")["error"]
+    assert driver.types(events) == ["error"]
+    assert (error["type"], error["code"], error["param"]) == (
+        "invalid_request_error",
+        "conversation_audio_full",
+        None,
+    )
+    assert error["event_id"] == "evt_commit"
+    assert "would hold 1.2 s of audio, but the limit is 1 s" in error["message"]
+    assert _held_seconds(driver) == pytest.approx(0.6)
+    assert driver.core.input_buffer.buffered_ms == 600  # the buffer keeps its audio
+    audio = base64.b64encode(signals["tone"](0.6).astype("<i2").tobytes()).decode()
+    item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio}]}
+    error = last(driver.send({"type": "conversation.item.create", "item": item}), "error")["error"]
+    assert (error["code"], error["param"]) == ("conversation_audio_full", "item.content[0].audio")
+    assert len(driver.core.conversation.items) == 1
+    driver.send({"type": "conversation.item.delete", "item_id": first})  # room again: the commit goes through
+    events = driver.send({"type": "input_audio_buffer.commit"})
+    assert driver.types(events)[0] == "input_audio_buffer.committed"
+    assert _held_seconds(driver) == pytest.approx(0.6)
+
+
+def test_an_audio_answer_is_refused_once_the_conversation_is_full_and_a_text_answer_works(
+    make_driver, signals
+):
+    driver = make_driver(auto=True)
+    driver.core.conversation.max_audio_samples = int(0.5 * SR)
+    driver.append(signals["tone"](0.6))
+    refused = driver.send({"type": "input_audio_buffer.commit"})  # 0.6 s > 0.5 s
+    assert last(refused, "error")["error"]["code"] == "conversation_audio_full"
+    assert _held_seconds(driver) == 0
+    driver.send({"type": "input_audio_buffer.clear"})
+    driver.append(signals["tone"](0.4))
+    assert (
+        driver.types(driver.send({"type": "input_audio_buffer.commit"}))[0] == "input_audio_buffer.committed"
+    )
+    driver.core.conversation.max_audio_samples = int(0.4 * SR)  # now exactly full
+    error = last(driver.send({"type": "response.create"}), "error")["error"]
+    assert (error["code"], error["param"]) == ("conversation_audio_full", "response.output_modalities")
+    assert driver.core.default_response is None
+    events = driver.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+    assert last(events, "response.done")["response"]["status"] == "completed"
+    events = driver.send({"type": "response.create", "response": {"conversation": "none"}})  # not kept
+    assert last(events, "response.done")["response"]["status"] == "completed"
+
+
+def test_a_detected_turn_over_the_conversation_limit_is_dropped_with_an_error(make_driver, signals):
+    driver = make_driver(vad=True, auto=False)
+    driver.core.conversation.max_audio_samples = int(0.3 * SR)
+    events = driver.append(
+        np.concatenate([signals["silence"](0.3), signals["tone"](0.6), signals["silence"](0.7)])
+    )
+    types = driver.types(events)
+    assert "input_audio_buffer.speech_stopped" in types
+    assert "input_audio_buffer.committed" not in types and "response.created" not in types
+    error = last(events, "error")["error"]
+    assert (error["code"], error["param"]) == ("conversation_audio_full", None)
+    assert driver.core.conversation.items == []
+    driver.core.conversation.max_audio_samples = (
+        10 * SR
+    )  # the next turn, with room, is committed and answered
+    events = driver.append(np.concatenate([signals["tone"](0.6), signals["silence"](0.7)]))
+    assert {"input_audio_buffer.committed", "response.created"} <= set(driver.types(events))

@@ -28,6 +28,7 @@ import numpy as np
 
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.images import image_tokens, parse_image_url
+from voicelab.protocol.limits import MAX_CONVERSATION_AUDIO_SECONDS, conversation_audio_full
 
 from .. import codecs
 from .items import SR, ServerItem
@@ -57,6 +58,18 @@ class ServerConversation:
         self.core = core
         self.id = core.ids.new("conv")
         self.items: list[ServerItem] = []
+        self.max_audio_samples = int(MAX_CONVERSATION_AUDIO_SECONDS * SR)  # the items' audio, all together
+
+    # ------------------------------------------------------------------ the audio limit
+    def audio_samples(self) -> int:
+        """Samples of audio the items hold (user and assistant)."""
+        return sum(item.audio.size for item in self.items if item.audio is not None)
+
+    def check_audio_room(self, samples: int, param: str | None) -> None:
+        """Raise ``conversation_audio_full`` (naming ``param``) if ``samples`` more would pass the limit."""
+        total = self.audio_samples() + samples
+        if samples and total > self.max_audio_samples:
+            raise conversation_audio_full(total / SR, self.max_audio_samples / SR, param)
 
     # ------------------------------------------------------------------ lookup and rendering
     def find(self, item_id: str) -> int | None:
@@ -208,6 +221,7 @@ class ServerConversation:
                             "invalid_value", "Invalid 'audio': not valid base64.", f"item.content[{i}].audio"
                         ) from exc
                     item.audio = codecs.decode_input(raw, self.core.input_format)
+                    self.check_audio_room(item.audio.size, f"item.content[{i}].audio")
                     del part["audio"]
                 part.setdefault("transcript", None)
                 if part["transcript"]:

@@ -177,6 +177,7 @@ class InputAudioBuffer:
                 "Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
             )
+        self.core.conversation.check_audio_room(self._samples, None)  # refused: the buffer keeps its audio
         item_id = self._speech_item_id or self.core.ids.new("item")
         self._speech_item_id = None
         pcm = self._take(self.samples_total)
@@ -279,6 +280,11 @@ class InputAudioBuffer:
         ``speech_end`` (clock samples) is where the VAD heard the speech end, if it did.
         """
         core = self.core
+        try:
+            core.conversation.check_audio_room(pcm.size, None)
+        except ProtocolError as exc:  # a detected turn over the limit is dropped, with the error
+            core.live.drop()
+            return [core.error(exc.code, exc.message, exc.param)]
         previous = core.conversation.last_id()
         item = ServerItem(
             {

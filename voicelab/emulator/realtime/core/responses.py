@@ -160,6 +160,8 @@ class ServerResponses:
         tools = request.get("tools", session.get("tools") or [])
         tool_choice = request.get("tool_choice", session.get("tool_choice", "auto"))
         modalities = list(request.get("output_modalities") or session.get("output_modalities") or ["audio"])
+        if trigger == "client" and in_conversation and "audio" in modalities:  # its audio would be kept
+            conversation.check_audio_room(1, "response.output_modalities")
         audio_out = (request.get("audio") or {}).get("output") or {}
         voice = audio_out.get("voice", session["audio"]["output"]["voice"])
         where = "response" if "voice" in audio_out else "session"
