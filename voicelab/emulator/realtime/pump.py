@@ -52,6 +52,7 @@ from .effects import (
     Transcribe,
 )
 from .faults import FaultConfig
+from .futures import settle
 from .live_stt import LivePasses
 from .mcp_client import McpClient
 from .outbox import Outbox, slow_reader_error
@@ -212,16 +213,8 @@ class SessionPump:
         def finished(running: Future) -> None:
             if dispatch:
                 self._dispatch_done(running)
-            if caller.done():
-                return
-            if running.cancelled():
-                caller.cancel()
-            elif (error := running.exception()) is not None:
-                caller.set_exception(error)
-                if dispatch:
-                    caller.exception()  # logged by _dispatch_done already
-            else:
-                caller.set_result(running.result())
+            if settle(caller, running) and dispatch and not caller.cancelled():
+                caller.exception()  # a failure is logged by _dispatch_done already: mark it retrieved
 
         self._lane.submit(work, finished, heavy=heavy)
         return caller
@@ -364,7 +357,7 @@ class SessionPump:
         )
         if effect.item_id not in self.heard:
             heard: asyncio.Future = asyncio.get_running_loop().create_future()
-            running.add_done_callback(lambda done: _text_of(done, heard))
+            running.add_done_callback(lambda done: settle(heard, done, lambda result: result.text.strip()))
             self._remember_heard(effect.item_id, heard)
         try:
             transcript = await asyncio.shield(running)
@@ -537,18 +530,6 @@ def to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
     if sr != SR:
         y = vaudio.resample(y, sr, SR)
     return vaudio.to_pcm16(y)
-
-
-def _text_of(done: asyncio.Future, heard: asyncio.Future) -> None:
-    """Resolve ``heard`` with the stripped text of the finished transcription ``done`` (or its failure)."""
-    if heard.done():
-        return
-    if done.cancelled():
-        heard.cancel()
-    elif (error := done.exception()) is not None:
-        heard.set_exception(error)
-    else:
-        heard.set_result(done.result().text.strip())
 
 
 def _failure(what: str, exc: Exception) -> str:
