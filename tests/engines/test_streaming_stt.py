@@ -112,13 +112,18 @@ class ScriptedDecoder:
     def languages(self) -> tuple[str, ...]:
         return ("en",)
 
-    def detect_language(self, y16: np.ndarray) -> str:
+    beams: list[int] = field(default_factory=list)
+    prompts: list[str | None] = field(default_factory=list)
+
+    def detect_language(self, y16: np.ndarray, candidates=()) -> str:
         return "en"
 
-    def decode(self, y16, *, language=None, prefix="", prompt=None) -> Hypothesis:
+    def decode(self, y16, *, language=None, prefix="", prompt=None, languages=(), beam_size=1) -> Hypothesis:
         seconds = len(y16) / SR16
         assert seconds <= self.max_window_s
         self.calls.append((seconds, prefix))
+        self.beams.append(beam_size)
+        self.prompts.append(prompt)
         start = round(float(y16[0]) / RAMP) / SR16
         heard = "".join(word for i, word in enumerate(self.script)
                         if start < (i + 1) * self.word_s <= start + seconds)
@@ -337,3 +342,24 @@ def test_speech_end_reuses_the_closing_pass_with_the_same_words():
     _, final = _stream_sample("whisper-base", "en_weather", pause_at_ms=speech_end_ms)
     assert final.reused
     assert words(final.text) == words(info.text)
+
+
+def test_the_final_pass_uses_the_delay_beam_and_every_pass_the_keywords():
+    """A session's ``delay`` widens the beam of the pass that makes the transcript final only (the passes
+    while the user speaks stay greedy); its ``keywords`` are hotwords before the prompt of every pass."""
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16, language="en", prompt="Weather talk.",
+                                       keywords=["Qwen", " pods "], beam_size=3)
+    _stream(transcriber, ramp(4.4), SR16)
+    regular = len(decoder.beams)
+    final = transcriber.finalize()
+    assert regular >= 2 and set(decoder.beams[:regular]) == {1} and decoder.beams[regular:] == [3]
+    assert set(decoder.prompts) == {"Qwen, pods Weather talk."}
+    assert final.text == "".join(SCRIPT).strip() and final.tokens == ()
+
+
+def test_unknown_languages_are_refused_by_name():
+    with pytest.raises(ParameterError, match="languages"):
+        StreamingTranscriber(ScriptedDecoder(SCRIPT), sr=SR16, languages=["en", "xx"])
+    with pytest.raises(ParameterError, match="beam_size"):
+        StreamingTranscriber(ScriptedDecoder(SCRIPT), sr=SR16, beam_size=0)

@@ -398,16 +398,37 @@ class SessionPump:
         the input transcription events."""
         y = effect.pcm.astype(np.float32) / 32768.0
 
-        def whole_utterance() -> str:
-            return str(self.engines.transcribe(y, SR, language=effect.language, prompt=effect.prompt))
+        def whole_utterance() -> Any:
+            options = {"language": effect.language, "prompt": effect.prompt}
+            if self.engines.transcribe_input is not None:
+                return self.engines.transcribe_input(
+                    y, SR, **options, keywords=effect.keywords, languages=effect.languages,
+                    delay=effect.delay, logprobs=effect.logprobs,
+                )  # fmt: skip
+            return _Heard(str(self.engines.transcribe(y, SR, **options)), effect.language)
 
-        future = asyncio.ensure_future(
+        final = asyncio.ensure_future(
             self.live.finalize(effect.turn, effect.transcriber, effect.speech_end_ms, whole_utterance)
         )
-        self._remember_heard(effect.item_id, future)
-        self._spawn(
-            "transcribe", self._report_transcript(effect.item_id, future, "transcription_final", effect.turn)
+        heard: asyncio.Future = asyncio.get_running_loop().create_future()
+        final.add_done_callback(lambda done: settle(heard, done, lambda result: str(result.text).strip()))
+        self._remember_heard(effect.item_id, heard)
+        self._spawn("transcribe", self._report_final(effect, final))
+
+    async def _report_final(self, effect: FinalizeTranscriber, final: asyncio.Future) -> None:
+        """The turn's final transcript to the core (``transcription_final`` with its details)."""
+        try:
+            transcript = await asyncio.shield(final)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("input transcription failed: %s", type(exc).__name__)
+            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
+            return
+        details = TranscriptionDetails.from_transcript(
+            transcript, model=effect.model or "", logprobs=effect.logprobs
         )
+        self.core_call("transcription_final", effect.turn, str(transcript.text).strip(), details)
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:
@@ -530,6 +551,15 @@ def to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
     if sr != SR:
         y = vaudio.resample(y, sr, SR)
     return vaudio.to_pcm16(y)
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """A whole-utterance fallback's text, shaped like a transcript (no tokens)."""
+
+    text: str
+    language: str | None
+    tokens: tuple[Any, ...] = ()
 
 
 def _failure(what: str, exc: Exception) -> str:
