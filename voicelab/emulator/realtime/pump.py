@@ -359,29 +359,31 @@ class SessionPump:
             heard: asyncio.Future = asyncio.get_running_loop().create_future()
             running.add_done_callback(lambda done: settle(heard, done, lambda result: result.text.strip()))
             self._remember_heard(effect.item_id, heard)
+        await self._report_transcript(
+            effect.item_id, running, "transcription_ready", effect.item_id, model=effect.model,
+            logprobs=effect.logprobs,
+        )  # fmt: skip
+
+    async def _report_transcript(
+        self, item_id: str, heard: asyncio.Future, method: str, key: Any, *, model: str | None = None,
+        logprobs: bool = False,
+    ) -> None:  # fmt: skip
+        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``. A
+        transcript (``text``, ``language``, ``tokens``) instead of a text goes with its details (logprobs,
+        languages) for a session transcribing with ``model``."""
         try:
-            transcript = await asyncio.shield(running)
+            result = await asyncio.shield(heard)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("input transcription failed: %r", exc)
-            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
-            return
-        model = effect.model or ""
-        details = TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
-        self.core_call("transcription_ready", effect.item_id, transcript.text.strip(), details)
-
-    async def _report_transcript(self, item_id: str, heard: asyncio.Future, method: str, key: Any) -> None:
-        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``."""
-        try:
-            text = await asyncio.shield(heard)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("input transcription failed: %s", type(exc).__name__)
             self.core_call("transcription_failed", item_id, _failure("Transcription failed", exc))
             return
-        self.core_call(method, key, text)
+        if isinstance(result, str):
+            self.core_call(method, key, result)
+            return
+        details = TranscriptionDetails.from_transcript(result, model=model or "", logprobs=logprobs)
+        self.core_call(method, key, str(result.text).strip(), details)
 
     async def _live_step(self, effect: StepTranscriber) -> None:
         try:
@@ -413,22 +415,11 @@ class SessionPump:
         heard: asyncio.Future = asyncio.get_running_loop().create_future()
         final.add_done_callback(lambda done: settle(heard, done, lambda result: str(result.text).strip()))
         self._remember_heard(effect.item_id, heard)
-        self._spawn("transcribe", self._report_final(effect, final))
-
-    async def _report_final(self, effect: FinalizeTranscriber, final: asyncio.Future) -> None:
-        """The turn's final transcript to the core (``transcription_final`` with its details)."""
-        try:
-            transcript = await asyncio.shield(final)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("input transcription failed: %s", type(exc).__name__)
-            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
-            return
-        details = TranscriptionDetails.from_transcript(
-            transcript, model=effect.model or "", logprobs=effect.logprobs
-        )
-        self.core_call("transcription_final", effect.turn, str(transcript.text).strip(), details)
+        reported = self._report_transcript(
+            effect.item_id, final, "transcription_final", effect.turn, model=effect.model,
+            logprobs=effect.logprobs,
+        )  # fmt: skip
+        self._spawn("transcribe", reported)
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:
