@@ -163,7 +163,8 @@ def _utterances(quick: bool) -> list[Utterance]:
     noisy; their pauses reach 1.2 s, so 1300 ms of silence ends the turn and each sample is one turn)."""
     from voicelab import samples
 
-    found = [Utterance(f"realtime_{i}", text, _speech(text)) for i, text in enumerate(UTTERANCES)]
+    spoken = UTTERANCES[:3] if quick else UTTERANCES
+    found = [Utterance(f"realtime_{i}", text, _speech(text)) for i, text in enumerate(spoken)]
     for info in samples.manifest():
         if info.language != "en" or (quick and info.snr_db not in (None, 10.0)):
             continue
@@ -171,7 +172,7 @@ def _utterances(quick: bool) -> list[Utterance]:
         assert sr == SR
         pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
         found.append(Utterance(info.name, info.text, pcm, silence_ms=1300))
-    return found[:6] if quick else found
+    return found  # quick: 3 utterances + the clean and 10 dB samples (9 turns)
 
 
 async def _latency_run(url: str, utterances: list[Utterance]) -> list[TurnResult]:
@@ -440,7 +441,7 @@ async def _concurrency_level(url: str, n: int, messages: list[str], turns: int) 
 # ------------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="6 turns, one level (about 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="9 turns, one level (about 2 minutes)")
     parser.add_argument(
         "--levels", default="50,100,150", help="session counts to try, ascending (e.g. 25,50,75,100,150)"
     )

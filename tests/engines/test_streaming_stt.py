@@ -181,6 +181,25 @@ def test_the_closing_pass_is_reused_when_speech_ended():
     assert final.text == "The weather is nice today."
 
 
+def test_speech_resuming_after_the_closing_pass_discards_it():
+    """The closing pass is speculative: the user pauses (the VAD is STOPPING), the pass runs, then speech
+    resumes before the turn ends. The pass is not final: regular passes go on, and the end of the turn
+    decodes the words said after the pause."""
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16, language="en")  # type: ignore[arg-type]
+    for i, chunk in enumerate(chunks(ramp(4.4), SR16, ms=20)):
+        transcriber.feed(chunk)
+        t_ms = (i + 1) * 20
+        transcriber.pause(2000 if 2000 <= t_ms < 2400 else None)  # silence 2.0–2.4 s, then speech again
+        if transcriber.pass_due:
+            transcriber.step()
+    closing = [seconds for seconds, _ in decoder.calls if 2.2 <= seconds < 2.4]
+    assert closing, decoder.calls  # the closing pass ran in the pause …
+    assert max(seconds for seconds, _ in decoder.calls) > 3.5  # … and regular passes went on after it
+    final = transcriber.finalize(speech_end_ms=4400)
+    assert final.text == "The weather is nice today. Let's go for a walk."
+
+
 def test_without_the_closing_pass_finalize_decodes_once_more():
     decoder = ScriptedDecoder(SCRIPT[:5])
     transcriber = StreamingTranscriber(decoder, sr=SR16, language="en")  # type: ignore[arg-type]
