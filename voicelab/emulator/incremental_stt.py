@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,11 +34,17 @@ _SR = 16_000
 _PROMPT_CHARS = 200  # earlier text given to the next turn's decoder
 
 
-def _default_factory(language: str | None, prompt: str | None, step_ms: int) -> Any:
+def _default_factory(language: str | None, prompt: str | None, step_ms: int, **options: Any) -> Any:
     from voicelab.engines.streaming_stt import StreamingTranscriber, load_decoder
 
     return StreamingTranscriber(
-        load_decoder(), sr=_SR, language=language, prompt=prompt, step_ms=step_ms, first_pass_ms=step_ms
+        load_decoder(),
+        sr=_SR,
+        language=language,
+        prompt=prompt,
+        step_ms=step_ms,
+        first_pass_ms=step_ms,
+        **options,
     )
 
 
@@ -50,7 +56,10 @@ def recognise_incrementally(
     prompt: str | None = None,
     step_ms: int = 1500,
     silence_ms: int = 500,
-    factory: Callable[[str | None, str | None, int], Any] | None = None,
+    factory: Callable[..., Any] | None = None,
+    keywords: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    detected: list[str] | None = None,
 ) -> Iterator[str]:
     """Yield the transcript of ``y`` in pieces, each as soon as it is recognised (see the module docs).
 
@@ -67,8 +76,14 @@ def recognise_incrementally(
     silence_ms : int
         Silence that ends a turn.
     factory : callable, optional
-        ``factory(language, prompt, step_ms)`` → a streaming transcriber of 16 kHz audio (default: Whisper
-        base, ``voicelab.engines.streaming_stt``).
+        ``factory(language, prompt, step_ms, **options)`` → a streaming transcriber of 16 kHz audio (default:
+        Whisper base, ``voicelab.engines.streaming_stt``); ``options`` (``keywords``, ``languages``) only
+        when given.
+    keywords, languages : sequence of str
+        The request's ``keywords`` (Whisper hotwords of every pass) and ``languages`` (language detection
+        limited to them).
+    detected : list, optional
+        Receives the language of each turn with words, as it ends (``gpt-transcribe`` reports them).
 
     Raises
     ------
@@ -80,6 +95,8 @@ def recognise_incrementally(
     from voicelab.vad.server_vad import ServerVAD, ServerVADParams, SpeechStarted, SpeechStopped
 
     make = factory or _default_factory
+    given = (("keywords", keywords), ("languages", languages))
+    options = {name: tuple(value) for name, value in given if value}
     audio = resample(np.asarray(y, np.float32), sr, _SR) if sr != _SR else np.asarray(y, np.float32)
     vad = ServerVAD(ServerVADParams(silence_duration_ms=silence_ms), sr=_SR)
     said: list[str] = []
@@ -101,11 +118,13 @@ def recognise_incrementally(
     def begin(start: int, end: int) -> None:
         earlier = "".join(said)[-_PROMPT_CHARS:]
         context = " ".join(part for part in (prompt, earlier.strip()) if part) or None
-        state.update(transcriber=make(language, context, step_ms), start=start, fresh=True)
+        state.update(transcriber=make(language, context, step_ms, **options), start=start, fresh=True)
         state["transcriber"].feed(audio[start:end])
 
     def finish(speech_end_ms: int | None) -> Iterator[str]:
         final = state["transcriber"].finalize(speech_end_ms=speech_end_ms)
+        if detected is not None and final.text.strip() and final.language:
+            detected.append(final.language)
         yield from emit(final.delta)
         state["transcriber"] = None
 

@@ -89,3 +89,39 @@ async def test_first_delta_arrives_before_the_last_turn_is_recognised(server, mo
     assert word_error_rate(info.text, events[-1].text) <= 0.1
     assert events[-1].usage.type == "tokens"
     assert events[-1].usage.input_token_details.audio_tokens == int(np.ceil(info.duration * 10))
+
+
+async def test_keywords_and_languages_stream_too(server, monkeypatch):
+    """gpt-transcribe with ``keywords[]`` and ``languages[]`` is recognised incrementally as well: the options
+    reach each turn's streaming transcriber, the keyword changes the words and ``done`` reports the language
+    the turns were heard in."""
+    from voicelab.engines import tts
+
+    made: list[dict] = []
+
+    def factory(language, prompt, step_ms, **options):
+        made.append(options)
+        return incremental_stt._default_factory(language, prompt, step_ms, **options)
+
+    original = incremental_stt.recognise_incrementally
+    monkeypatch.setattr(
+        "voicelab.emulator.routes._stream_transcription.recognise_incrementally",
+        lambda y, sr, **kw: original(y, sr, factory=factory, **kw),
+    )
+    spoken = tts.synthesize("We deployed the pods with Qwen.", voice="alloy", seed=1)
+    out = io.BytesIO()
+    sf.write(out, np.asarray(spoken.y), spoken.sr, format="WAV", subtype="PCM_16")
+    client = AsyncOpenAI(api_key=KEY, base_url=server.base_url, max_retries=0)
+    async with client:
+        stream = await client.audio.transcriptions.create(
+            model="gpt-transcribe",
+            file=("qwen.wav", out.getvalue()),
+            stream=True,
+            extra_body={"keywords": ["Qwen"], "languages": ["en", "ja"]},
+        )
+        events = [event async for event in stream]
+    assert made and all(o == {"keywords": ("Qwen",), "languages": ("en", "ja")} for o in made)
+    done = events[-1]
+    assert isinstance(done, TranscriptionTextDoneEvent) and "Qwen" in done.text  # without it: "Q1"
+    assert "".join(e.delta for e in events[:-1]) == done.text and len(events) >= 3
+    assert [lang.code for lang in done.languages] == ["en"]

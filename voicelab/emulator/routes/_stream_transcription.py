@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from voicelab.emulator.incremental_stt import recognise_incrementally
@@ -43,10 +43,19 @@ async def incremental_events(
     prompt: str | None,
     usage: Callable[[str], dict[str, Any]],
     recognise: Callable[..., Iterator[str]] | None = None,
+    keywords: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    report_languages: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
     """``transcript.text.delta`` per recognised piece, then ``transcript.text.done`` with ``usage(text)``
-    (``recognise`` defaults to :func:`~voicelab.emulator.incremental_stt.recognise_incrementally`)."""
-    pieces = (recognise or recognise_incrementally)(y, sr, language=language, prompt=prompt)
+    (``recognise`` defaults to :func:`~voicelab.emulator.incremental_stt.recognise_incrementally`);
+    ``keywords`` and ``languages`` go to the recogniser; ``report_languages`` adds the detected languages
+    to ``done`` (``gpt-transcribe``)."""
+    detected: list[str] = []
+    options: dict[str, Any] = {"keywords": keywords, "languages": languages} if keywords or languages else {}
+    if report_languages:
+        options["detected"] = detected
+    pieces = (recognise or recognise_incrementally)(y, sr, language=language, prompt=prompt, **options)
     said: list[str] = []
     loop = asyncio.get_running_loop()
     # on the STT executor: Whisper runs only on threads that live as long as the process (see live_stt)
@@ -55,4 +64,7 @@ async def incremental_events(
         for word in re.findall(r"\s*\S+\s*$|\s*\S+", piece) or [piece]:  # word-sized, as OpenAI's tokens
             yield {"type": "transcript.text.delta", "delta": word}
     text = "".join(said)
-    yield {"type": "transcript.text.done", "text": text, "usage": usage(text)}
+    done: dict[str, Any] = {"type": "transcript.text.done", "text": text, "usage": usage(text)}
+    if report_languages:
+        done["languages"] = [{"code": code} for code in dict.fromkeys(detected)] if text.strip() else []
+    yield done
