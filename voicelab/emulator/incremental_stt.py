@@ -60,6 +60,7 @@ def recognise_incrementally(
     keywords: Sequence[str] = (),
     languages: Sequence[str] = (),
     detected: list[str] | None = None,
+    token_logprobs: list[Any] | None = None,
 ) -> Iterator[str]:
     """Yield the transcript of ``y`` in pieces, each as soon as it is recognised (see the module docs).
 
@@ -84,6 +85,10 @@ def recognise_incrementally(
         limited to them).
     detected : list, optional
         Receives the language of each turn with words, as it ends (``gpt-transcribe`` reports them).
+    token_logprobs : list, optional
+        Per-token log probabilities wanted (``include[]=logprobs``): only a turn's final pass has them, so
+        each turn is yielded whole when it ends, and its tokens (``voicelab.engines.stt.TokenLogprob``) are
+        appended here just before.
 
     Raises
     ------
@@ -96,7 +101,9 @@ def recognise_incrementally(
 
     make = factory or _default_factory
     given = (("keywords", keywords), ("languages", languages))
-    options = {name: tuple(value) for name, value in given if value}
+    options: dict[str, Any] = {name: tuple(value) for name, value in given if value}
+    if token_logprobs is not None:
+        options["logprobs"] = True
     audio = resample(np.asarray(y, np.float32), sr, _SR) if sr != _SR else np.asarray(y, np.float32)
     vad = ServerVAD(ServerVADParams(silence_duration_ms=silence_ms), sr=_SR)
     said: list[str] = []
@@ -125,7 +132,12 @@ def recognise_incrementally(
         final = state["transcriber"].finalize(speech_end_ms=speech_end_ms)
         if detected is not None and final.text.strip() and final.language:
             detected.append(final.language)
-        yield from emit(final.delta)
+        text = final.delta
+        if token_logprobs is not None:
+            text = final.text  # the turn's passes yielded nothing
+            if text.strip():
+                token_logprobs.append(list(final.tokens))
+        yield from emit(text)
         state["transcriber"] = None
 
     chunk = _SR // 10
@@ -145,7 +157,9 @@ def recognise_incrementally(
             silence = vad.silence_start_ms
             transcriber.pause(None if silence is None else max(silence - state["start"] * 1000 // _SR, 0))
             if transcriber.pass_due:
-                yield from emit(transcriber.step().delta)
+                delta = transcriber.step().delta
+                if token_logprobs is None:
+                    yield from emit(delta)
     if state["transcriber"] is not None:  # the audio ended inside a turn
         yield from finish(None)
     elif not heard_speech:
