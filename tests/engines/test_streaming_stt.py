@@ -112,13 +112,18 @@ class ScriptedDecoder:
     def languages(self) -> tuple[str, ...]:
         return ("en",)
 
-    def detect_language(self, y16: np.ndarray) -> str:
+    beams: list[int] = field(default_factory=list)
+    prompts: list[str | None] = field(default_factory=list)
+
+    def detect_language(self, y16: np.ndarray, candidates=()) -> str:
         return "en"
 
-    def decode(self, y16, *, language=None, prefix="", prompt=None) -> Hypothesis:
+    def decode(self, y16, *, language=None, prefix="", prompt=None, languages=(), beam_size=1) -> Hypothesis:
         seconds = len(y16) / SR16
         assert seconds <= self.max_window_s
         self.calls.append((seconds, prefix))
+        self.beams.append(beam_size)
+        self.prompts.append(prompt)
         start = round(float(y16[0]) / RAMP) / SR16
         heard = "".join(word for i, word in enumerate(self.script)
                         if start < (i + 1) * self.word_s <= start + seconds)
@@ -174,6 +179,25 @@ def test_the_closing_pass_is_reused_when_speech_ended():
     final = transcriber.finalize(speech_end_ms=2000)
     assert final.reused and len(decoder.calls) == passes
     assert final.text == "The weather is nice today."
+
+
+def test_speech_resuming_after_the_closing_pass_discards_it():
+    """The closing pass is speculative: the user pauses (the VAD is STOPPING), the pass runs, then speech
+    resumes before the turn ends. The pass is not final: regular passes go on, and the end of the turn
+    decodes the words said after the pause."""
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16, language="en")  # type: ignore[arg-type]
+    for i, chunk in enumerate(chunks(ramp(4.4), SR16, ms=20)):
+        transcriber.feed(chunk)
+        t_ms = (i + 1) * 20
+        transcriber.pause(2000 if 2000 <= t_ms < 2400 else None)  # silence 2.0–2.4 s, then speech again
+        if transcriber.pass_due:
+            transcriber.step()
+    closing = [seconds for seconds, _ in decoder.calls if 2.2 <= seconds < 2.4]
+    assert closing, decoder.calls  # the closing pass ran in the pause …
+    assert max(seconds for seconds, _ in decoder.calls) > 3.5  # … and regular passes went on after it
+    final = transcriber.finalize(speech_end_ms=4400)
+    assert final.text == "The weather is nice today. Let's go for a walk."
 
 
 def test_without_the_closing_pass_finalize_decodes_once_more():
@@ -337,3 +361,24 @@ def test_speech_end_reuses_the_closing_pass_with_the_same_words():
     _, final = _stream_sample("whisper-base", "en_weather", pause_at_ms=speech_end_ms)
     assert final.reused
     assert words(final.text) == words(info.text)
+
+
+def test_the_final_pass_uses_the_delay_beam_and_every_pass_the_keywords():
+    """A session's ``delay`` widens the beam of the pass that makes the transcript final only (the passes
+    while the user speaks stay greedy); its ``keywords`` are hotwords before the prompt of every pass."""
+    decoder = ScriptedDecoder(SCRIPT)
+    transcriber = StreamingTranscriber(decoder, sr=SR16, language="en", prompt="Weather talk.",
+                                       keywords=["Qwen", " pods "], beam_size=3)
+    _stream(transcriber, ramp(4.4), SR16)
+    regular = len(decoder.beams)
+    final = transcriber.finalize()
+    assert regular >= 2 and set(decoder.beams[:regular]) == {1} and decoder.beams[regular:] == [3]
+    assert set(decoder.prompts) == {"Qwen, pods Weather talk."}
+    assert final.text == "".join(SCRIPT).strip() and final.tokens == ()
+
+
+def test_unknown_languages_are_refused_by_name():
+    with pytest.raises(ParameterError, match="languages"):
+        StreamingTranscriber(ScriptedDecoder(SCRIPT), sr=SR16, languages=["en", "xx"])
+    with pytest.raises(ParameterError, match="beam_size"):
+        StreamingTranscriber(ScriptedDecoder(SCRIPT), sr=SR16, beam_size=0)

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,11 +34,17 @@ _SR = 16_000
 _PROMPT_CHARS = 200  # earlier text given to the next turn's decoder
 
 
-def _default_factory(language: str | None, prompt: str | None, step_ms: int) -> Any:
+def _default_factory(language: str | None, prompt: str | None, step_ms: int, **options: Any) -> Any:
     from voicelab.engines.streaming_stt import StreamingTranscriber, load_decoder
 
     return StreamingTranscriber(
-        load_decoder(), sr=_SR, language=language, prompt=prompt, step_ms=step_ms, first_pass_ms=step_ms
+        load_decoder(),
+        sr=_SR,
+        language=language,
+        prompt=prompt,
+        step_ms=step_ms,
+        first_pass_ms=step_ms,
+        **options,
     )
 
 
@@ -50,7 +56,11 @@ def recognise_incrementally(
     prompt: str | None = None,
     step_ms: int = 1500,
     silence_ms: int = 500,
-    factory: Callable[[str | None, str | None, int], Any] | None = None,
+    factory: Callable[..., Any] | None = None,
+    keywords: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    detected: list[str] | None = None,
+    token_logprobs: list[Any] | None = None,
 ) -> Iterator[str]:
     """Yield the transcript of ``y`` in pieces, each as soon as it is recognised (see the module docs).
 
@@ -67,8 +77,18 @@ def recognise_incrementally(
     silence_ms : int
         Silence that ends a turn.
     factory : callable, optional
-        ``factory(language, prompt, step_ms)`` → a streaming transcriber of 16 kHz audio (default: Whisper
-        base, ``voicelab.engines.streaming_stt``).
+        ``factory(language, prompt, step_ms, **options)`` → a streaming transcriber of 16 kHz audio (default:
+        Whisper base, ``voicelab.engines.streaming_stt``); ``options`` (``keywords``, ``languages``) only
+        when given.
+    keywords, languages : sequence of str
+        The request's ``keywords`` (Whisper hotwords of every pass) and ``languages`` (language detection
+        limited to them).
+    detected : list, optional
+        Receives the language of each turn with words, as it ends (``gpt-transcribe`` reports them).
+    token_logprobs : list, optional
+        Per-token log probabilities wanted (``include[]=logprobs``): only a turn's final pass has them, so
+        each turn is yielded whole when it ends, and its tokens (``voicelab.engines.stt.TokenLogprob``) are
+        appended here just before.
 
     Raises
     ------
@@ -80,6 +100,10 @@ def recognise_incrementally(
     from voicelab.vad.server_vad import ServerVAD, ServerVADParams, SpeechStarted, SpeechStopped
 
     make = factory or _default_factory
+    given = (("keywords", keywords), ("languages", languages))
+    options: dict[str, Any] = {name: tuple(value) for name, value in given if value}
+    if token_logprobs is not None:
+        options["logprobs"] = True
     audio = resample(np.asarray(y, np.float32), sr, _SR) if sr != _SR else np.asarray(y, np.float32)
     vad = ServerVAD(ServerVADParams(silence_duration_ms=silence_ms), sr=_SR)
     said: list[str] = []
@@ -101,12 +125,19 @@ def recognise_incrementally(
     def begin(start: int, end: int) -> None:
         earlier = "".join(said)[-_PROMPT_CHARS:]
         context = " ".join(part for part in (prompt, earlier.strip()) if part) or None
-        state.update(transcriber=make(language, context, step_ms), start=start, fresh=True)
+        state.update(transcriber=make(language, context, step_ms, **options), start=start, fresh=True)
         state["transcriber"].feed(audio[start:end])
 
     def finish(speech_end_ms: int | None) -> Iterator[str]:
         final = state["transcriber"].finalize(speech_end_ms=speech_end_ms)
-        yield from emit(final.delta)
+        if detected is not None and final.text.strip() and final.language:
+            detected.append(final.language)
+        text = final.delta
+        if token_logprobs is not None:
+            text = final.text  # the turn's passes yielded nothing
+            if text.strip():
+                token_logprobs.append(list(final.tokens))
+        yield from emit(text)
         state["transcriber"] = None
 
     chunk = _SR // 10
@@ -126,7 +157,9 @@ def recognise_incrementally(
             silence = vad.silence_start_ms
             transcriber.pause(None if silence is None else max(silence - state["start"] * 1000 // _SR, 0))
             if transcriber.pass_due:
-                yield from emit(transcriber.step().delta)
+                delta = transcriber.step().delta
+                if token_logprobs is None:
+                    yield from emit(delta)
     if state["transcriber"] is not None:  # the audio ended inside a turn
         yield from finish(None)
     elif not heard_speech:

@@ -47,6 +47,7 @@ __all__ = [
     "logprob_dicts",
     "open_model",
     "supported_languages",
+    "token_logprobs",
     "token_pieces",
     "transcribe",
     "transcribe_with_options",
@@ -290,7 +291,7 @@ def transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: s
         finally:
             if tap is not None:
                 tap.stop()
-        tokens = _token_logprobs(model.hf_tokenizer, aligned) if word_timestamps else []
+        tokens = token_logprobs(model.hf_tokenizer, aligned) if word_timestamps else []
     regions = list(speech(y16, SAMPLE_RATE)) if speech is not None and raw else []
     segments = [_segment(i, s, regions) for i, s in enumerate(raw)]
     text = "".join(segment.text for segment in segments).strip()
@@ -381,7 +382,8 @@ def _byte_decoder() -> dict[str, int]:
     return {chr(c): b for b, c in zip(printable, chars, strict=True)}
 
 
-def _token_logprobs(tokenizer: Any, aligned: list[tuple[int, float]]) -> list[TokenLogprob]:
+def token_logprobs(tokenizer: Any, aligned: list[tuple[int, float]]) -> list[TokenLogprob]:
+    """``(token id, probability)`` pairs (CTranslate2's alignment) as :class:`TokenLogprob` entries."""
     decoder = _byte_decoder()
     out = []
     for token_id, probability in aligned:

@@ -9,7 +9,9 @@ checked with the SDK's strict ``TypeAdapter``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from voicelab import samples
 from voicelab.engines.scoring import word_error_rate
 
-from .test_route import b64, next_event, sdk, speech, start_server
+from .test_route import b64, next_event, real_server, sdk, speech  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +30,20 @@ COMPLETED = "conversation.item.input_audio_transcription.completed"
 SENTENCE = "What is two plus two? Please tell me the answer slowly and clearly."
 
 
-@pytest.fixture(scope="module")
-def live_server():
-    srv = start_server()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def configured(real_server, validate):  # noqa: F811 (the fixture imported above)
+    """``async with configured(session, **connect) as conn``: an SDK connection to the emulator with its real
+    engines (``real_server``, shared with ``test_route.py``), ``session.update`` sent and answered."""
+
+    @contextlib.asynccontextmanager
+    async def connect(session: dict, **options) -> AsyncIterator:
+        async with sdk(real_server).realtime.connect(**options) as conn:
+            await next_event(conn, validate)
+            await conn.session.update(session=session)
+            assert (await next_event(conn, validate))["type"] == "session.updated"
+            yield conn
+
+    return connect
 
 
 async def _stream_turn(conn, validate, pcm: np.ndarray, *, until: set[str]) -> list[dict]:
@@ -73,17 +84,13 @@ def _check_streamed(types: list[str]) -> None:
     assert types.index(COMPLETED) > max(i for i, t in enumerate(types) if t == DELTA)
 
 
-async def test_deltas_stream_while_the_user_speaks_then_the_answer(live_server, validate):
+async def test_deltas_stream_while_the_user_speaks_then_the_answer(configured, validate):
     utterance = speech(SENTENCE)
-    async with sdk(live_server).realtime.connect(model="gpt-realtime") as conn:
-        await next_event(conn, validate)
-        await conn.session.update(
-            session={
-                "type": "realtime",
-                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe", "language": "en"}}},
-            }
-        )
-        assert (await next_event(conn, validate))["type"] == "session.updated"
+    session = {
+        "type": "realtime",
+        "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe", "language": "en"}}},
+    }
+    async with configured(session, model="gpt-realtime") as conn:
         events = await _stream_turn(conn, validate, utterance, until={COMPLETED, "response.done"})
     types = _types(events)
     deltas = [e for e in events if e["type"] == DELTA]
@@ -99,26 +106,22 @@ async def test_deltas_stream_while_the_user_speaks_then_the_answer(live_server, 
     assert types.index("response.created") < types.index("response.output_audio.delta")
 
 
-async def test_transcription_session_streams_deltas_before_a_long_turn_ends(live_server, validate):
+async def test_transcription_session_streams_deltas_before_a_long_turn_ends(configured, validate):
     """A transcription session (intent=transcription): deltas of the first phrases arrive while the user is
     still speaking (a sample with pauses shorter than the turn's silence_duration_ms)."""
     y, _ = samples.load("en_directions")
     info = next(s for s in samples.manifest() if s.name == "en_directions")
     pcm = np.concatenate([(np.clip(y, -1, 1) * 32767).astype(np.int16), np.zeros(2 * SR, np.int16)])
-    async with sdk(live_server).realtime.connect(extra_query={"intent": "transcription"}) as conn:
-        await next_event(conn, validate)
-        await conn.session.update(
-            session={
-                "type": "transcription",
-                "audio": {
-                    "input": {
-                        "transcription": {"model": "gpt-4o-mini-transcribe", "language": "en"},
-                        "turn_detection": {"type": "server_vad", "silence_duration_ms": 1300},
-                    }
-                },
+    session = {
+        "type": "transcription",
+        "audio": {
+            "input": {
+                "transcription": {"model": "gpt-4o-mini-transcribe", "language": "en"},
+                "turn_detection": {"type": "server_vad", "silence_duration_ms": 1300},
             }
-        )
-        await next_event(conn, validate)
+        },
+    }
+    async with configured(session, extra_query={"intent": "transcription"}) as conn:
         events = await _stream_turn(conn, validate, pcm, until={COMPLETED})
     types = _types(events)
     deltas = [e for e in events if e["type"] == DELTA]
@@ -130,22 +133,18 @@ async def test_transcription_session_streams_deltas_before_a_long_turn_ends(live
     assert "input_audio_buffer.speech_started" in types and "input_audio_buffer.speech_stopped" in types
 
 
-async def test_manual_commit_still_transcribes(live_server, validate):
+async def test_manual_commit_still_transcribes(configured, validate):
     utterance = speech("The quick brown fox jumps over the lazy dog.")
-    async with sdk(live_server).realtime.connect(extra_query={"intent": "transcription"}) as conn:
-        await next_event(conn, validate)
-        await conn.session.update(
-            session={
-                "type": "transcription",
-                "audio": {
-                    "input": {
-                        "turn_detection": None,
-                        "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
-                    }
-                },
+    session = {
+        "type": "transcription",
+        "audio": {
+            "input": {
+                "turn_detection": None,
+                "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
             }
-        )
-        await next_event(conn, validate)
+        },
+    }
+    async with configured(session, extra_query={"intent": "transcription"}) as conn:
         for i in range(0, utterance.size, 4 * CHUNK):
             await conn.input_audio_buffer.append(audio=b64(utterance[i : i + 4 * CHUNK]))
         await conn.input_audio_buffer.commit()
@@ -160,21 +159,17 @@ async def test_manual_commit_still_transcribes(live_server, validate):
     assert "quick brown fox" in events[-1]["transcript"].lower()
 
 
-async def test_two_sessions_at_once_both_stream(live_server, validate):
+async def test_two_sessions_at_once_both_stream(configured, validate):
     """Two sessions speaking at the same time share the STT executor: each one's text is still recognised
     while it speaks (neither waits for the other's turn to end) and both transcripts are right."""
     texts = ["The weather is nice today.", "Turn left at the next corner, then walk two blocks."]
 
     async def session(text: str) -> list[dict]:
-        async with sdk(live_server).realtime.connect(extra_query={"intent": "transcription"}) as conn:
-            await next_event(conn, validate)
-            await conn.session.update(
-                session={
-                    "type": "transcription",
-                    "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe", "language": "en"}}},
-                }
-            )
-            await next_event(conn, validate)
+        session = {
+            "type": "transcription",
+            "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe", "language": "en"}}},
+        }
+        async with configured(session, extra_query={"intent": "transcription"}) as conn:
             return await _stream_turn(conn, validate, speech(text), until={COMPLETED})
 
     results = await asyncio.gather(*(session(text) for text in texts))

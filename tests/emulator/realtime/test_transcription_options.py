@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -50,10 +52,45 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def real_server():
-    srv = _server(None)
+def recorded():
+    """What the real engines were asked: the streaming transcribers made (with their options) and the
+    after-the-fact transcriptions run."""
+    return SimpleNamespace(streaming=[], after_the_fact=[])
+
+
+@pytest.fixture(scope="module")
+def real_server(recorded):
+    """The real engines, recorded: every session streams (the options reach the streaming transcriber)."""
+    from voicelab.emulator.realtime.live_stt import warm_up_in_background
+
+    real = Engines.default()
+    warm_up_in_background(real.synthesize, real.streaming).result()  # once per process, not recorded
+
+    def streaming(language, prompt, **options):
+        transcriber = real.streaming(language, prompt, **options)
+        recorded.streaming.append((options, transcriber))
+        return transcriber
+
+    def transcribe_input(y, sr, **options):
+        recorded.after_the_fact.append(options)
+        return real.transcribe_input(y, sr, **options)
+
+    srv = _server(replace(real, streaming=streaming, transcribe_input=transcribe_input))
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def streamed(recorded):
+    """Checks, after a test's turn, that it was recognised by one streaming transcriber (returned)."""
+    recorded.streaming.clear()
+    recorded.after_the_fact.clear()
+
+    def check():
+        assert recorded.after_the_fact == [] and len(recorded.streaming) == 1
+        return recorded.streaming[0][1]
+
+    return check
 
 
 def _connect(client: AsyncOpenAI) -> Any:
@@ -200,7 +237,9 @@ async def _transcribe_once(conn, validate, session: dict[str, Any], audio_b64: s
 
 
 @pytest.mark.slow
-async def test_keywords_logprobs_and_languages_reach_the_engine_and_come_back(real_server, validate):
+async def test_keywords_logprobs_and_languages_reach_the_engine_and_come_back(
+    real_server, validate, streamed
+):
     audio_b64 = _speech("We deployed the pods with Qwen.")
     transcription = {"model": "gpt-transcribe", "keywords": ["Qwen"], "languages": ["en", "ja"]}
     session = _transcription_session(transcription, include=[LOGPROBS])
@@ -217,10 +256,15 @@ async def test_keywords_logprobs_and_languages_reach_the_engine_and_come_back(re
     for entry in completed["logprobs"]:
         assert entry["logprob"] <= 0 and bytes(entry["bytes"]).decode() == entry["token"]
     assert len({lp["logprob"] for lp in completed["logprobs"]}) > 1
+    transcriber = streamed()  # recognised while appended, with the session's options
+    assert (transcriber.languages, transcriber.logprobs) == (("en", "ja"), True)
+    assert transcriber.prompt.startswith("Qwen")  # the keyword as Whisper's hotword
 
 
 @pytest.mark.slow
-async def test_without_include_or_options_there_are_no_logprobs_and_no_keyword_help(real_server, validate):
+async def test_without_include_or_options_there_are_no_logprobs_and_no_keyword_help(
+    real_server, validate, streamed
+):
     audio_b64 = _speech("We deployed the pods with Qwen.")
     session = _transcription_session({"model": "gpt-4o-transcribe"})
     async with _sdk(real_server) as client, _connect(client) as conn:
@@ -229,16 +273,18 @@ async def test_without_include_or_options_there_are_no_logprobs_and_no_keyword_h
     assert "Qwen" not in completed["transcript"]
     assert "logprobs" not in completed and "languages" not in completed
     assert all("logprobs" not in e for e in events if e["type"].endswith(".delta"))
+    assert streamed().prompt is None
 
 
 @pytest.mark.slow
-async def test_gpt_realtime_whisper_with_delay_and_manual_commit(real_server, validate):
+async def test_gpt_realtime_whisper_with_delay_and_manual_commit(real_server, validate, streamed):
     audio_b64 = _speech("The quick brown fox jumps over the lazy dog.")
     session = _transcription_session({"model": "gpt-realtime-whisper", "delay": "high", "language": "en"})
     async with _sdk(real_server) as client, _connect(client) as conn:
         events = await _transcribe_once(conn, validate, session, audio_b64)
     assert "quick brown fox" in events[-1]["transcript"].lower()
     assert "languages" not in events[-1]
+    assert streamed().beam_size == 3  # delay "high": the final pass searches a beam of 3
 
 
 async def test_the_response_reuses_the_input_transcription_instead_of_transcribing_twice(validate):

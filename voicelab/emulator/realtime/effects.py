@@ -64,7 +64,8 @@ class StepTranscriber:
 class FinalizeTranscriber:
     """The turn ended: after any running pass, ``transcriber.finalize(speech_end_ms=…)`` in the STT executor;
     its text is what the user said (for the responder, as soon as it is known) and goes back with
-    ``transcription_final(turn, text)``. ``pcm`` (the committed audio) is for a whole-utterance fallback."""
+    ``transcription_final(turn, text, details)``. ``pcm`` (the committed audio) is for a whole-utterance
+    fallback; ``model`` and the options (as in :class:`Transcribe`): the session's input transcription."""
 
     turn: int
     item_id: str
@@ -73,6 +74,11 @@ class FinalizeTranscriber:
     pcm: np.ndarray = field(repr=False)
     language: str | None = None
     prompt: str | None = None
+    model: str | None = None
+    keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    delay: str | None = None
+    logprobs: bool = False
 
 
 @dataclass(frozen=True)

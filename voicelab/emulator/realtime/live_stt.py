@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -67,8 +67,20 @@ def _executor_locked() -> ThreadPoolExecutor:  # with _pool_lock held
     return _pool
 
 
-def streaming_transcriber(language: str | None, prompt: str | None) -> Any:
-    """A new ``StreamingTranscriber`` over Whisper base for 24 kHz input (the default factory).
+def streaming_transcriber(
+    language: str | None,
+    prompt: str | None,
+    *,
+    keywords: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    delay: str | None = None,
+    logprobs: bool = False,
+) -> Any:
+    """A new ``StreamingTranscriber`` over Whisper base for 24 kHz input (the default factory), honouring a
+    session's transcription options: ``keywords`` become Whisper hotwords of every pass, ``languages``
+    restrict language detection, ``delay`` sets the beam width of the final pass
+    (:data:`voicelab.engines.stt.DELAY_BEAM_SIZES`), ``logprobs`` gives the final transcript per-token log
+    probabilities.
 
     The first pass after 1 s of speech, then one per 500 ms (the engine's defaults are 500 / 300 ms): on
     the noisy labelled samples, early passes over very short audio committed wrong first words ("Turn block"
@@ -78,12 +90,25 @@ def streaming_transcriber(language: str | None, prompt: str | None) -> Any:
     Raises
     ------
     voicelab.errors.ParameterError
-        ``language`` is not one Whisper transcribes.
+        ``language`` or ``languages`` is not one Whisper transcribes, or ``delay`` is unknown.
     """
     from voicelab.engines.streaming_stt import StreamingTranscriber, load_decoder
+    from voicelab.engines.stt import DELAY_BEAM_SIZES
+    from voicelab.errors import ParameterError
 
+    if delay is not None and delay not in DELAY_BEAM_SIZES:
+        raise ParameterError("delay", expected=" or ".join(map(repr, DELAY_BEAM_SIZES)), got=repr(delay))
     return StreamingTranscriber(
-        load_decoder(), sr=SR, language=language, prompt=prompt, first_pass_ms=1000, step_ms=500
+        load_decoder(),
+        sr=SR,
+        language=language,
+        prompt=prompt,
+        first_pass_ms=1000,
+        step_ms=500,
+        keywords=keywords,
+        languages=languages,
+        beam_size=DELAY_BEAM_SIZES.get(delay or "minimal", 1),
+        logprobs=logprobs,
     )
 
 
@@ -146,20 +171,20 @@ class LivePasses:
         return future
 
     async def finalize(
-        self, turn: int, transcriber: Any, speech_end_ms: int | None, fallback: Callable[[], str]
-    ) -> str:
-        """After the turn's running pass, ``transcriber.finalize`` on the STT executor; its text, stripped.
-        If the streaming engine fails, ``fallback()`` (whole-utterance transcription) is run there instead."""
+        self, turn: int, transcriber: Any, speech_end_ms: int | None, fallback: Callable[[], Any]
+    ) -> Any:
+        """After the turn's running pass, ``transcriber.finalize`` on the STT executor: its final transcript
+        (``text``, ``language``, ``tokens``). If the streaming engine fails, ``fallback()`` (whole-utterance
+        transcription, a ``voicelab.engines.stt.Transcript``) is run there instead."""
         loop = asyncio.get_running_loop()
         running = self._running.get(turn)
         if running is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(running)
         try:
-            final = await loop.run_in_executor(
+            return await loop.run_in_executor(
                 stt_executor(), lambda: transcriber.finalize(speech_end_ms=speech_end_ms)
             )
-            return str(final.text).strip()
         except Exception as exc:
             log.warning("streaming transcription failed (%r); transcribing the whole utterance", exc)
             return await loop.run_in_executor(stt_executor(), fallback)

@@ -53,6 +53,7 @@ from .effects import (
     Transcribe,
 )
 from .faults import FaultConfig
+from .futures import settle
 from .live_stt import LivePasses
 from .outbox import Outbox, slow_reader_error
 from .scheduler import HEAVY_TEXT_CHARS, shared_scheduler
@@ -212,16 +213,8 @@ class SessionPump:
         def finished(running: Future) -> None:
             if dispatch:
                 self._dispatch_done(running)
-            if caller.done():
-                return
-            if running.cancelled():
-                caller.cancel()
-            elif (error := running.exception()) is not None:
-                caller.set_exception(error)
-                if dispatch:
-                    caller.exception()  # logged by _dispatch_done already
-            else:
-                caller.set_result(running.result())
+            if settle(caller, running) and dispatch and not caller.cancelled():
+                caller.exception()  # a failure is logged by _dispatch_done already: mark it retrieved
 
         self._lane.submit(work, finished, heavy=heavy)
         return caller
@@ -364,31 +357,33 @@ class SessionPump:
         )
         if effect.item_id not in self.heard:
             heard: asyncio.Future = asyncio.get_running_loop().create_future()
-            running.add_done_callback(lambda done: _text_of(done, heard))
+            running.add_done_callback(lambda done: settle(heard, done, lambda result: result.text.strip()))
             self._remember_heard(effect.item_id, heard)
+        await self._report_transcript(
+            effect.item_id, running, "transcription_ready", effect.item_id, model=effect.model,
+            logprobs=effect.logprobs,
+        )  # fmt: skip
+
+    async def _report_transcript(
+        self, item_id: str, heard: asyncio.Future, method: str, key: Any, *, model: str | None = None,
+        logprobs: bool = False,
+    ) -> None:  # fmt: skip
+        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``. A
+        transcript (``text``, ``language``, ``tokens``) instead of a text goes with its details (logprobs,
+        languages) for a session transcribing with ``model``."""
         try:
-            transcript = await asyncio.shield(running)
+            result = await asyncio.shield(heard)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("input transcription failed: %r", exc)
-            self.core_call("transcription_failed", effect.item_id, _failure("Transcription failed", exc))
-            return
-        model = effect.model or ""
-        details = TranscriptionDetails.from_transcript(transcript, model=model, logprobs=effect.logprobs)
-        self.core_call("transcription_ready", effect.item_id, transcript.text.strip(), details)
-
-    async def _report_transcript(self, item_id: str, heard: asyncio.Future, method: str, key: Any) -> None:
-        """When ``heard`` has the text: ``core.<method>(key, text)``, or ``transcription_failed``."""
-        try:
-            text = await asyncio.shield(heard)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("input transcription failed: %s", type(exc).__name__)
             self.core_call("transcription_failed", item_id, _failure("Transcription failed", exc))
             return
-        self.core_call(method, key, text)
+        if isinstance(result, str):
+            self.core_call(method, key, result)
+            return
+        details = TranscriptionDetails.from_transcript(result, model=model or "", logprobs=logprobs)
+        self.core_call(method, key, str(result.text).strip(), details)
 
     async def _live_step(self, effect: StepTranscriber) -> None:
         try:
@@ -405,16 +400,26 @@ class SessionPump:
         the input transcription events."""
         y = effect.pcm.astype(np.float32) / 32768.0
 
-        def whole_utterance() -> str:
-            return str(self.engines.transcribe(y, SR, language=effect.language, prompt=effect.prompt))
+        def whole_utterance() -> Any:
+            options = {"language": effect.language, "prompt": effect.prompt}
+            if self.engines.transcribe_input is not None:
+                return self.engines.transcribe_input(
+                    y, SR, **options, keywords=effect.keywords, languages=effect.languages,
+                    delay=effect.delay, logprobs=effect.logprobs,
+                )  # fmt: skip
+            return _Heard(str(self.engines.transcribe(y, SR, **options)), effect.language)
 
-        future = asyncio.ensure_future(
+        final = asyncio.ensure_future(
             self.live.finalize(effect.turn, effect.transcriber, effect.speech_end_ms, whole_utterance)
         )
-        self._remember_heard(effect.item_id, future)
-        self._spawn(
-            "transcribe", self._report_transcript(effect.item_id, future, "transcription_final", effect.turn)
-        )
+        heard: asyncio.Future = asyncio.get_running_loop().create_future()
+        final.add_done_callback(lambda done: settle(heard, done, lambda result: str(result.text).strip()))
+        self._remember_heard(effect.item_id, heard)
+        reported = self._report_transcript(
+            effect.item_id, final, "transcription_final", effect.turn, model=effect.model,
+            logprobs=effect.logprobs,
+        )  # fmt: skip
+        self._spawn("transcribe", reported)
 
     async def _generate(self, effect: GenerateReply) -> None:
         try:
@@ -540,16 +545,13 @@ def to_pcm24k(y: np.ndarray, sr: int) -> np.ndarray:
     return vaudio.to_pcm16(y)
 
 
-def _text_of(done: asyncio.Future, heard: asyncio.Future) -> None:
-    """Resolve ``heard`` with the stripped text of the finished transcription ``done`` (or its failure)."""
-    if heard.done():
-        return
-    if done.cancelled():
-        heard.cancel()
-    elif (error := done.exception()) is not None:
-        heard.set_exception(error)
-    else:
-        heard.set_result(done.result().text.strip())
+@dataclass(frozen=True)
+class _Heard:
+    """A whole-utterance fallback's text, shaped like a transcript (no tokens)."""
+
+    text: str
+    language: str | None
+    tokens: tuple[Any, ...] = ()
 
 
 def _failure(what: str, exc: Exception) -> str:

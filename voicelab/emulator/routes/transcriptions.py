@@ -5,8 +5,9 @@ Usage is shaped as OpenAI does: ``{"type": "duration", "seconds"}`` for ``whispe
 ≈ 4 chars).
 ``stream=true`` with a token model answers ``transcript.text.delta`` events then ``transcript.text.done``;
 ``whisper-1`` ignores ``stream`` as OpenAI does. The deltas come as the audio is recognised, turn by turn
-(``voicelab.emulator.incremental_stt``), except with ``include[]=logprobs``, ``keywords[]``, ``languages[]``
-or ``gpt-transcribe`` (whose ``languages`` report needs the whole-file decode).
+(``voicelab.emulator.incremental_stt``, with the request's ``keywords[]`` and ``languages[]``;
+``gpt-transcribe`` reports the languages its turns were heard in; with ``include[]=logprobs`` each turn's
+token deltas come when the turn ends, as only its final pass has per-token logprobs).
 
 Options follow :mod:`voicelab.protocol.transcription`: ``keywords[]`` (Whisper hotwords) and ``languages[]``
 (language detection limited to them) for ``gpt-transcribe``, which also reports ``languages``;
@@ -249,9 +250,7 @@ async def create_transcription(
     code = _check_language(language)
     y, sr = await _read_upload(file, request)
     granularities = set(timestamp_granularities or [])
-    # keywords, languages and logprobs (and gpt-transcribe's languages report) need the whole-file decode
-    incremental = not (logprobs or keywords or candidates or reports_languages(model))
-    if stream and token_model and incremental:  # deltas as the audio is recognised, not after
+    if stream and token_model:  # deltas as the audio is recognised, not after
         duration = len(y) / sr
         return event_stream(
             incremental_events(
@@ -260,6 +259,10 @@ async def create_transcription(
                 language=code,
                 prompt=prompt,
                 usage=lambda text: _token_usage(SimpleNamespace(duration=duration, text=text), prompt),
+                keywords=keywords or (),
+                languages=candidates or (),
+                report_languages=reports_languages(model),
+                logprobs=logprobs,
             )
         )
     want_words = "word" in granularities or logprobs or (bool(stream) and token_model)

@@ -25,12 +25,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from voicelab.errors import ParameterError
+
+if TYPE_CHECKING:
+    from voicelab.engines.stt import TokenLogprob
 
 __all__ = [
     "SAMPLE_RATE",
@@ -131,15 +135,39 @@ class WindowDecoder:
         return self.model.model.encode(ctranslate2.StorageView.from_array(
             np.ascontiguousarray(features[None], dtype=np.float32)), to_cpu=True)
 
-    def detect_language(self, y16: np.ndarray) -> str:
-        """The most likely language of the window (``"en"`` for an English-only model)."""
+    def detect_language(self, y16: np.ndarray, candidates: Sequence[str] = ()) -> str:
+        """The most likely language of the window (``"en"`` for an English-only model); with
+        ``candidates`` (a session's ``languages``), the most likely of those."""
         if not self.multilingual:
             return "en"
-        result = self.model.model.detect_language(self.encode(y16))[0]
-        return str(result[0][0][2:-2])
+        return self._language_of(self.encode(y16), candidates)
+
+    def _language_of(self, encoded: Any, candidates: Sequence[str]) -> str:
+        ranked = [(str(token)[2:-2], float(p)) for token, p in self.model.model.detect_language(encoded)[0]]
+        allowed = [(code, p) for code, p in ranked if code in candidates] if candidates else ranked
+        return max(allowed or ranked, key=lambda pair: pair[1])[0]
+
+    def token_logprobs(self, y16: np.ndarray, text: str, *, language: str) -> list[TokenLogprob]:
+        """Whisper's log probability of each token of ``text`` for the window (teacher-forced, from
+        CTranslate2's alignment, as :func:`voicelab.engines.stt.transcribe` reports them)."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        from voicelab.engines.stt import token_logprobs
+
+        tokenizer = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
+                              language=language if self.multilingual else None)
+        tokens = tokenizer.encode(text if text[:1].isspace() else " " + text) if text.strip() else []
+        if not tokens:
+            return []
+        encoded = self.encode(y16)
+        frames = min(encoded.shape[1] * 2, math.ceil(len(y16) / 160) + 1)
+        result = self.model.model.align(encoded, tokenizer.sot_sequence, [tokens], frames)[0]
+        return token_logprobs(self.model.hf_tokenizer,
+                              list(zip(tokens, result.text_token_probs, strict=False)))
 
     def decode(self, y16: np.ndarray, *, language: str | None = None, prefix: str = "",
-               prompt: str | None = None) -> Hypothesis:
+               prompt: str | None = None, languages: Sequence[str] = (),
+               beam_size: int = 1) -> Hypothesis:
         """Transcribe one window, continuing ``prefix``.
 
         Parameters
@@ -152,6 +180,10 @@ class WindowDecoder:
             Text the transcript of this window must start with (forced, not generated).
         prompt : str, optional
             Earlier text that conditions the decoder (only its last 223 tokens are used).
+        languages : sequence of str
+            Without ``language``: the language is the most likely of these (all when empty).
+        beam_size : int
+            1 (greedy, default) or a beam search of this width.
 
         Returns
         -------
@@ -164,8 +196,7 @@ class WindowDecoder:
         encoded = self.encode(y16)
         audio_s = len(y16) / SAMPLE_RATE
         if language is None:
-            language = "en" if not self.multilingual else \
-                str(self.model.model.detect_language(encoded)[0][0][0][2:-2])
+            language = "en" if not self.multilingual else self._language_of(encoded, languages)
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
                               language=language if self.multilingual else None)
         new_tokens = min(_MAX_NEW_TOKENS, math.ceil(self.tokens_per_s * audio_s) + 8)
@@ -181,7 +212,8 @@ class WindowDecoder:
                 earlier = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[-room:]]
         tokens = earlier + start
         result = self.model.model.generate(
-            encoded, [tokens], beam_size=1, max_length=min(_CONTEXT, len(tokens) + new_tokens),
+            encoded, [tokens], beam_size=max(1, int(beam_size)),
+            max_length=min(_CONTEXT, len(tokens) + new_tokens),
             return_scores=True, suppress_blank=not prefix, suppress_tokens=[-1],
         )[0]
         generated = [t for t in result.sequences_ids[0] if t < tokenizer.eot]

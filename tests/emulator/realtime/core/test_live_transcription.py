@@ -59,10 +59,11 @@ def scripted():
     made: list[ScriptedTranscriber] = []
     log: list = []
 
-    def factory(language, prompt):
+    def factory(language, prompt, **options):
         if language == "xx":
             raise ParameterError("language", expected="a language the engine transcribes", got="'xx'")
         log.append(("new", language, prompt))
+        log.append(("options", options))
         made.append(ScriptedTranscriber(["What", "is", "two", "plus", "two?"], log))
         return made[-1]
 
@@ -103,6 +104,35 @@ def test_deltas_are_kept_until_the_item_exists_then_streamed(make_driver, script
     assert pauses and finalize[1] is not None and abs(finalize[1] - pauses[0]) <= 40
     assert not any(isinstance(e, Transcribe) for e in driver.effects)  # no transcription after the fact
     assert "response.created" in types  # and the response starts at once
+
+
+def test_every_option_streams_and_logprobs_deltas_come_with_the_final_pass(make_driver, scripted, signals):
+    """keywords, languages, delay and logprobs no longer send a turn to the after-the-fact path: they reach
+    the streaming transcriber and the finalize effect. With logprobs (only the final pass has them) the
+    words recognised while spoken are kept back and all deltas go out with ``completed``."""
+    transcription = {"model": "gpt-transcribe", "keywords": ["Qwen"], "languages": ["en", "ja"]}
+    session = _transcription(**transcription)
+    session["include"] = ["item.input_audio_transcription.logprobs"]
+    driver = make_driver(vad=True, transcriber_factory=scripted.factory, session=session)
+    driver.append(signals["silence"](0.3))
+    driver.append(signals["tone"](1.0))
+    options = {"keywords": ("Qwen",), "languages": ("en", "ja"), "delay": None, "logprobs": True}
+    assert ("options", options) in scripted.log and len(scripted.made) == 1
+    events = driver.append(signals["silence"](1.0))
+    types = driver.types(events)
+    assert not any(isinstance(e, Transcribe) for e in driver.effects)
+    finalize = next(e for e in driver.effects if isinstance(e, FinalizeTranscriber))
+    assert (finalize.model, finalize.keywords, finalize.languages, finalize.logprobs) == (
+        "gpt-transcribe",
+        ("Qwen",),
+        ("en", "ja"),
+        True,
+    )
+    completed = next(e for e in events if e["type"] == COMPLETED)
+    # the passes' words were kept back: the final pass's text is the delta (the I/O layer's details split
+    # it into per-token pieces with their logprobs)
+    assert [e["delta"] for e in events if e["type"] == DELTA] == [completed["transcript"]]
+    assert types.index(DELTA) > types.index("conversation.item.done")
 
 
 def test_one_pass_at_a_time_and_partials_after_the_commit_go_out_at_once(make_driver, scripted, signals):

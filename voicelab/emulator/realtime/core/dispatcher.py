@@ -378,6 +378,8 @@ class ServerCore:
         """A pass of turn ``turn``'s streaming transcriber committed ``delta`` (see ``live``)."""
         return self.live.partial(turn, delta)
 
-    def transcription_final(self, turn: int, text: str) -> list[Output]:
+    def transcription_final(
+        self, turn: int, text: str, details: TranscriptionDetails | None = None
+    ) -> list[Output]:
         """Turn ``turn``'s streaming transcriber finished with ``text``: the last delta and ``completed``."""
-        return self.live.final(turn, text)
+        return self.live.final(turn, text, details)

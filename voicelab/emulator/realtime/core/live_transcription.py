@@ -26,7 +26,8 @@ Examples
 ...     def pause(self, at_ms): pass
 ...     pass_due = property(lambda self: self.samples // 2400 > self.passes)
 ...     def step(self): self.passes += 1
->>> core = ServerCore(seed=1, vad_factory=None, transcriber_factory=lambda language, prompt: Words())
+>>> core = ServerCore(seed=1, vad_factory=None,
+...                   transcriber_factory=lambda language, prompt, **options: Words())
 >>> _ = core.handle({"type": "session.update", "session": {"type": "realtime",
 ...     "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}}})
 >>> out = core.append_audio(np.zeros(2400, np.int16))
@@ -55,19 +56,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicelab.errors import VoicelabError
+from voicelab.protocol.transcription import wants_logprobs
 
 from ..effects import FinalizeTranscriber, StepTranscriber
 from .items import SR
 
 if TYPE_CHECKING:
     from .dispatcher import Output, ServerCore
+    from .transcription import TranscriptionDetails
 
 __all__ = ["LiveTranscription", "LiveTurn", "TranscriberFactory"]
 
 log = logging.getLogger(__name__)
 
-#: ``factory(language, prompt) -> transcriber`` (24 kHz float32 input); may raise ``VoicelabError``.
-TranscriberFactory = Callable[[str | None, str | None], Any]
+#: ``factory(language, prompt, *, keywords=, languages=, delay=, logprobs=) -> transcriber`` (24 kHz float32
+#: input; the session's transcription options as :class:`~..effects.Transcribe` has them); may raise
+#: ``VoicelabError``.
+TranscriberFactory = Callable[..., Any]
 
 
 @dataclass
@@ -77,7 +82,8 @@ class LiveTurn:
     ``origin`` is the audio-clock position (samples) of the transcriber's first sample; ``item_id`` is known
     from ``speech_started`` (server VAD) or the commit (manual turns); ``stepping`` while a pass runs;
     ``added`` once the item is in the conversation (deltas may be sent); ``sent`` the delta text sent or
-    kept back so far; ``held`` the deltas kept back until the item is added.
+    kept back so far; ``held`` the deltas kept back until the item is added; ``logprobs``: the session asks
+    for per-token log probabilities, which only the final pass has (its deltas all come with ``completed``).
     """
 
     number: int
@@ -85,6 +91,7 @@ class LiveTurn:
     origin: int
     item_id: str | None
     visible: bool
+    logprobs: bool = False
     stepping: bool = False
     added: bool = False
     sent: str = ""
@@ -121,8 +128,6 @@ class LiveTranscription:
         if self.factory is None or self._declined:
             return False
         config = self._config()
-        if config and _needs_whole_utterance(self.core.session, config):
-            return False  # keywords, languages, delay or logprobs: the after-the-fact path honours them
         if config and config.get("model"):
             return True
         detection = self.core.turn_detection or {}
@@ -137,13 +142,16 @@ class LiveTranscription:
         config = self._config() or {}
         assert self.factory is not None
         try:
-            transcriber = self.factory(config.get("language") or None, config.get("prompt") or None)
+            transcriber = self.factory(
+                config.get("language") or None, config.get("prompt") or None, **self._options(config)
+            )
         except VoicelabError as exc:  # e.g. a language the streaming engine lacks: transcribe after the fact
             log.info("no streaming transcription for this turn: %s", exc)
             self._declined = True
             return []
         visible = bool(config.get("model")) and config.get("model") != "whisper-1"
-        self.turn = LiveTurn(next(self._numbers), transcriber, origin, item_id, visible)
+        logprobs = bool(config.get("model")) and wants_logprobs(self.core.session)
+        self.turn = LiveTurn(next(self._numbers), transcriber, origin, item_id, visible, logprobs)
         self._turns[self.turn.number] = self.turn
         self.feed(pcm)
         return self._maybe_step(self.turn)
@@ -190,6 +198,8 @@ class LiveTranscription:
                 pcm,
                 config.get("language") or None,
                 config.get("prompt") or None,
+                model=config.get("model") or None,
+                **self._options(config),
             )
         )
         return out
@@ -204,7 +214,7 @@ class LiveTranscription:
         out: list[Output] = []
         if not turn.sent:
             delta = delta.lstrip()
-        if delta and turn.visible:
+        if delta and turn.visible and not turn.logprobs:
             turn.sent += delta
             if turn.added:
                 out.append(self._delta_event(turn, delta))
@@ -214,8 +224,9 @@ class LiveTranscription:
             out.extend(self._maybe_step(turn))
         return out
 
-    def final(self, number: int, text: str) -> list[Output]:
-        """The turn's final transcript: the rest of the deltas and ``completed`` (nothing if not visible)."""
+    def final(self, number: int, text: str, details: TranscriptionDetails | None = None) -> list[Output]:
+        """The turn's final transcript: the rest of the deltas and ``completed`` (nothing if not visible);
+        ``details``: its per-token logprobs and detected languages, when the session asks for them."""
         turn = self._turns.pop(number, None)
         if turn is None or turn.item_id is None:
             return []
@@ -224,16 +235,25 @@ class LiveTranscription:
             self.core.conversation.note_heard(turn.item_id, transcript)
             return []
         if not turn.visible:  # whisper-1: OpenAI's one delta with the whole transcript
-            return self.core.transcription.ready(turn.item_id, transcript)
+            return self.core.transcription.ready(turn.item_id, transcript, details)
         rest = transcript[len(turn.sent) :]
         if not transcript.startswith(turn.sent):  # only after a fallback to whole-utterance transcription
             log.warning(
                 "streamed deltas %r are not a prefix of the final transcript %r", turn.sent, transcript
             )
             rest = ""
-        return self.core.transcription.ready(turn.item_id, transcript, deltas=[rest] if rest else [])
+        return self.core.transcription.ready(turn.item_id, transcript, details, deltas=[rest] if rest else [])
 
     # ------------------------------------------------------------------ internals
+    def _options(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The session's transcription options, as the factory and the fallback take them."""
+        return {
+            "keywords": tuple(config.get("keywords") or ()),
+            "languages": tuple(config.get("languages") or ()),
+            "delay": config.get("delay") or None,
+            "logprobs": bool(config.get("model")) and wants_logprobs(self.core.session),
+        }
+
     def _maybe_step(self, turn: LiveTurn) -> list[Output]:
         if turn.stepping or not turn.transcriber.pass_due:
             return []
@@ -247,11 +267,3 @@ class LiveTranscription:
             content_index=0,
             delta=delta,
         )
-
-
-def _needs_whole_utterance(session: dict[str, Any], config: dict[str, Any]) -> bool:
-    """Options only the whole-utterance transcription honours (the streaming engine takes none of them)."""
-    from voicelab.protocol.transcription import reports_languages, wants_logprobs
-
-    options = any(config.get(name) for name in ("keywords", "languages", "delay"))
-    return options or wants_logprobs(session) or reports_languages(str(config.get("model") or ""))
