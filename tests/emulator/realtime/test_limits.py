@@ -256,7 +256,29 @@ class NonReadingClient:
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             "Authorization: Bearer fake-realtime-test\r\n\r\n".encode()
         )
-        assert self.sock.recv(4096).startswith(b"HTTP/1.1 101")
+        self.received = b""  # bytes read past the handshake response, not yet consumed
+        response = self.read_until(b"\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 101")
+
+    def read_until(self, end: bytes) -> bytes:
+        """The bytes up to and including ``end``; what one read brought after it stays in :attr:`received`.
+
+        The server sends ``session.created`` right after its 101 response: both can come in one read.
+        """
+        while end not in self.received:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"closed before {end!r}")
+            self.received += chunk
+        head, _, self.received = self.received.partition(end)
+        return head + end
+
+    def recv(self, size: int) -> bytes:
+        """Received bytes, those already read past the handshake first (``b""``: the server closed)."""
+        if self.received:
+            chunk, self.received = self.received[:size], self.received[size:]
+            return chunk
+        return self.sock.recv(size)
 
     def send(self, event: dict) -> None:
         self.send_text_frame(json.dumps(event).encode())
@@ -269,10 +291,14 @@ class NonReadingClient:
         events, buffer = [], b""
         while len(events) < count:
             while len(buffer) < 10 or len(buffer) < self._frame_end(buffer):
-                buffer += self.sock.recv(1 << 20)
+                chunk = self.recv(1 << 20)
+                if not chunk:
+                    raise ConnectionError(f"closed after {len(events)} of {count} events")
+                buffer += chunk
             end = self._frame_end(buffer)
             events.append(json.loads(buffer[end - self._length(buffer) : end]))
             buffer = buffer[end:]
+        self.received = buffer + self.received
         return events
 
     @staticmethod
@@ -302,6 +328,32 @@ class NonReadingClient:
         )
         masked = (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
         return header + mask + masked
+
+
+def test_an_event_read_together_with_the_handshake_response_is_kept():
+    """The 101 response and ``session.created`` can arrive in one read (a busy machine): the event stays."""
+    event = {"type": "session.created", "event_id": "event_together"}
+    payload = json.dumps(event).encode()
+    frame = bytes([0x81, len(payload)]) + payload  # a server's frame: unmasked, 7-bit length
+
+    def answer(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n\r\n" + frame)  # one write, one read
+            conn.recv(1)  # until the client closes
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=answer, args=(listener,))
+        server.start()
+        client = NonReadingClient(listener.getsockname()[1])
+        try:
+            assert client.server_events(1) == [event]
+        finally:
+            client.sock.close()
+            server.join()
 
 
 async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_working(limited, validate):
@@ -431,7 +483,7 @@ async def test_a_large_frame_that_is_not_utf8_is_closed_1007_and_the_server_goes
     client.send_text_frame(b'{"type": "x", "text": "' + b"\xff" * 300_000 + b'"}')
     received = b""
     while True:  # session.created, then the close frame
-        chunk = await asyncio.to_thread(client.sock.recv, 65536)
+        chunk = await asyncio.to_thread(client.recv, 65536)
         if not chunk:
             break
         received += chunk
@@ -452,13 +504,16 @@ async def test_frames_sent_together_with_a_large_one_are_all_read_in_order(plain
         item = {"id": item_id, "type": "message", "role": "user"}
         item["content"] = [{"type": "input_text", "text": "y" * size}]
         wire += client.text_frame(json.dumps({"type": "conversation.item.create", "item": item}).encode())
-    client.sock.sendall(wire)
-    events = await asyncio.to_thread(client.server_events, 1 + 2 * len(sizes))
+    try:
+        client.sock.sendall(wire)
+        events = await asyncio.to_thread(client.server_events, 1 + 2 * len(sizes))
+    finally:
+        client.sock.close()
     for event in events:
         validate(event)
+    assert events[0]["type"] == "session.created"
     added = [e["item"]["id"] for e in events if e["type"] == "conversation.item.added"]
     assert added == list(sizes)
-    client.sock.close()
 
 
 async def test_a_compressed_event_inflating_past_the_limit_gets_the_error_event_and_1009(validate):
