@@ -6,8 +6,11 @@ Clips: two-speaker dialogues of four turns (A B A B, 0.5 s pauses) built from
 - the emulator's own voices (Piper "joe" pitch-shifted per OpenAI voice name) for English, and OpenJTalk
   "mei" renderings for Japanese, over several voice pairs from far apart (onyx/shimmer) to neighbours;
 - the repository's labelled sample set (``data/samples``, :mod:`voicelab.samples`): pairs of utterances of
-  different voices, clean and with 10 dB SNR noise. These are synthesised too: the repository holds no
-  recordings of real people, so no real-voice figure can be given here.
+  different voices, clean and with 10 dB SNR noise. These are synthesised too;
+- recordings of three real people from the ``pocketsphinx==5.1.1`` sdist (:mod:`recorded_speakers`; fetched
+  once by ``make bench-data``): each utterance cut to its speech (first to last Silero VAD region),
+  resampled to 24 kHz, and two utterances of each speaker alternated (A B A B), for every pair of speakers
+  and two choices of utterances.
 
 Metric: *speaker-attribution error* = speech time given to the wrong speaker / speech time, over 10 ms frames
 where the reference has speech and the diarizer placed a window, after the best one-to-one mapping of
@@ -103,6 +106,36 @@ def _score(name: str, y: np.ndarray, sr: int, truth: list[tuple[float, float, st
           f" speakers {speakers}  RTF {elapsed / (len(y) / sr):.2f}", flush=True)
 
 
+def _trimmed(y: np.ndarray, sr: int) -> np.ndarray:
+    """``y`` at 24 kHz, cut at the silences before its first and after its last speech region."""
+    import soxr
+
+    from voicelab.vad.regions import speech_regions
+
+    regions = speech_regions(y, sr)
+    if regions:
+        y = y[int(regions[0][0] * sr):int(regions[-1][1] * sr)]
+    return np.asarray(soxr.resample(y, sr, 24000), np.float32)
+
+
+def _recorded(rows: list[tuple[str, float, bool, int, float]], quick: bool) -> None:
+    from recorded_speakers import archive_path, load_recordings
+
+    try:
+        recordings = load_recordings()
+    except FileNotFoundError:
+        print(f"recorded speakers: skipped, {archive_path()} is absent (run `make bench-data`)")
+        return
+    speech = {who: [_trimmed(y, sr) for y, sr in utterances] for who, utterances in recordings.items()}
+    pairs = list(itertools.combinations(speech, 2))
+    for a, b in pairs[:1] if quick else pairs:
+        for first in (0,) if quick else (0, 2):
+            pieces = [(speech[who][(first + turn // 2) % len(speech[who])], who)
+                      for turn, who in enumerate((a, b, a, b))]
+            y, truth = _dialogue(pieces, 24000)
+            _score(f"recorded {a}/{b} #{first // 2 + 1}", y, 24000, truth, "en", rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     from voicelab import samples
     from voicelab.engines.speakers import SAME_SPEAKER_SIMILARITY
@@ -126,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             pieces = [(samples.load(first + suffix).y, "x"), (samples.load(second + suffix).y, "y")]
             y, truth = _dialogue(pieces, 24000)
             _score(f"samples {first}+{second}{suffix}", y, 24000, truth, first[:2], rows)
+    _recorded(rows, quick)
     summaries = (("emulator voices, English", "en voices"), ("emulator voices, Japanese", "ja voices"),
-                 ("sample set", "samples"))
+                 ("sample set", "samples"), ("recorded people", "recorded"))
     for label, prefix in summaries:
         chosen = [r for r in rows if r[0].startswith(prefix)]
         if chosen:
