@@ -76,7 +76,11 @@ BENCH_DATA := .cache/bench-data
 $(BENCH_DATA)/pocketsphinx-5.1.1.tar.gz:
 	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: -d $(BENCH_DATA) pocketsphinx==5.1.1
 
-bench-data: $(BENCH_DATA)/pocketsphinx-5.1.1.tar.gz
+# …and a two-person call ships in pyannote.audio's wheel (downloaded, never installed: it needs torch).
+$(BENCH_DATA)/pyannote_audio-4.0.7-py3-none-any.whl:
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary :all: -d $(BENCH_DATA) pyannote.audio==4.0.7
+
+bench-data: $(BENCH_DATA)/pocketsphinx-5.1.1.tar.gz $(BENCH_DATA)/pyannote_audio-4.0.7-py3-none-any.whl
 
 bench: $(TEST_STAMP) bench-data
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -10,7 +10,9 @@ the LibriVox excerpts are public domain). Three speakers are used, each in sever
 The speakers' names are not documented; that they are three different people follows from the sources and
 from the encoder (same-source utterances 0.74–0.92 cosine, cross-source 0.44–0.74; docs/diarization.md).
 The wheel does not contain these files, so ``make bench-data`` fetches the sdist once with pip (an install
-step; nothing downloads at run time). The archive and every file are checked by SHA-256 before use.
+step; nothing downloads at run time). It also fetches the ``pyannote.audio==4.0.7`` wheel (MIT; never
+installed: it needs torch) for the two-person call it ships with reference turns (:func:`load_conversation`).
+Each archive and every file are checked by SHA-256 before use.
 
 Examples
 --------
@@ -24,12 +26,14 @@ import hashlib
 import io
 import os
 import tarfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-__all__ = ["ARCHIVE_SHA256", "RECORDINGS", "archive_path", "load_recordings"]
+__all__ = ["ARCHIVE_SHA256", "CONVERSATION_FILES", "RECORDINGS", "WHEEL_SHA256", "archive_path",
+           "load_conversation", "load_recordings"]
 
 ARCHIVE = "pocketsphinx-5.1.1.tar.gz"
 ARCHIVE_SHA256 = "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355"
@@ -54,10 +58,16 @@ RECORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 RAW_RATE = 16000
+WHEEL = "pyannote_audio-4.0.7-py3-none-any.whl"
+WHEEL_SHA256 = "852ea15c4d85bc34773e618267603ffca6a521669a74d33742692cc67fc700d6"
+CONVERSATION_FILES = {
+    "pyannote/audio/sample/sample.wav": "c319b4abca767b124e41432d364fd7df006cb26bb79d09326c487d606a134e6e",
+    "pyannote/audio/sample/sample.rttm": "d78fe62c69d8e6dcbb42c26adfce83faccb374c5a1e6d987fe37f85f1c173c87",
+}
 
 
-def archive_path() -> Path:
-    """Where ``make bench-data`` puts the sdist (``$VOICELAB_BENCH_DATA`` or ``.cache/bench-data``).
+def archive_path(name: str = ARCHIVE) -> Path:
+    """Where ``make bench-data`` puts ``name`` (in ``$VOICELAB_BENCH_DATA`` or ``.cache/bench-data``).
 
     Examples
     --------
@@ -65,7 +75,14 @@ def archive_path() -> Path:
     'pocketsphinx-5.1.1.tar.gz'
     """
     default = Path(__file__).resolve().parent.parent / ".cache" / "bench-data"
-    return Path(os.environ.get("VOICELAB_BENCH_DATA") or default) / ARCHIVE
+    return Path(os.environ.get("VOICELAB_BENCH_DATA") or default) / name
+
+
+def _checked(path: Path, digest: str) -> bytes:
+    blob = path.read_bytes()
+    if _sha256(blob) != digest:
+        raise ValueError(f"{path}: SHA-256 differs from the pinned digest")
+    return blob
 
 
 def _sha256(data: bytes) -> str:
@@ -85,9 +102,7 @@ def load_recordings(path: Path | None = None) -> dict[str, list[tuple[np.ndarray
     Raises ``FileNotFoundError`` when the sdist is absent and ``ValueError`` when a digest differs.
     """
     path = path or archive_path()
-    blob = path.read_bytes()
-    if _sha256(blob) != ARCHIVE_SHA256:
-        raise ValueError(f"{path}: SHA-256 differs from pocketsphinx 5.1.1's sdist")
+    blob = _checked(path, ARCHIVE_SHA256)
     out: dict[str, list[tuple[np.ndarray, int]]] = {}
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
         for speaker, files in RECORDINGS.items():
@@ -100,3 +115,25 @@ def load_recordings(path: Path | None = None) -> dict[str, list[tuple[np.ndarray
                     raise ValueError(f"{name}: SHA-256 differs from the pinned digest")
                 out.setdefault(speaker, []).append(_decode(name, data))
     return out
+
+
+def load_conversation(path: Path | None = None) -> tuple[np.ndarray, int, list[tuple[float, float, str]]]:
+    """The 30 s two-person telephone call in the ``pyannote.audio==4.0.7`` wheel, with its reference turns.
+
+    Returns ``(samples, rate, turns)``, turns as ``(start_s, end_s, speaker)`` from the wheel's RTTM file.
+    """
+    path = path or archive_path(WHEEL)
+    with zipfile.ZipFile(io.BytesIO(_checked(path, WHEEL_SHA256))) as wheel:
+        data = {}
+        for name, digest in CONVERSATION_FILES.items():
+            data[name] = wheel.read(name)
+            if _sha256(data[name]) != digest:
+                raise ValueError(f"{name}: SHA-256 differs from the pinned digest")
+    wav, rttm = data.values()
+    y, sr = _decode("sample.wav", wav)
+    turns = []
+    for line in rttm.decode().splitlines():
+        fields = line.split()
+        start, length = float(fields[3]), float(fields[4])
+        turns.append((start, start + length, fields[7]))
+    return y, sr, turns
