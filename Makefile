@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export VOICELAB_BACKEND ?= local
 export HF_HUB_OFFLINE := 1
 
-.PHONY: lab test test-py test-notebooks notebooks venv lint bench serve clean
+.PHONY: lab test test-py test-notebooks notebooks venv lint bench bench-data serve clean
 
 # Everything (what `make test` installs): the virtualenv for working on voicelab.
 venv: $(TEST_STAMP)
@@ -70,7 +70,19 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy voicelab
 	$(BIN)/lint-imports
 
-bench: $(TEST_STAMP)
+# Recordings of real people for benchmarks/diarization.py ship only in pocketsphinx's sdist (test/data): pip fetches
+# it once (SHA-256-checked by benchmarks/recorded_speakers.py); nothing downloads when a benchmark runs.
+BENCH_DATA := .cache/bench-data
+$(BENCH_DATA)/pocketsphinx-5.1.1.tar.gz:
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: -d $(BENCH_DATA) pocketsphinx==5.1.1
+
+# …and a two-person call ships in pyannote.audio's wheel (downloaded, never installed: it needs torch).
+$(BENCH_DATA)/pyannote_audio-4.0.7-py3-none-any.whl:
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary :all: -d $(BENCH_DATA) pyannote.audio==4.0.7
+
+bench-data: $(BENCH_DATA)/pocketsphinx-5.1.1.tar.gz $(BENCH_DATA)/pyannote_audio-4.0.7-py3-none-any.whl
+
+bench: $(TEST_STAMP) bench-data
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 serve: $(LAB_STAMP)

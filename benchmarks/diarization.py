@@ -6,8 +6,14 @@ Clips: two-speaker dialogues of four turns (A B A B, 0.5 s pauses) built from
 - the emulator's own voices (Piper "joe" pitch-shifted per OpenAI voice name) for English, and OpenJTalk
   "mei" renderings for Japanese, over several voice pairs from far apart (onyx/shimmer) to neighbours;
 - the repository's labelled sample set (``data/samples``, :mod:`voicelab.samples`): pairs of utterances of
-  different voices, clean and with 10 dB SNR noise. These are synthesised too: the repository holds no
-  recordings of real people, so no real-voice figure can be given here.
+  different voices, clean and with 10 dB SNR noise. These are synthesised too;
+- recordings of three real people from the ``pocketsphinx==5.1.1`` sdist (:mod:`recorded_speakers`; fetched
+  once by ``make bench-data``): each utterance cut to its speech (first to last Silero VAD region),
+  resampled to 24 kHz, and two utterances of each speaker alternated (A B A B), for every pair of speakers
+  and two choices of utterances;
+- a real 30 s two-person telephone call with reference turns (RTTM) from the ``pyannote.audio==4.0.7`` wheel:
+  scored as it is (with its overlaps), and as two A B A B clips of its turns (each turn's longest stretch
+  where the other person is silent, 0.5 s pauses, 24 kHz).
 
 Metric: *speaker-attribution error* = speech time given to the wrong speaker / speech time, over 10 ms frames
 where the reference has speech and the diarizer placed a window, after the best one-to-one mapping of
@@ -86,7 +92,7 @@ def _dialogue(pieces: list[tuple[np.ndarray, str]], sr: int) -> tuple[np.ndarray
 
 
 def _score(name: str, y: np.ndarray, sr: int, truth: list[tuple[float, float, str]], language: str,
-           rows: list[tuple[str, float, bool, int, float]]) -> None:
+           rows: list[tuple[str, float, bool, int, float]], expected: list[str] | None = None) -> None:
     from voicelab.engines.speakers import diarize
     from voicelab.vad.regions import speech_regions
 
@@ -95,12 +101,84 @@ def _score(name: str, y: np.ndarray, sr: int, truth: list[tuple[float, float, st
     elapsed = time.perf_counter() - start
     error = attribution_error(truth, result.windows, len(y) / sr)
     order = [s.speaker for s in result.segments]
-    expected = ["A", "B", "A", "B"][:len(truth)]
+    expected = expected or ["A", "B", "A", "B"][:len(truth)]
     speakers = len({s for *_, s in result.windows})
     rows.append((name, error, order == expected, speakers, elapsed / (len(y) / sr)))
     verdict = "ok" if order == expected else "WRONG"
     print(f"{name:<38} error {error:6.1%}  labels {' '.join(order):<12} {verdict:<5}"
           f" speakers {speakers}  RTF {elapsed / (len(y) / sr):.2f}", flush=True)
+
+
+def _trimmed(y: np.ndarray, sr: int) -> np.ndarray:
+    """``y`` at 24 kHz, cut at the silences before its first and after its last speech region."""
+    import soxr
+
+    from voicelab.vad.regions import speech_regions
+
+    regions = speech_regions(y, sr)
+    if regions:
+        y = y[int(regions[0][0] * sr):int(regions[-1][1] * sr)]
+    return np.asarray(soxr.resample(y, sr, 24000), np.float32)
+
+
+def _recorded(rows: list[tuple[str, float, bool, int, float]], quick: bool) -> None:
+    from recorded_speakers import archive_path, load_recordings
+
+    try:
+        recordings = load_recordings()
+    except FileNotFoundError:
+        print(f"recorded speakers: skipped, {archive_path()} is absent (run `make bench-data`)")
+        return
+    speech = {who: [_trimmed(y, sr) for y, sr in utterances] for who, utterances in recordings.items()}
+    pairs = list(itertools.combinations(speech, 2))
+    for a, b in pairs[:1] if quick else pairs:
+        for first in (0,) if quick else (0, 2):
+            pieces = [(speech[who][(first + turn // 2) % len(speech[who])], who)
+                      for turn, who in enumerate((a, b, a, b))]
+            y, truth = _dialogue(pieces, 24000)
+            _score(f"recorded {a}/{b} #{first // 2 + 1}", y, 24000, truth, "en", rows)
+    _conversation(rows)
+
+
+def _longest_alone(turn: tuple[float, float, str], turns: Turns) -> tuple[float, float, str]:
+    """The longest part of ``turn`` where nobody else speaks.
+
+    Examples
+    --------
+    >>> _longest_alone((0.0, 3.0, "x"), [(0.0, 3.0, "x"), (0.5, 1.0, "y"), (2.5, 4.0, "y")])
+    (1.0, 2.5, 'x')
+    """
+    start, end, who = turn
+    others = [(s, e) for s, e, w in turns if (s, e, w) != turn]
+    edges = sorted({start, end} | {t for s, e in others for t in (s, e) if start < t < end})
+    best = (start, start)
+    for a, b in itertools.pairwise(edges):
+        free = not any(s < b and a < e for s, e in others)
+        if free and b - a > best[1] - best[0]:
+            best = (a, b)
+    return (*best, who)
+
+
+def _conversation(rows: list[tuple[str, float, bool, int, float]]) -> None:
+    """The pyannote sample call as it is, and two A B A B clips cut from its reference turns."""
+    import soxr
+    from recorded_speakers import WHEEL, archive_path, load_conversation
+
+    try:
+        y, sr, turns = load_conversation()
+    except FileNotFoundError:
+        print(f"recorded call: skipped, {archive_path(WHEEL)} is absent (run `make bench-data`)")
+        return
+    y24 = np.asarray(soxr.resample(y, sr, 24000), np.float32)
+    letters = {who: "AB"[i] for i, who in enumerate(dict.fromkeys(who for *_, who in turns))}
+    order = [letters[who] for *_, who in turns]
+    expected = [who for i, who in enumerate(order) if i == 0 or who != order[i - 1]]
+    _score("call as it is (overlap)", y24, 24000, turns, "en", rows, expected)
+    alone = [piece for piece in (_longest_alone(turn, turns) for turn in turns) if piece[1] - piece[0] >= 0.2]
+    for number, chosen in enumerate((alone[0:4], alone[4:8]), 1):
+        pieces = [(y24[int(start * 24000):int(end * 24000)], who) for start, end, who in chosen]
+        clip, truth = _dialogue(pieces, 24000)
+        _score(f"call turns #{number}", clip, 24000, truth, "en", rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             pieces = [(samples.load(first + suffix).y, "x"), (samples.load(second + suffix).y, "y")]
             y, truth = _dialogue(pieces, 24000)
             _score(f"samples {first}+{second}{suffix}", y, 24000, truth, first[:2], rows)
+    _recorded(rows, quick)
     summaries = (("emulator voices, English", "en voices"), ("emulator voices, Japanese", "ja voices"),
-                 ("sample set", "samples"))
+                 ("sample set", "samples"), ("recorded people (pocketsphinx)", "recorded "),
+                 ("recorded call (pyannote)", "call "))
     for label, prefix in summaries:
         chosen = [r for r in rows if r[0].startswith(prefix)]
         if chosen:
