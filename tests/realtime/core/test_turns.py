@@ -86,6 +86,7 @@ def test_response_done_tracks_status_usage_and_clears_active_response():
     turn = core.turns[0]
     assert turn.kind == "text" and turn.response is resp
     assert turn.time_to_first_audio == pytest.approx(0.3)
+    assert turn.answer_time is None  # a text turn has no speech_stopped
     assert turn.total_time == pytest.approx(0.5)
 
 
@@ -104,6 +105,7 @@ def test_voice_turn_latency_is_measured_from_end_of_speech():
     assert turn.speech_started_t == pytest.approx(0.2)
     assert turn.start_t == pytest.approx(1.2)
     assert turn.time_to_first_audio == pytest.approx(0.8)
+    assert turn.answer_time == pytest.approx(0.25)  # from the arrival of speech_stopped
     assert turn.total_time == pytest.approx(1.2)
 
 

@@ -110,6 +110,7 @@ class Turn:
     user_item_id: str | None = None
     speech_started_t: float | None = None
     speech_stopped_t: float | None = None
+    stop_heard_t: float | None = None
     response: Response | None = None
     kind: str = "voice"  # voice | text | tool (follow-up after function results) | server
 
@@ -129,6 +130,24 @@ class Turn:
         if self.response is None or self.response.first_audio_t is None:
             return None
         return self.response.first_audio_t - self.start_t
+
+    @property
+    def answer_time(self) -> float | None:
+        """Seconds from the arrival of the ``speech_stopped`` event to the first audio delta.
+
+        The server's answer time as the client sees it. :attr:`time_to_first_audio` counts from ``audio_end_ms``
+        instead (the VAD's decision, on the clock of the audio sent), so it also holds the audio's way to the
+        server. ``None`` for turns that did not end by server VAD.
+
+        Examples
+        --------
+        >>> turn = Turn(0, start_t=1.2, stop_heard_t=1.75)
+        >>> turn.answer_time is None  # no response yet
+        True
+        """
+        if self.stop_heard_t is None or self.response is None or self.response.first_audio_t is None:
+            return None
+        return self.response.first_audio_t - self.stop_heard_t
 
     @property
     def time_to_first_text(self) -> float | None:
@@ -266,6 +285,7 @@ class Conversation:
         """The server heard speech end: the turn's latencies count from there."""
         turn = self._open_turn or Turn(len(self.turns), start_t=t, kind="voice")
         turn.speech_stopped_t = stopped_t if stopped_t is not None else t
+        turn.stop_heard_t = t
         turn.start_t = turn.speech_stopped_t
         turn.user_item_id = turn.user_item_id or event.get("item_id")
         self._open_turn = turn
