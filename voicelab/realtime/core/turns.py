@@ -135,9 +135,9 @@ class Turn:
     def answer_time(self) -> float | None:
         """Seconds from the arrival of the ``speech_stopped`` event to the first audio delta.
 
-        The server's answer time as the client sees it. :attr:`time_to_first_audio` counts from ``audio_end_ms``
-        instead (the VAD's decision, on the clock of the audio sent), so it also holds the audio's way to the
-        server. ``None`` for turns that did not end by server VAD.
+        The server's answer time as the client sees it. :attr:`time_to_first_audio` counts from
+        ``audio_end_ms`` instead (the VAD's decision, on the clock of the audio sent), so it also holds the
+        audio's way to the server. ``None`` for turns that did not end by server VAD.
 
         Examples
         --------
