@@ -90,6 +90,19 @@ class Browser:
     def send(self, event: dict) -> None:
         self.channel.send(json.dumps(event))
 
+    async def played_out(self, quiet_s: float = 2.0, timeout: float = 180) -> None:
+        """Wait until speech was heard and none arrived for ``quiet_s`` (the answer has played out)."""
+        deadline = time.monotonic() + timeout
+        heard, steady_since = -1.0, time.monotonic()
+        while time.monotonic() < deadline:
+            loud = self.loud_seconds()
+            if loud != heard:
+                heard, steady_since = loud, time.monotonic()
+            elif loud > 0 and time.monotonic() - steady_since >= quiet_s:
+                return
+            await asyncio.sleep(0.25)
+        raise TimeoutError(f"the translated speech did not finish playing within {timeout} s")
+
     def loud_seconds(self) -> float:
         pcm = np.concatenate(self.heard) if self.heard else np.zeros(0, np.int16)
         frames = pcm[: len(pcm) // 480 * 480].reshape(-1, 480).astype(np.float64)
@@ -180,6 +193,7 @@ async def test_japanese_speech_is_heard_in_english_over_webrtc():
         pause = np.zeros(SR, np.int16)
         browser.microphone.say(np.concatenate([pause, japanese_station(), pause, pause]))
         events = await browser.until("session.output_transcript.delta", timeout=180)
+        await browser.played_out()  # close only once the translated speech has reached the caller
         browser.send({"type": "session.close"})
         events += await browser.until("session.closed", timeout=180)
         await asyncio.sleep(1.0)
