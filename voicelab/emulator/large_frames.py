@@ -30,7 +30,11 @@ from typing import Any
 import numpy as np
 from websockets.frames import Frame, Opcode
 
-__all__ = ["FrameHeader", "read_header", "read_large_frame"]
+__all__ = ["LARGE_EVENT_BYTES", "FrameHeader", "read_header", "read_large_frame"]
+
+LARGE_EVENT_BYTES = 256 * 1024
+"""From this size on (about 2.7 s of 24 kHz audio as base64) a client event is large: the transport decodes
+its frame in a worker thread and the core scheduler runs it as a heavy call."""
 
 
 @dataclass(frozen=True)

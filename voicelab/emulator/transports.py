@@ -38,7 +38,7 @@ from websockets.protocol import State
 
 from voicelab.protocol.limits import event_too_large
 
-from .large_frames import FrameHeader, read_header, read_large_frame
+from .large_frames import LARGE_EVENT_BYTES, FrameHeader, read_header, read_large_frame
 
 __all__ = [
     "ABORT_EXTENSION",
@@ -99,7 +99,7 @@ def header_deadline_protocol(header_timeout_s: float) -> type[H11Protocol]:
     return type("HeaderDeadlineProtocol", (_HeaderDeadlineProtocol,), {"header_timeout_s": header_timeout_s})
 
 
-LARGE_FRAME_BYTES = 256 * 1024
+LARGE_FRAME_BYTES = LARGE_EVENT_BYTES
 """A text frame at least this large is unmasked and decoded in a worker thread, not on the event loop."""
 
 _FRAME_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ws-large-frame")

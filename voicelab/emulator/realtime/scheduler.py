@@ -36,9 +36,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from ..large_frames import LARGE_EVENT_BYTES
+
 __all__ = ["HEAVY_TEXT_CHARS", "CoreScheduler", "Lane", "shared_scheduler"]
 
-HEAVY_TEXT_CHARS = 256 * 1024
+HEAVY_TEXT_CHARS = LARGE_EVENT_BYTES
 """A client event longer than this (about 2.7 s of 24 kHz audio as base64) is a heavy call."""
 
 _Done = Callable[["Future[Any]"], None]
