@@ -6,6 +6,8 @@ the emulator's server VAD ends the turn by itself and answers with speech.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,7 +69,11 @@ def test_browser_direct_session_never_sees_the_real_key(open_notebook, e2e):
     page = nb.page
     e2e.talk_until_answered(nb)
     assert nb.kernel.eval("live.state") == "live"
-    kinds = nb.kernel.eval("[e['type'] for e in live.events]")
+    for _ in range(40):  # the browser's events reach the kernel a moment after the answer is heard
+        kinds = nb.kernel.eval("[e['type'] for e in live.events]")
+        if "response.done" in kinds:
+            break
+        time.sleep(0.25)
     assert "session.created" in kinds and "response.done" in kinds
     page.locator(".voicelab-live-toggle").click()
 
