@@ -67,6 +67,36 @@ async def test_consents_are_created_listed_renamed_and_deleted(app):
             await client.audio.voice_consents.retrieve(made[0].id)
 
 
+CONSENT_404 = ("cons_nope", "No consent recording with id 'cons_nope' exists.", "consent_id")
+
+
+@pytest.mark.parametrize(
+    ("call", "unknown"),
+    [
+        (lambda client, id: client.audio.voice_consents.retrieve(id), CONSENT_404),
+        (lambda client, id: client.audio.voice_consents.update(id, name="B"), CONSENT_404),
+        (lambda client, id: client.audio.voice_consents.delete(id), CONSENT_404),
+        (
+            lambda client, id: client.audio.voices.delete(id),
+            ("voice_nope", "No voice with id 'voice_nope' exists.", "voice_id"),
+        ),
+    ],
+    ids=["retrieve-consent", "rename-consent", "delete-consent", "delete-voice"],
+)
+async def test_an_unknown_id_is_an_openai_404_naming_it(app, call, unknown):
+    object_id, message, param = unknown
+    async with make_sdk(app) as client:
+        with pytest.raises(openai.NotFoundError) as err:
+            await call(client, object_id)
+        assert err.value.body == {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": param,
+            "code": "not_found",
+        }
+        assert (await client.audio.voice_consents.list()).data == []  # the server goes on
+
+
 @pytest.mark.slow
 async def test_a_custom_voice_speaks_on_speech_and_chat_and_sounds_like_no_built_in(app, tmp_path):
     async with make_sdk(app) as client:

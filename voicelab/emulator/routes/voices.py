@@ -11,6 +11,8 @@ prompt are stored as OpenAI does, and refused where OpenAI refuses them (everywh
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -41,8 +43,21 @@ def _store(request: Request) -> VoiceStore:
     return store
 
 
-def _http(exc: ProtocolError) -> OpenAIHTTPError:
-    return OpenAIHTTPError.from_protocol(exc)
+def _not_found(exc: ProtocolError) -> OpenAIHTTPError:
+    """An unknown id, as OpenAI answers it: 404 ``not_found`` with the store's message and parameter."""
+    return OpenAIHTTPError(404, exc.message, param=exc.param, code="not_found")
+
+
+@contextmanager
+def _answered_as(
+    answer: Callable[[ProtocolError], OpenAIHTTPError] = OpenAIHTTPError.from_protocol,
+) -> Iterator[None]:
+    """A :class:`ProtocolError` raised in the block, raised again as the HTTP error ``answer`` makes of it (by
+    default: the error's own status, message, parameter and code)."""
+    try:
+        yield
+    except ProtocolError as exc:
+        raise answer(exc) from exc
 
 
 async def _read_audio(request: Request, upload: UploadFile, param: str) -> tuple[Any, int]:
@@ -70,15 +85,11 @@ async def create_consent(
 ) -> dict[str, Any]:
     """Store a consent recording's metadata once it reads OpenAI's consent phrase for ``language`` (checked
     by Whisper off the event loop, :mod:`voicelab.emulator.consent_check`; the audio is not kept)."""
-    try:
+    with _answered_as():
         consent_phrase(language)  # a language without a phrase is refused before the audio is read
-    except ProtocolError as exc:
-        raise _http(exc) from exc
     y, sr = await _read_audio(request, recording, "recording")
-    try:
+    with _answered_as():
         await run_in_threadpool(check_consent, y, sr, language)
-    except ProtocolError as exc:
-        raise _http(exc) from exc
     return _store(request).add_consent(name=name, language=language)
 
 
@@ -109,10 +120,8 @@ async def list_consents(request: Request, after: str | None = None, limit: int =
 
 @router.get("/audio/voice_consents/{consent_id}")
 async def retrieve_consent(request: Request, consent_id: str) -> dict[str, Any]:
-    try:
+    with _answered_as(_not_found):
         return _store(request).consent(consent_id)
-    except ProtocolError as exc:
-        raise _not_found(exc) from exc
 
 
 class _Rename(BaseModel):
@@ -122,22 +131,14 @@ class _Rename(BaseModel):
 
 @router.post("/audio/voice_consents/{consent_id}")
 async def update_consent(request: Request, consent_id: str, body: _Rename) -> dict[str, Any]:
-    try:
+    with _answered_as(_not_found):
         return _store(request).rename_consent(consent_id, body.name)
-    except ProtocolError as exc:
-        raise _not_found(exc) from exc
 
 
 @router.delete("/audio/voice_consents/{consent_id}")
 async def delete_consent(request: Request, consent_id: str) -> dict[str, Any]:
-    try:
+    with _answered_as(_not_found):
         return _store(request).delete_consent(consent_id)
-    except ProtocolError as exc:
-        raise _not_found(exc) from exc
-
-
-def _not_found(exc: ProtocolError) -> OpenAIHTTPError:
-    return OpenAIHTTPError(404, exc.message, param=exc.param, code="not_found")
 
 
 # ---------------------------------------------------------------------------------------------- voices
@@ -180,10 +181,8 @@ async def _voice_from_form(request: Request, form: Any) -> dict[str, Any]:
             code="missing_required_parameter",
         )
     store = _store(request)
-    try:
+    with _answered_as(_unknown_consent):
         store.consent(str(consent))
-    except ProtocolError as exc:
-        raise _http(ProtocolError("invalid_value", exc.message, "consent")) from exc
     if len(store.voices()) >= MAX_VOICES:
         raise OpenAIHTTPError(
             400,
@@ -203,6 +202,11 @@ async def _voice_from_form(request: Request, form: Any) -> dict[str, Any]:
     return store.public(
         store.add_voice(name=str(name), kind="audio_sample", rendering=rendering, consent=str(consent))
     )
+
+
+def _unknown_consent(exc: ProtocolError) -> OpenAIHTTPError:
+    """A ``consent`` form field naming no stored recording: 400 ``invalid_value`` on ``consent``."""
+    return OpenAIHTTPError(400, exc.message, param="consent", code="invalid_value")
 
 
 def _render(y: Any, sr: int) -> dict[str, Any]:
@@ -228,7 +232,5 @@ def _prompt_voice(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 
 @router.delete("/audio/voices/{voice_id}")
 async def delete_voice(request: Request, voice_id: str) -> dict[str, Any]:
-    try:
+    with _answered_as(_not_found):
         return _store(request).delete_voice(voice_id)
-    except ProtocolError as exc:
-        raise _not_found(exc) from exc
