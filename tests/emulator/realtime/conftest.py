@@ -18,6 +18,7 @@ import websockets
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import Field, TypeAdapter
 
+from voicelab.emulator.app import create_app
 from voicelab.emulator.realtime.core import ServerCore
 from voicelab.emulator.realtime.effects import (
     Close,
@@ -28,6 +29,9 @@ from voicelab.emulator.realtime.effects import (
     Synthesize,
     Transcribe,
 )
+from voicelab.emulator.realtime.route import Engines
+from voicelab.emulator.server import EmbeddedServer
+from voicelab.emulator.settings import EmulatorSettings
 from voicelab.vad.detectors import DetectorStream
 from voicelab.vad.server_vad import ServerVAD, ServerVADParams
 
@@ -47,6 +51,15 @@ def strict_validate(event: dict[str, Any]) -> Any:
 @pytest.fixture
 def validate() -> Callable[[dict[str, Any]], Any]:
     return strict_validate
+
+
+def start_server(engines: Engines | None = None, **settings: Any) -> EmbeddedServer:
+    """A started emulator on a free loopback port, keyed :data:`API_KEY`, sending audio unpaced; ``settings``
+    set any other setting, ``engines`` replace the real offline engines."""
+    app = create_app(EmulatorSettings(port=0, api_key=API_KEY, realtime_pacing=False, **settings))
+    if engines is not None:
+        app.state.realtime_engines = engines
+    return EmbeddedServer(app.state.settings, app=app).start()
 
 
 async def raw_connect(
@@ -86,6 +99,47 @@ async def recv_until(
     while not events or events[-1]["type"] != kind:
         events.append(await recv_json(ws, validate, timeout))
     return events
+
+
+def user_message(text: str, *, item_id: str | None = None) -> dict[str, Any]:
+    """A user ``message`` item of one ``input_text`` part (``item_id``: an id the client chooses)."""
+    given = {} if item_id is None else {"id": item_id}
+    return {**given, "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def user_text(text: str, *, item_id: str | None = None) -> dict[str, Any]:
+    """The ``conversation.item.create`` client event adding :func:`user_message`."""
+    return {"type": "conversation.item.create", "item": user_message(text, item_id=item_id)}
+
+
+def manual_turns() -> dict[str, Any]:
+    """The ``session.update`` client event turning turn detection off (the client commits and responds)."""
+    return {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+    }
+
+
+async def request_answer(ws: Any, text: str, *, modalities: list[str] | None = None) -> None:
+    """On a raw socket: :func:`user_text`, then ``response.create`` (``output_modalities`` when given)."""
+    await ws.send(json.dumps(user_text(text)))
+    create: dict[str, Any] = {"type": "response.create"}
+    if modalities is not None:
+        create["response"] = {"output_modalities": modalities}
+    await ws.send(json.dumps(create))
+
+
+async def ask(
+    ws: Any,
+    validate: Callable[[dict[str, Any]], Any],
+    text: str,
+    *,
+    modalities: list[str] | None = None,
+    timeout: float = 10.0,
+) -> list[dict]:
+    """:func:`request_answer`, then the server events up to and including ``response.done``."""
+    await request_answer(ws, text, modalities=modalities)
+    return await recv_until(ws, validate, "response.done", timeout)
 
 
 class _RmsScorer:
@@ -249,12 +303,7 @@ def make_driver() -> Callable[..., Driver]:
         )
         driver = Driver(core, auto=auto, **kwargs)
         if not vad and intent == "conversation":
-            driver.send(
-                {
-                    "type": "session.update",
-                    "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
-                }
-            )
+            driver.send(manual_turns())
         return driver
 
     return make

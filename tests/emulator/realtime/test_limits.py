@@ -5,37 +5,45 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
 import struct
 import threading
+from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
 import websockets
 
-from voicelab.emulator.app import create_app
 from voicelab.emulator.large_frames import read_large_frame
 from voicelab.emulator.realtime.route import Engines
 from voicelab.emulator.server import EmbeddedServer
-from voicelab.emulator.settings import EmulatorSettings
 from voicelab.protocol.limits import MAX_EVENT_BYTES
 
-from .conftest import raw_connect, recv_json, recv_until
+from .conftest import (
+    ask,
+    manual_turns,
+    raw_connect,
+    recv_json,
+    recv_until,
+    start_server,
+    user_message,
+    user_text,
+)
 from .test_route import fake_synthesize, fake_transcribe
 
 SR = 24000
+CHUNK = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
+"""0.6 s of silence to append (base64 PCM16): one fits the ``limited`` server's 1 s limits, two do not."""
 
 
 def fake_engine_server(**limits) -> EmbeddedServer:
     """A started server with these limits (others default) and fake engines (nothing loads meanwhile)."""
-    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False, **limits)
-    app = create_app(settings)
-    app.state.realtime_engines = Engines(
-        synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None
+    return start_server(
+        Engines(synthesize=fake_synthesize, transcribe=fake_transcribe, vad_factory=None), **limits
     )
-    return EmbeddedServer(settings, app=app).start()
 
 
 @pytest.fixture(scope="module")
@@ -63,22 +71,19 @@ async def opened(server) -> websockets.ClientConnection:
     return ws
 
 
+@contextlib.asynccontextmanager
+async def manual_session(server, validate) -> AsyncIterator[websockets.ClientConnection]:
+    """A session with turn detection off (its ``session.created`` and ``session.updated`` read)."""
+    async with await opened(server) as ws:
+        await recv_json(ws, validate)
+        await ws.send(json.dumps(manual_turns()))
+        await recv_until(ws, validate, "session.updated")
+        yield ws
+
+
 async def text_turn(ws, validate, text: str = "What is 2 + 3?") -> str:
     """A text answer: the session works."""
-    await ws.send(
-        json.dumps(
-            {
-                "type": "conversation.item.create",
-                "item": {
-                    "type": "message",
-                    "role": "user",
-                    "content": [{"type": "input_text", "text": text}],
-                },
-            }
-        )
-    )
-    await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
-    events = await recv_until(ws, validate, "response.done")
+    events = await ask(ws, validate, text, modalities=["text"])
     return next(e for e in events if e["type"] == "response.output_text.done")["text"]
 
 
@@ -163,21 +168,10 @@ async def test_an_event_of_exactly_15_mib_is_read(limited, validate):
 
 
 async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, validate):
-    chunk = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
-    async with await opened(limited) as ws:
-        await recv_json(ws, validate)
+    async with manual_session(limited, validate) as ws:
+        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": CHUNK}))
         await ws.send(
-            json.dumps(
-                {
-                    "type": "session.update",
-                    "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
-                }
-            )
-        )
-        await recv_until(ws, validate, "session.updated")
-        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
-        await ws.send(
-            json.dumps({"type": "input_audio_buffer.append", "audio": chunk, "event_id": "evt_full"})
+            json.dumps({"type": "input_audio_buffer.append", "audio": CHUNK, "event_id": "evt_full"})
         )
         error = await recv_json(ws, validate)
         assert error["error"]["code"] == "input_audio_buffer_full"
@@ -191,17 +185,9 @@ async def test_input_buffer_over_the_limit_is_an_error_naming_audio(limited, val
 async def test_committing_audio_beyond_the_conversation_limit_is_refused_and_the_session_goes_on(
     limited, validate
 ):
-    chunk = base64.b64encode(np.zeros(int(0.6 * SR), np.int16).tobytes()).decode()
-    manual = {
-        "type": "session.update",
-        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
-    }
-    async with await opened(limited) as ws:
-        await recv_json(ws, validate)
-        await ws.send(json.dumps(manual))
-        await recv_until(ws, validate, "session.updated")
+    async with manual_session(limited, validate) as ws:
         for _ in range(2):  # 0.6 s is kept; 1.2 s would pass the 1 s limit
-            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": CHUNK}))
             await ws.send(json.dumps({"type": "input_audio_buffer.commit", "event_id": "evt_commit"}))
         first = (await recv_until(ws, validate, "conversation.item.done"))[0]
         assert first["type"] == "input_audio_buffer.committed"
@@ -210,8 +196,8 @@ async def test_committing_audio_beyond_the_conversation_limit_is_refused_and_the
         assert (error["error"]["code"], error["error"]["param"]) == ("conversation_audio_full", None)
         assert error["error"]["event_id"] == "evt_commit"
         assert "the limit is 1 s" in error["error"]["message"]
-        part = {"type": "input_audio", "audio": chunk}
-        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}, part]}
+        item = user_message("hi")
+        item["content"].append({"type": "input_audio", "audio": CHUNK})
         await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
         error = await recv_json(ws, validate)
         assert (error["error"]["code"], error["error"]["param"]) == (
@@ -358,24 +344,9 @@ def test_an_event_read_together_with_the_handshake_response_is_kept():
 
 async def test_a_client_that_stops_reading_is_disconnected_and_others_keep_working(limited, validate):
     slow = NonReadingClient(limited.port)
-    slow.send(
-        {
-            "type": "session.update",
-            "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
-        }
-    )
+    slow.send(manual_turns())
     item_id = "item_slowreader01"
-    slow.send(
-        {
-            "type": "conversation.item.create",
-            "item": {
-                "id": item_id,
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "word " * 10_000}],
-            },
-        }
-    )
+    slow.send(user_text("word " * 10_000, item_id=item_id))
     disconnected = False
     try:
         for _ in range(2000):  # each answer carries the 50 KB item: 100 MB asked, never read
@@ -396,29 +367,11 @@ def broken_synthesize(text, *, voice, speed):
 
 
 async def test_an_engine_failure_never_sends_its_exception_text(validate):
-    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", realtime_pacing=False)
-    app = create_app(settings)
-    app.state.realtime_engines = Engines(
-        synthesize=broken_synthesize, transcribe=fake_transcribe, vad_factory=None
-    )
-    server = EmbeddedServer(settings, app=app).start()
+    server = start_server(Engines(synthesize=broken_synthesize, transcribe=fake_transcribe, vad_factory=None))
     try:
         async with await opened(server) as ws:
             await recv_json(ws, validate)
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "conversation.item.create",
-                        "item": {
-                            "type": "message",
-                            "role": "user",
-                            "content": [{"type": "input_text", "text": "say a\x00b"}],
-                        },
-                    }
-                )
-            )
-            await ws.send(json.dumps({"type": "response.create"}))  # audio: the engine fails
-            done = (await recv_until(ws, validate, "response.done"))[-1]
+            done = (await ask(ws, validate, "say a\x00b"))[-1]  # audio: the engine fails
             assert done["response"]["status"] == "failed"
             wire = json.dumps(done)
             assert "Speech synthesis failed" in wire
@@ -429,8 +382,8 @@ async def test_an_engine_failure_never_sends_its_exception_text(validate):
 
 
 async def test_a_frame_over_the_socket_limit_gets_an_error_event_before_the_1009_close(validate):
-    settings = EmulatorSettings(port=0, api_key="fake-realtime-test", max_event_bytes=64 * 1024)
-    server = EmbeddedServer(settings).start()  # messages over 64 KiB are refused from their frame header
+    # messages over 64 KiB are refused from their frame header
+    server = start_server(max_event_bytes=64 * 1024)
     try:
         ws = await raw_connect(server)
         await recv_json(ws, validate)
@@ -464,9 +417,8 @@ async def test_large_events_are_read_off_the_event_loop_in_order(plain, validate
         await recv_json(ws, validate)
         sizes = {"item_a": 10, "item_b": 400_000, "item_c": 10, "item_d": 900_000, "item_e": 10}
         for item_id, size in sizes.items():  # random text: about as large compressed
-            content = [{"type": "input_text", "text": base64.b64encode(os.urandom(size))[:size].decode()}]
-            item = {"id": item_id, "type": "message", "role": "user", "content": content}
-            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+            text = base64.b64encode(os.urandom(size))[:size].decode()
+            await ws.send(json.dumps(user_text(text, item_id=item_id)))
         added = []
         while len(added) < len(sizes):
             event = await recv_json(ws, validate, timeout=30)
@@ -501,9 +453,7 @@ async def test_frames_sent_together_with_a_large_one_are_all_read_in_order(plain
     sizes = {"item_a": 10, "item_b": 300_000, "item_c": 300_000, "item_d": 300_000, "item_e": 10}
     wire = b""
     for item_id, size in sizes.items():
-        item = {"id": item_id, "type": "message", "role": "user"}
-        item["content"] = [{"type": "input_text", "text": "y" * size}]
-        wire += client.text_frame(json.dumps({"type": "conversation.item.create", "item": item}).encode())
+        wire += client.text_frame(json.dumps(user_text("y" * size, item_id=item_id)).encode())
     try:
         client.sock.sendall(wire)
         events = await asyncio.to_thread(client.server_events, 1 + 2 * len(sizes))

@@ -17,12 +17,19 @@ import pytest
 import websockets
 from openai import AsyncOpenAI
 
-from voicelab.emulator.app import create_app
 from voicelab.emulator.realtime.route import Engines, default_vad_factory
 from voicelab.emulator.server import EmbeddedServer
-from voicelab.emulator.settings import EmulatorSettings
 
-from .conftest import API_KEY, raw_connect, recv_json, recv_until
+from .conftest import (
+    API_KEY,
+    ask,
+    raw_connect,
+    recv_json,
+    request_answer,
+    start_server,
+    user_message,
+    user_text,
+)
 
 SR = 24000
 
@@ -38,13 +45,6 @@ def fake_synthesize(text, *, voice, speed):
 
 def fake_transcribe(y, sr, *, language=None, prompt=None):
     return "what is two plus two"
-
-
-def start_server(engines: Engines | None = None) -> EmbeddedServer:
-    app = create_app(EmulatorSettings(port=0, api_key=API_KEY, realtime_pacing=False))
-    if engines is not None:
-        app.state.realtime_engines = engines
-    return EmbeddedServer(app.state.settings, app=app).start()
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,19 @@ async def events_until(conn, validate, kind: str, timeout: float = 120.0) -> lis
     while not out or out[-1]["type"] != kind:
         out.append(await next_event(conn, validate, max(deadline - time.monotonic(), 0.1)))
     return out
+
+
+async def sdk_ask(
+    conn, validate, text: str, *, modalities: list[str] | None = None, until: str = "response.done"
+) -> list[dict]:
+    """Through the SDK: a user text message, ``response.create`` (``output_modalities`` when given), then the
+    server events up to and including ``until``."""
+    await conn.conversation.item.create(item=user_message(text))
+    if modalities is None:
+        await conn.response.create()
+    else:
+        await conn.response.create(response={"output_modalities": modalities})
+    return await events_until(conn, validate, until)
 
 
 def b64(pcm: np.ndarray) -> str:
@@ -193,15 +206,9 @@ async def test_sdk_text_turn_and_errors_keep_session(server, validate):
         error = await next_event(conn, validate)
         assert error["error"]["code"] == "input_audio_buffer_commit_empty"
         assert error["error"]["event_id"] == "evt_empty"
-        await conn.conversation.item.create(
-            item={
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "What is 2 + 3?"}],
-            }
+        events = await sdk_ask(
+            conn, validate, "What is 2 + 3?", modalities=["text"], until="rate_limits.updated"
         )
-        await conn.response.create(response={"output_modalities": ["text"]})
-        events = await events_until(conn, validate, "rate_limits.updated")
         text = next(e for e in events if e["type"] == "response.output_text.done")["text"]
         assert "5" in text
 
@@ -209,20 +216,7 @@ async def test_sdk_text_turn_and_errors_keep_session(server, validate):
 async def test_sdk_barge_in_and_truncate(server, validate):
     async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
         await next_event(conn, validate)
-        await conn.conversation.item.create(
-            item={
-                "type": "message",
-                "role": "user",
-                "content": [
-                    {
-                        "type": "input_text",
-                        "text": "Tell me a long story about a cat, a dog and a very old tree.",
-                    }
-                ],
-            }
-        )
-        await conn.response.create()
-        events = await events_until(conn, validate, "response.done")
+        events = await sdk_ask(conn, validate, "Tell me a long story about a cat, a dog and a very old tree.")
         item_id = next(e for e in events if e["type"] == "response.output_item.done")["item"]["id"]
         await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=10_000_000)
         error = (await events_until(conn, validate, "error"))[-1]
@@ -332,10 +326,7 @@ async def test_ephemeral_key_gates_connecting_and_the_session_outlives_it(server
         await ws.send(json.dumps(update))
         updated = await recv_json(ws, validate, timeout=5)
         assert (updated["type"], updated["session"]["instructions"]) == ("session.updated", "Arr.")
-        hello = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}
-        await ws.send(json.dumps({"type": "conversation.item.create", "item": hello}))
-        await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
-        seen = await recv_until(ws, validate, "response.done", timeout=30)
+        seen = await ask(ws, validate, "Hi", modalities=["text"], timeout=30)
         assert seen[-1]["response"]["status"] == "completed"
         assert "error" not in [e["type"] for e in seen]
     ws = await raw_connect(server, key=key.value)  # a new connection with the expired key is refused
@@ -364,16 +355,8 @@ async def test_sdk_minted_key_session_is_the_session_and_speaks_with_its_voice(s
         assert session["audio"]["output"]["voice"] == "ash"
         assert session["instructions"] == "You are a pirate. Say arr."
         assert session["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 800
-        await conn.conversation.item.create(
-            item={
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "Hello ship."}],
-            }
-        )
         before = len(SYNTHESIZED)  # earlier tests' answers share pieces ("You said:") with this one
-        await conn.response.create()
-        events = await events_until(conn, validate, "response.done")
+        events = await sdk_ask(conn, validate, "Hello ship.")
     assert events[-1]["response"]["status"] == "completed"
     assert (
         next(e for e in events if e["type"] == "response.created")["response"]["audio"]["output"]["voice"]
@@ -455,19 +438,7 @@ async def test_pacing_sends_audio_in_real_time(server, validate):
     ws = await raw_connect(server, query="model=gpt-realtime&pacing=on")
     async with ws:
         await recv_json(ws, validate)
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "conversation.item.create",
-                    "item": {
-                        "type": "message",
-                        "role": "user",
-                        "content": [{"type": "input_text", "text": "Say something."}],
-                    },
-                }
-            )
-        )
-        await ws.send(json.dumps({"type": "response.create"}))
+        await request_answer(ws, "Say something.")
         first = audio_seconds = None
         while True:
             event = await recv_json(ws, validate, timeout=30)
@@ -531,19 +502,7 @@ async def test_paced_answer_is_interrupted_while_it_plays(story_server, validate
     ws = await raw_connect(story_server, query="model=gpt-realtime&pacing=on")
     async with ws:
         await recv_json(ws, validate)
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "conversation.item.create",
-                    "item": {
-                        "type": "message",
-                        "role": "user",
-                        "content": [{"type": "input_text", "text": "Tell me a long story."}],
-                    },
-                }
-            )
-        )
-        await ws.send(json.dumps({"type": "response.create"}))
+        await request_answer(ws, "Tell me a long story.")
         events = [await recv_json(ws, validate, timeout=30)]
         while events[-1]["type"] != "response.output_audio.delta":
             events.append(await recv_json(ws, validate, timeout=30))
@@ -614,18 +573,7 @@ async def test_socket_fuzz_then_working_session(server, validate, rng):
             event = await recv_json(ws, validate)
             assert event["type"] == "error"
             errors += 1
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "conversation.item.create",
-                    "item": {
-                        "type": "message",
-                        "role": "user",
-                        "content": [{"type": "input_text", "text": "hi"}],
-                    },
-                }
-            )
-        )
+        await ws.send(json.dumps(user_text("hi")))
         assert (await recv_json(ws, validate))["type"] == "conversation.item.added"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import numpy as np
 import openai
 import pytest
@@ -95,6 +96,35 @@ async def test_an_unknown_id_is_an_openai_404_naming_it(app, call, unknown):
             "code": "not_found",
         }
         assert (await client.audio.voice_consents.list()).data == []  # the server goes on
+
+
+@pytest.mark.parametrize(
+    ("request_body", "param"),
+    [
+        ({"json": {"type": "prompt", "prompt": "a warm, slow narrator"}}, "name"),
+        ({"json": {"type": "prompt", "name": "Narrator", "prompt": ""}}, "prompt"),
+        ({"data": {"type": "prompt", "name": "Narrator"}}, "prompt"),
+        ({"data": {"consent": "cons_1", "name": ""}}, "name"),
+        ({"data": {"name": "Aiko"}}, "consent"),
+        ({"data": {"name": "Aiko", "consent": "cons_1"}}, "audio_sample"),
+    ],
+    ids=["prompt-json-name", "prompt-json-prompt", "prompt-form-prompt", "name", "consent", "audio-sample"],
+)
+async def test_a_missing_voice_field_is_an_openai_400_naming_it(app, request_body, param):
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://127.0.0.1",
+        headers={"Authorization": "Bearer test-key"},
+    ) as http:
+        reply = await http.post("/v1/audio/voices", **request_body)
+    assert reply.status_code == 400
+    assert reply.json()["error"] == {
+        "message": f"Missing required parameter: '{param}'.",
+        "type": "invalid_request_error",
+        "param": param,
+        "code": "missing_required_parameter",
+    }
+    assert app.state.voices.voices() == []
 
 
 @pytest.mark.slow

@@ -27,13 +27,7 @@ WEATHER = {
     "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
     "strict": True,
 }
-TIME = {
-    "type": "function",
-    "name": "get_time",
-    "description": "Get the current local time in a city",
-    "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
-    "strict": True,
-}
+TIME = {**WEATHER, "name": "get_time", "description": "Get the current local time in a city"}
 
 
 def weather_history(result: str) -> list[dict[str, Any]]:
@@ -69,8 +63,8 @@ MODEL = "gpt-4.1"
 
 
 async def create(sdk: openai.AsyncOpenAI, **params: Any) -> Response:
-    """``responses.create`` through the SDK (``model`` defaults to :data:`MODEL`), parsed strictly."""
-    raw = await sdk.responses.with_raw_response.create(**{"model": MODEL, **params})
+    """``responses.create`` through the SDK with :func:`body`'s defaults, parsed strictly."""
+    raw = await sdk.responses.with_raw_response.create(**body(**params))
     return strict_response(raw.http_response.json())
 
 
@@ -81,9 +75,9 @@ def body(**params: Any) -> dict[str, Any]:
 
 
 async def raw_events(http, **params: Any) -> list[Any]:
-    """POST with stream=true and parse every SSE frame strictly."""
+    """POST :func:`body` with stream=true and parse every SSE frame strictly."""
     events = []
-    async with http.stream("POST", "/v1/responses", json={"model": MODEL, **params, "stream": True}) as reply:
+    async with http.stream("POST", "/v1/responses", json=body(**params, stream=True)) as reply:
         assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
         async for line in reply.aiter_lines():
             if line.startswith("data: "):

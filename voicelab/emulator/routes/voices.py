@@ -11,7 +11,7 @@ prompt are stored as OpenAI does, and refused where OpenAI refuses them (everywh
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -167,19 +167,10 @@ async def _voice_from_form(request: Request, form: Any) -> dict[str, Any]:
             param="type",
             code="invalid_value",
         )
+    _require_text(form, "name", "consent")
     name, consent, sample = form.get("name"), form.get("consent"), form.get("audio_sample")
-    for param, value in (("name", name), ("consent", consent)):
-        if not isinstance(value, str) or not value:
-            raise OpenAIHTTPError(
-                400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
-            )
     if not isinstance(sample, UploadFile) and not hasattr(sample, "read"):
-        raise OpenAIHTTPError(
-            400,
-            "Missing required parameter: 'audio_sample'.",
-            param="audio_sample",
-            code="missing_required_parameter",
-        )
+        raise _missing("audio_sample")
     store = _store(request)
     with _answered_as(_unknown_consent):
         store.consent(str(consent))
@@ -220,14 +211,23 @@ def _render(y: Any, sr: int) -> dict[str, Any]:
 
 
 def _prompt_voice(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    name, prompt = body.get("name"), body.get("prompt")
-    for param, value in (("name", name), ("prompt", prompt)):
-        if not isinstance(value, str) or not value:
-            raise OpenAIHTTPError(
-                400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
-            )
+    _require_text(body, "name", "prompt")
     store = _store(request)
-    return store.public(store.add_voice(name=str(name), kind="prompt", prompt=str(prompt)))
+    return store.public(store.add_voice(name=str(body["name"]), kind="prompt", prompt=str(body["prompt"])))
+
+
+def _require_text(fields: Mapping[str, Any], *params: str) -> None:
+    """Each of ``params`` is a non-empty string in ``fields`` (a form or a JSON body), or a 400 naming it."""
+    for param in params:
+        value = fields.get(param)
+        if not isinstance(value, str) or not value:
+            raise _missing(param)
+
+
+def _missing(param: str) -> OpenAIHTTPError:
+    return OpenAIHTTPError(
+        400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+    )
 
 
 @router.delete("/audio/voices/{voice_id}")
