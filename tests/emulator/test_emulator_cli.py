@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from voicelab.emulator import cli
+from voicelab.emulator import cli, heap_trim
 from voicelab.emulator.cli import add_arguments, exposure_warnings, settings_from_args
 from voicelab.emulator.realtime import live_stt
 from voicelab.emulator.settings import EmulatorSettings
@@ -70,15 +70,18 @@ def test_options_reach_the_settings():
     assert settings.realtime_pacing is False and settings.fault_rate == 0.1 and settings.latency_ms == 5
 
 
-def test_serve_freezes_the_loaded_stack_and_engines_out_of_full_collections(monkeypatch, capsys):
-    """A full collection of the ~150 000 start-up objects stalled the loop ~90 ms: serve freezes them."""
+def test_serve_keeps_gc_pauses_short_and_gives_memory_back(monkeypatch, capsys):
+    """A full collection of the ~150 000 start-up objects stalled the loop ~90 ms: serve freezes them. It also
+    runs a heap trimmer while it serves (tests/emulator/test_heap_trim.py tests the trimmer)."""
     import uvicorn
 
     gc.unfreeze()
-    frozen_when_serving = []
+    frozen_when_serving, trimming_when_serving, trimmers = [], [], []
+    monkeypatch.setattr(heap_trim.HeapTrimmer, "start", lambda self: trimmers.append(self) or self)
 
     def serve(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
         frozen_when_serving.append(gc.get_freeze_count())
+        trimming_when_serving.append(len(trimmers))
 
     monkeypatch.setattr(uvicorn.Server, "run", serve)
     engines_loaded: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -87,6 +90,7 @@ def test_serve_freezes_the_loaded_stack_and_engines_out_of_full_collections(monk
     try:
         assert cli.run(parse(["--port", "0"])) == 0
         assert frozen_when_serving[0] > 50_000  # the imported stack, frozen before serving
+        assert trimming_when_serving == [1]
         engine_objects = [[] for _ in range(1_000)]  # what the engines load, in the background
         engines_loaded.set_result(None)
         assert gc.get_freeze_count() >= frozen_when_serving[0] + len(engine_objects)

@@ -194,6 +194,7 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
 
     from voicelab.emulator.app import create_app
     from voicelab.emulator.gc_pauses import freeze_long_lived
+    from voicelab.emulator.heap_trim import HeapTrimmer
     from voicelab.emulator.server import cannot_listen_message, listen_socket, uvicorn_config
 
     try:
@@ -222,8 +223,10 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal: let SIGTERM end up as
     # the KeyboardInterrupt Ctrl-C does, so both stop with status 0.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    trimmer = HeapTrimmer().start()  # memory freed after a burst goes back to the OS
     with sock, contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
+    trimmer.stop()
     print("voicelab emulator stopped.", file=sys.stderr)
     return 0
 
