@@ -1,7 +1,8 @@
 """Abuse against a live ``voicelab serve``: the server's memory stays bounded, its event loop responsive,
 and an unrelated session keeps answering (issue 14).
 
-Run: ``.venv/bin/python benchmarks/limits.py`` (about 2 minutes; ``--quick`` for a shorter run).
+Run: ``.venv/bin/python benchmarks/limits.py`` (about 2 minutes; ``--quick`` for a shorter run,
+``--only WORD`` for the abuses whose name contains WORD).
 
 The server runs as ``voicelab serve`` in its own process with its default limits (the header timeout
 shortened to 2 s by ``VOICELAB_HEADER_TIMEOUT_S``, so the slowloris phase is short). For each abuse the
