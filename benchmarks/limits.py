@@ -1,7 +1,8 @@
 """Abuse against a live ``voicelab serve``: the server's memory stays bounded, its event loop responsive,
 and an unrelated session keeps answering (issue 14).
 
-Run: ``.venv/bin/python benchmarks/limits.py`` (about 2 minutes; ``--quick`` for a shorter run).
+Run: ``.venv/bin/python benchmarks/limits.py`` (about 2 minutes; ``--quick`` for a shorter run,
+``--only WORD`` for the abuses whose name contains WORD).
 
 The server runs as ``voicelab serve`` in its own process with its default limits (the header timeout
 shortened to 2 s by ``VOICELAB_HEADER_TIMEOUT_S``, so the slowloris phase is short). For each abuse the
@@ -489,13 +490,15 @@ async def warm_up() -> None:
         await http.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "Hello."})
 
 
-async def run(quick: bool) -> list[Row]:
+async def run(quick: bool, only: list[str]) -> list[Row]:
     await warm_up()
     print(f"server RSS with the engines loaded: {SERVER.rss_mib():.0f} MiB", flush=True)
     baseline = [await victim_answer_ms() for _ in range(5)]
     print(f"victim answer with no abuse: median {np.median(baseline):.0f} ms", flush=True)
     rows = []
     for name, abuse in ABUSES:
+        if only and not any(word in name for word in only):
+            continue
         row = await measure(name, abuse, quick)
         answered = [ms for ms in row.victim_ms if ms == ms]
         refused = len(row.victim_ms) - len(answered)
@@ -517,11 +520,14 @@ def main(argv: list[str] | None = None) -> int:
     global SERVER
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer events per abuse")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="WORD", help="run the abuses whose name contains WORD"
+    )
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
     SERVER = Server()
     try:
-        rows = asyncio.run(run(args.quick))
+        rows = asyncio.run(run(args.quick, args.only))
     finally:
         SERVER.stop()
     worst = max(r.health_max for r in rows)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
+import gc
 import os
 import re
 import signal
@@ -15,7 +17,9 @@ import time
 import httpx
 import pytest
 
+from voicelab.emulator import cli, heap_trim
 from voicelab.emulator.cli import add_arguments, exposure_warnings, settings_from_args
+from voicelab.emulator.realtime import live_stt
 from voicelab.emulator.settings import EmulatorSettings
 from voicelab.errors import ParameterError
 
@@ -64,6 +68,35 @@ def test_options_reach_the_settings():
         "llama",
     )
     assert settings.realtime_pacing is False and settings.fault_rate == 0.1 and settings.latency_ms == 5
+
+
+def test_serve_keeps_gc_pauses_short_and_gives_memory_back(monkeypatch, capsys):
+    """A full collection of the ~150 000 start-up objects stalled the loop ~90 ms: serve freezes them. It also
+    runs a heap trimmer while it serves (tests/emulator/test_heap_trim.py tests the trimmer)."""
+    import uvicorn
+
+    gc.unfreeze()
+    frozen_when_serving, trimming_when_serving, trimmers = [], [], []
+    monkeypatch.setattr(heap_trim.HeapTrimmer, "start", lambda self: trimmers.append(self) or self)
+
+    def serve(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        frozen_when_serving.append(gc.get_freeze_count())
+        trimming_when_serving.append(len(trimmers))
+
+    monkeypatch.setattr(uvicorn.Server, "run", serve)
+    engines_loaded: concurrent.futures.Future[None] = concurrent.futures.Future()
+    monkeypatch.setattr(live_stt, "warm_up_in_background", lambda *engines: engines_loaded)
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        assert cli.run(parse(["--port", "0"])) == 0
+        assert frozen_when_serving[0] > 50_000  # the imported stack, frozen before serving
+        assert trimming_when_serving == [1]
+        engine_objects = [[] for _ in range(1_000)]  # what the engines load, in the background
+        engines_loaded.set_result(None)
+        assert gc.get_freeze_count() >= frozen_when_serving[0] + len(engine_objects)
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+        gc.unfreeze()
 
 
 def test_bad_responder_choice_exits_2(capsys):

@@ -193,6 +193,8 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
     import uvicorn
 
     from voicelab.emulator.app import create_app
+    from voicelab.emulator.gc_pauses import freeze_long_lived
+    from voicelab.emulator.heap_trim import HeapTrimmer
     from voicelab.emulator.server import cannot_listen_message, listen_socket, uvicorn_config
 
     try:
@@ -215,19 +217,27 @@ def run(args: argparse.Namespace, *, token_mint: TokenMint | None = None) -> int
         f"accepting {auth}. Ctrl-C stops.",
         file=sys.stderr,
     )
+    freeze_long_lived()  # the imported stack stays for the process: keep it out of full collections
     _warm_realtime_engines(app, settings)
     server = uvicorn.Server(uvicorn_config(app, settings, log_level=args.log_level))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal: let SIGTERM end up as
     # the KeyboardInterrupt Ctrl-C does, so both stop with status 0.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    trimmer = HeapTrimmer().start()  # memory freed after a burst goes back to the OS
     with sock, contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
+    trimmer.stop()
     print("voicelab emulator stopped.", file=sys.stderr)
     return 0
 
 
 def _warm_realtime_engines(app: Any, settings: EmulatorSettings) -> None:
-    """Load the Realtime engines now, in the background, so that the first spoken turn is not slower."""
+    """Load the Realtime engines now, in the background, so that the first spoken turn is not slower.
+
+    Once loaded, the engines' objects are frozen out of the garbage collector's full passes too
+    (:mod:`voicelab.emulator.gc_pauses`).
+    """
+    from voicelab.emulator.gc_pauses import freeze_long_lived
     from voicelab.emulator.realtime.live_stt import warm_up_in_background
     from voicelab.emulator.realtime.route import Engines
 
@@ -235,4 +245,5 @@ def _warm_realtime_engines(app: Any, settings: EmulatorSettings) -> None:
         vad_detector=settings.realtime_vad_detector
     )
     if engines.streaming is not None:
-        warm_up_in_background(engines.synthesize, engines.streaming)
+        loaded = warm_up_in_background(engines.synthesize, engines.streaming)
+        loaded.add_done_callback(lambda _: freeze_long_lived())

@@ -121,7 +121,7 @@ def decode_upload(
     try:
         decoded = audio.read(data, mono=True, max_seconds=settings.max_audio_seconds)
     except AudioTooLongError as exc:
-        raise _too_long(f"longer than {settings.max_audio_seconds:.0f} seconds", settings, param) from exc
+        raise _too_long(None, settings, param) from exc  # decoding stopped at the cap: length unknown
     except Exception as exc:  # any decoder failure means "not audio" to the caller
         raise OpenAIHTTPError(
             400,
@@ -141,15 +141,16 @@ def decode_upload(
             code="audio_too_short",
         )
     if seconds > settings.max_audio_seconds:
-        raise _too_long(f"{seconds:.0f} seconds", settings, param)
+        raise _too_long(seconds, settings, param)
     return y, int(sr)
 
 
-def _too_long(duration: str, settings: EmulatorSettings, param: str) -> OpenAIHTTPError:
+def _too_long(seconds: float | None, settings: EmulatorSettings, param: str) -> OpenAIHTTPError:
+    """400 ``audio_too_long``; ``seconds`` is the audio's length when it was decoded whole."""
+    heard = "The audio" if seconds is None else f"The audio ({seconds:.0f} seconds)"
     return OpenAIHTTPError(
         400,
-        f"Audio duration {duration} is longer than {settings.max_audio_seconds:.0f} seconds, the maximum "
-        "for this emulator.",
+        f"{heard} is longer than {settings.max_audio_seconds:.0f} seconds, the maximum for this emulator.",
         param=param,
         code="audio_too_long",
     )
