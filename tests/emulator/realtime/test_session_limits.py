@@ -51,8 +51,8 @@ def limited_server(**limits) -> EmbeddedServer:
 
 @pytest.fixture(scope="module")
 def short_conversations():
-    """A conversation may hold 1 s of audio."""
-    server = limited_server(max_conversation_audio_seconds=1.0)
+    """A conversation may hold 1 s of audio; a client event may be 4 KiB."""
+    server = limited_server(max_conversation_audio_seconds=1.0, max_event_bytes=4096)
     yield server
     server.stop()
 
@@ -79,8 +79,8 @@ def assert_conversation_full(error: dict) -> None:
 # ---------------------------------------------------------------------------------------------- WebRTC
 async def test_a_webrtc_call_has_the_servers_conversation_audio_limit(short_conversations, validate):
     """Speech on the microphone track over the configured 1 s: the detected turn is dropped with a
-    ``conversation_audio_full`` error on the data channel (no response is started); the call goes on and
-    answers a typed question."""
+    ``conversation_audio_full`` error on the data channel (no response is started); an event over the
+    configured 4 KiB is ``event_too_large``; the call goes on and answers a typed question."""
     async with sdk(short_conversations) as client:
         call = await WebRTCCall.start(client)
         async with call:
@@ -90,6 +90,9 @@ async def test_a_webrtc_call_has_the_servers_conversation_audio_limit(short_conv
             types = [e["type"] for e in events]
             assert "input_audio_buffer.speech_stopped" in types and "response.created" not in types
             assert_conversation_full(events[-1]["error"])
+            await call.send(user_text("Hi " * 2000))  # 6 KB
+            error = (await until(call, validate, typed("error"), timeout=30))[-1]["error"]
+            assert error["code"] == "event_too_large" and "4096 bytes" in error["message"], error
             await call.send(user_text("Hi"))
             await call.send(TEXT_ANSWER)
             done = (await until(call, validate, typed("response.done"), timeout=30))[-1]["response"]
