@@ -57,6 +57,14 @@ def short_conversations():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def short_buffers():
+    """The input audio buffer may hold 2 s."""
+    server = limited_server(max_input_buffer_seconds=2.0)
+    yield server
+    server.stop()
+
+
 @contextlib.asynccontextmanager
 async def sdk(server: EmbeddedServer):
     async with AsyncOpenAI(
@@ -98,6 +106,44 @@ async def test_a_webrtc_call_has_the_servers_conversation_audio_limit(short_conv
             done = (await until(call, validate, typed("response.done"), timeout=30))[-1]["response"]
     assert done["status"] == "completed"
     assert done["output"][0]["content"][0]["text"]
+
+
+async def test_a_webrtc_call_has_the_servers_input_buffer_limit(short_buffers, validate):
+    """Without turn detection the call's microphone (silence too) fills the buffer: at the configured 2 s one
+    ``input_audio_buffer_full`` error naming ``audio`` arrives on the data channel, and later audio is dropped
+    without more errors until the client commits; the call then answers a typed question."""
+    session = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+    async with sdk(short_buffers) as client:
+        call = await WebRTCCall.start(client, session=session)
+        async with call:
+            events = await until(call, validate, typed("error"), timeout=30)
+            error = events[-1]["error"]
+            assert (error["code"], error["param"]) == ("input_audio_buffer_full", "audio"), error
+            assert "the limit is 2 s" in error["message"]
+            await asyncio.sleep(1.0)  # 50 more frames of the microphone: dropped, no error each
+            await call.send({"type": "input_audio_buffer.commit"})
+            events = await until(call, validate, typed("input_audio_buffer.committed"), timeout=30)
+            assert "error" not in [e["type"] for e in events]
+            await call.send(user_text("Hi"))
+            await call.send(TEXT_ANSWER)
+            done = (await until(call, validate, typed("response.done"), timeout=30))[-1]["response"]
+    assert done["status"] == "completed"
+
+
+async def test_a_silent_webrtc_caller_does_not_fill_the_input_buffer(short_buffers, validate):
+    """With turn detection, silence longer than the 2 s buffer is not kept (it is not speech): the caller
+    speaks after 3 s of silence and is heard, turn committed and answered."""
+    async with sdk(short_buffers) as client:
+        call = await WebRTCCall.start(client)
+        async with call:
+            await until(call, validate, typed("session.created"))
+            await asyncio.sleep(3.0)  # the microphone sends silence meanwhile
+            call.say(np.concatenate([tone(0.5), silence(1.0)]))
+            events = await until(call, validate, typed("response.done"), timeout=30)
+    types = [e["type"] for e in events]
+    assert "error" not in types, [e for e in events if e["type"] == "error"]
+    assert types.index("input_audio_buffer.speech_started") < types.index("input_audio_buffer.committed")
+    assert events[-1]["response"]["status"] == "completed"
 
 
 # ---------------------------------------------------------------------------------------------- SIP
