@@ -51,8 +51,11 @@ def limited_server(**limits) -> EmbeddedServer:
 
 @pytest.fixture(scope="module")
 def short_conversations():
-    """A conversation may hold 1 s of audio; a client event may be 4 KiB."""
-    server = limited_server(max_conversation_audio_seconds=1.0, max_event_bytes=4096)
+    """A conversation may hold 1 s of audio; a client event may be 4 KiB; 1 MiB of events may wait to be
+    sent; an MCP operation may take 5 s."""
+    server = limited_server(
+        max_conversation_audio_seconds=1.0, max_event_bytes=4096, max_outbox_bytes=2**20, mcp_timeout_s=5
+    )
     yield server
     server.stop()
 
@@ -71,6 +74,12 @@ async def sdk(server: EmbeddedServer):
         api_key=KEY, base_url=server.base_url, websocket_base_url=server.websocket_base_url, max_retries=0
     ) as client:
         yield client
+
+
+def assert_pump_limits(server: EmbeddedServer, call_id: str | None) -> None:
+    """The live call's pump (its transport) has the server's outbox size and MCP timeout."""
+    pump = server._app.state.calls.live(call_id).pump  # the app the test built (limited_server)
+    assert (pump.outbox.max_bytes, pump.mcp.timeout_s) == (2**20, 5)
 
 
 def a_turn_of_speech() -> np.ndarray:
@@ -93,6 +102,7 @@ async def test_a_webrtc_call_has_the_servers_conversation_audio_limit(short_conv
         call = await WebRTCCall.start(client)
         async with call:
             await until(call, validate, typed("session.created"))
+            assert_pump_limits(short_conversations, call.call_id)
             call.say(a_turn_of_speech())
             events = await until(call, validate, typed("error"), timeout=30)
             types = [e["type"] for e in events]
@@ -164,6 +174,7 @@ async def test_a_sip_call_has_the_servers_conversation_audio_limit(short_convers
     async with sdk(short_conversations) as client:
         call_id = await asyncio.wait_for(ringing.get(), 10)
         await client.realtime.calls.accept(call_id, type="realtime")
+        assert_pump_limits(short_conversations, call_id)
         async with client.realtime.connect(call_id=call_id) as sideband:
             seen: list[dict] = []
             while not seen or seen[-1]["type"] != "error":
