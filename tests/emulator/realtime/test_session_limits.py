@@ -239,7 +239,8 @@ async def translation_offer_status(server: EmbeddedServer) -> httpx.Response:
 async def test_max_sessions_counts_every_transport_and_hangups_free_the_slot(validate):
     """``max_sessions=1``: a live WebRTC call, SIP call, WebSocket or translation session each takes the one
     slot; a second session of any transport is refused with the WebSocket's 429 (``rate_limit_exceeded``,
-    ``Retry-After: 1``), an HTTP 429 for a call's POST; hanging up gives the slot back."""
+    ``Retry-After: 1``), an HTTP 429 for a call's POST; hanging up (or a WebRTC caller leaving) gives the
+    slot back."""
     server = limited_server(max_sessions=1)
     phone = None
     try:
@@ -277,6 +278,10 @@ async def test_max_sessions_counts_every_transport_and_hangups_free_the_slot(val
             async with translation(server) as conn:  # 4. a translation session holds it
                 assert json.loads(await asyncio.wait_for(conn.recv_bytes(), 10))["type"] == "session.created"
                 assert (await refused_websocket(server)) == error
+            await (await opened_websocket(server, validate)).close()
+            call = await WebRTCCall.start(client)  # 5. a caller who leaves without hanging up frees it too
+            assert (await refused_websocket(server)) == error
+            await call.close()
             await (await opened_websocket(server, validate)).close()
     finally:
         if phone is not None and not phone.done():
