@@ -74,12 +74,14 @@ class EmulatorSettings(BaseSettings):
     max_upload_bytes, max_audio_seconds, max_input_chars : int, float, int
         Limits: 25 MB uploads and 4096-character speech input as OpenAI; 1500 s of audio per request.
     max_sessions : int
-        Realtime connections open at once (100); one more is refused at connect with a 429
-        ``rate_limit_exceeded`` and ``Retry-After``.
+        Realtime sessions open at once (100): WebSocket connections, live WebRTC and SIP calls, translation
+        sessions; one more is refused with a 429 ``rate_limit_exceeded`` and ``Retry-After`` (at connect; for
+        a call, its ``POST``).
     max_input_buffer_seconds : float
         Uncommitted input audio per connection (900 s, 41 MiB of PCM; OpenAI publishes no limit): an append
         beyond it is an ``input_audio_buffer_full`` error naming ``audio`` (matters with ``turn_detection:
-        null``, where only the client commits).
+        null``, where only the client commits; with turn detection, silence before speech is not kept past
+        it); a call's media beyond it is dropped, with one error until a commit or clear.
     max_conversation_audio_seconds : float
         Audio the items of one Realtime conversation hold, user and assistant together (1800 s, 82 MiB of
         PCM; OpenAI publishes no limit). Committing more (``input_audio_buffer.commit``, a detected turn,

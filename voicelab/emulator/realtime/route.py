@@ -38,17 +38,16 @@ from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
 from voicelab.protocol.session import SESSION_MAX_SECONDS_MESSAGE
 
-from ..admission import Slots
 from ..auth import KeyStore, auth_error, request_token
-from ..mcp.client import McpClient
 from ..settings import EmulatorSettings
 from ..transports import ABORT_EXTENSION
-from .core import SR, ServerCore
+from .core import ServerCore
 from .faults import FaultConfig
 from .live_stt import streaming_transcriber, warm_up_in_background
-from .outbox import Outbox, disconnect_slow_reader
+from .outbox import disconnect_slow_reader
 from .pump import SessionPump
 from .refusal import deny, refuse
+from .session_limits import limit_core, limit_pump, serve_admitted
 from .sideband import serve_sideband
 
 __all__ = ["BETA_CLOSE_CODE", "Engines", "default_vad_factory", "energy_vad_factory", "router"]
@@ -210,21 +209,10 @@ async def realtime(websocket: WebSocket) -> None:
             code = exc.code or "model_not_found"
             await refuse(websocket, code, exc.message, exc.param, 1008, subprotocol=subprotocol)
             return
-    sessions: Slots | None = _state(app, "realtime_sessions")
-    if sessions is not None and not sessions.try_acquire():
-        message = (
-            f"Rate limit reached for Realtime sessions: {sessions.limit} are already open (voicelab's "
-            "max_sessions). Close one or try again later."
-        )
-        error = {"message": message, "type": "requests", "param": None, "code": "rate_limit_exceeded"}
-        body = {"error": error}
-        await deny(websocket, 429, body, {"retry-after": "1"})
-        return
-    try:
-        await _serve(websocket, settings, faults, subprotocol, model, intent, key_session, ephemeral)
-    finally:
-        if sessions is not None:
-            sessions.release()
+    await serve_admitted(
+        websocket,
+        lambda: _serve(websocket, settings, faults, subprotocol, model, intent, key_session, ephemeral),
+    )
 
 
 async def _serve(
@@ -260,9 +248,7 @@ async def _serve(
             websocket, code, exc.message, exc.param, 1011, subprotocol=subprotocol, error_type="server_error"
         )
         return
-    core.max_event_bytes = settings.max_event_bytes
-    core.input_buffer.max_samples = int(settings.max_input_buffer_seconds * SR)
-    core.conversation.max_audio_samples = int(settings.max_conversation_audio_seconds * SR)
+    limit_core(core, settings)
     if engines.streaming is not None:  # load the engines now, not at the first turn (once per process)
         warm_up_in_background(engines.synthesize, engines.streaming)
     await websocket.accept(subprotocol=subprotocol)
@@ -275,10 +261,7 @@ async def _serve(
             now + faults.expire_after_s,
             "Your session expired (injected by voicelab: fault_expire_after).",
         )
-    connection = Connection(
-        websocket, core, _state(app, "responder"), engines, faults, max_outbox_bytes=settings.max_outbox_bytes
-    )
-    connection.mcp = _state(app, "mcp_client") or McpClient(timeout_s=settings.mcp_timeout_s)
+    connection = limit_pump(Connection(websocket, core, _state(app, "responder"), engines, faults), app)
     await connection.run(deadline - now, expiry_message)
 
 
@@ -292,12 +275,8 @@ class Connection(SessionPump):
         responder: Any,
         engines: Engines,
         faults: FaultConfig,
-        *,
-        max_outbox_bytes: int | None = None,
     ) -> None:
         super().__init__(core, responder, engines, faults)
-        if max_outbox_bytes is not None:
-            self.outbox = Outbox(max_outbox_bytes)
         self.websocket = websocket
 
     async def abort_slow_reader(self, error: dict[str, Any]) -> None:

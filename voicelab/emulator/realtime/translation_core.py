@@ -10,6 +10,11 @@ Offline, a segment is one stretch of speech found by the server VAD (OpenAI's de
 phrase plus the engines' time. ``session.close`` flushes the speech in progress, waits for pending segments
 and ends with ``session.closed``.
 
+Limits (the server sets them from its settings, :mod:`.session_limits`): a client event longer than
+``max_event_bytes`` is an ``event_too_large`` error; the input audio held for the speech in progress never
+passes ``max_input_samples``: there, what is held is cut into a segment, as a long monologue is (the session
+has no commit or clear for a client to make room).
+
 Examples
 --------
 >>> core = TranslationCore(model="gpt-realtime-translate", now=0, vad=None)
@@ -34,7 +39,9 @@ import numpy as np
 from voicelab.protocol import translation as protocol
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.formats import PCM_RATE
+from voicelab.protocol.limits import MAX_EVENT_BYTES, event_too_large
 
+from .core.input_buffer import MAX_BUFFER_SECONDS
 from .core.text import split_words
 from .ids import IdFactory
 from .pcm_ring import PcmRing
@@ -54,7 +61,6 @@ MAX_SEGMENT_S = 15
 OFFLINE_TARGETS = ("en",)
 """Target languages the offline engines can produce (Whisper's translate task writes English only)."""
 _AUDIO_CHUNK = protocol.FRAME_SAMPLES  # one output audio delta per 200 ms of speech
-_MAX_APPEND_BYTES = 15 * 1024 * 1024
 _RING_SECONDS = MAX_SEGMENT_S + 5
 """Audio preallocated for the speech in progress: a longest segment, its padding and the VAD's lag."""
 
@@ -121,6 +127,8 @@ class TranslationCore:
         self._pending: set[int] = set()
         self.closing = False
         self.closed = False
+        self.max_event_bytes = MAX_EVENT_BYTES
+        self.max_input_samples = int(MAX_BUFFER_SECONDS * SR)
 
     # ------------------------------------------------------------------------------------------ client events
 
@@ -134,6 +142,9 @@ class TranslationCore:
             return [
                 self._error("invalid_value", "The session is closing: no more events are accepted.", "type")
             ]
+        if len(text) > self.max_event_bytes:
+            error = event_too_large(len(text), self.max_event_bytes)
+            return [self._error(error.code or "event_too_large", error.message, error.param)]
         try:
             event = protocol.parse_client_event(text)
             kind = event["type"]
@@ -160,11 +171,8 @@ class TranslationCore:
         return [self._event({"type": "session.updated", "session": self.session})]
 
     def _append(self, event: dict[str, Any]) -> list[Output]:
-        audio = event["audio"]
-        if len(audio) > _MAX_APPEND_BYTES * 4 // 3:
-            raise ProtocolError("invalid_value", "The audio chunk is larger than 15 MiB.", "audio")
         try:
-            raw = base64.b64decode(audio, validate=True)
+            raw = base64.b64decode(event["audio"], validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError("invalid_value", "Invalid 'audio': not valid base64.", "audio") from exc
         if len(raw) % 2:
@@ -176,12 +184,16 @@ class TranslationCore:
     def append_pcm(self, pcm: np.ndarray) -> list[Output]:
         """Audio in (24 kHz mono int16): from ``session.input_audio_buffer.append``, or from a WebRTC track.
 
-        Segments are cut where the VAD hears speech end (or every :data:`MAX_SEGMENT_S` seconds)."""
+        Segments are cut where the VAD hears speech end (or every :data:`MAX_SEGMENT_S` seconds, or when the
+        audio held reaches ``max_input_samples``)."""
         if self.closing:
             return []
         outputs: list[Output] = []
         self._audio.append(pcm)
-        if self._vad is None:
+        if self._vad is None:  # one segment at session.close, or each time the audio held reaches the limit
+            if len(self._audio) > self.max_input_samples:
+                outputs += self._cut(self._audio.start, self.samples_in)
+                self._audio.forget_before(self.samples_in)
             return outputs
         for vad_event in self._vad.feed(pcm.astype(np.float32) / 32768.0):
             kind = getattr(vad_event, "type", "")
@@ -191,10 +203,9 @@ class TranslationCore:
                 end = int(getattr(vad_event, "speech_end_ms", 0) or vad_event.audio_end_ms) * SR // 1000
                 outputs += self._cut(self._speech_start, end)
                 self._speech_start = None
-        if self._speech_start is not None and self.samples_in - self._speech_start > MAX_SEGMENT_S * SR:
-            outputs += self._cut(
-                self._speech_start, self.samples_in
-            )  # a long monologue: translate it in parts
+        longest = min(MAX_SEGMENT_S * SR, self.max_input_samples)
+        if self._speech_start is not None and self.samples_in - self._speech_start > longest:
+            outputs += self._cut(self._speech_start, self.samples_in)  # a long monologue: in parts
             self._speech_start = self.samples_in
         self._forget_before(self._speech_start if self._speech_start is not None else self.samples_in)
         return outputs

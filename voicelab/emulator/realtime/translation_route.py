@@ -30,6 +30,7 @@ from voicelab.protocol.models import check_model
 
 from ..auth import KeyStore, auth_error, request_token
 from .refusal import refuse
+from .session_limits import limit_translation_core, serve_admitted, settings_of
 from .translation_core import (
     OFFLINE_TARGETS,
     CloseConnection,
@@ -142,11 +143,18 @@ async def translations(websocket: WebSocket) -> None:
     except ProtocolError as exc:
         await _refuse(websocket, exc.code or "model_not_found", exc.message, exc.param)
         return
+    await serve_admitted(websocket, lambda: _serve(websocket, str(model), key_session))
+
+
+async def _serve(websocket: WebSocket, model: str, key_session: dict[str, Any]) -> None:
+    """The session itself, once the connection is admitted."""
+    app = websocket.app
     engines: TranslationEngines = (
         getattr(app.state, "translation_engines", None) or TranslationEngines.default()
     )
     vad = engines.vad_factory() if engines.vad_factory is not None else None
-    core = TranslationCore(model=str(model), now=time.time(), vad=vad, session=key_session)
+    core = TranslationCore(model=model, now=time.time(), vad=vad, session=key_session)
+    limit_translation_core(core, settings_of(app))
     await websocket.accept()
     await _Session(websocket, core, engines).run()
 
@@ -204,9 +212,7 @@ class _Session:
     async def _work(self) -> None:
         while (effect := await self.segments.get()) is not None:
             try:
-                result: SegmentResult | Exception = await asyncio.to_thread(
-                    run_segment, self.engines, effect
-                )
+                result: SegmentResult | Exception = await asyncio.to_thread(run_segment, self.engines, effect)
             except Exception as exc:  # an engine failure ends that segment, not the session
                 log.exception("translation segment %d failed", effect.segment_id)
                 result = exc

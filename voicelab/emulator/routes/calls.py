@@ -10,7 +10,11 @@ session config applies first; the form's ``session`` on top), answers ``201 Crea
 WebSocket (``/v1/realtime?call_id=…``) and the control endpoints take.
 
 Expensive work is bounded before it starts: an offer over 64 KiB is refused, and at most
-:data:`MAX_LIVE_CALLS` calls run at once (429 beyond).
+:data:`MAX_LIVE_CALLS` calls run at once (429 beyond). A call's session has the server's limits, as a
+WebSocket session has (:mod:`voicelab.emulator.realtime.session_limits`): it takes one of the
+``max_sessions`` slots from the ``POST`` that starts it (the WebRTC offer, a SIP call's ``accept``; OpenAI's
+429 ``rate_limit_exceeded`` when none is free) until it is hung up, and its core and event queue have the
+configured sizes.
 """
 
 from __future__ import annotations
@@ -25,11 +29,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from voicelab.emulator.admission import Slots
 from voicelab.emulator.auth import request_token
 from voicelab.emulator.custom_voices import check_realtime_voices
 from voicelab.emulator.errors import OpenAIHTTPError
 from voicelab.emulator.realtime.calls import Call, CallRegistry, CallState
 from voicelab.emulator.realtime.faults import FaultConfig
+from voicelab.emulator.realtime.session_limits import (
+    admit_session,
+    limit_core,
+    limit_pump,
+    released_on_failure,
+    settings_of,
+)
 from voicelab.emulator.realtime.sideband import call_not_found
 from voicelab.protocol import session as protocol_session
 from voicelab.protocol.errors import ProtocolError
@@ -147,12 +159,12 @@ def _session(request: Request, form_session: dict[str, Any]) -> tuple[str, dict[
 
 
 def new_core(app: Any, model: str, session: dict[str, Any]) -> tuple[Any, Any, FaultConfig, float]:
-    """A session core for a call, with the app's engines and faults (pacing off: the media paces itself)."""
+    """A session core for a call, with the app's engines, faults (pacing off: the media paces itself) and
+    limits."""
     from voicelab.emulator.realtime.core import ServerCore
     from voicelab.emulator.realtime.route import Engines
-    from voicelab.emulator.settings import EmulatorSettings
 
-    settings = getattr(app.state, "settings", None) or EmulatorSettings()
+    settings = settings_of(app)
     engines = getattr(app.state, "realtime_engines", None) or Engines.default(
         vad_detector=settings.realtime_vad_detector
     )
@@ -169,14 +181,18 @@ def new_core(app: Any, model: str, session: dict[str, Any]) -> tuple[Any, Any, F
         )
     except ProtocolError as exc:
         raise OpenAIHTTPError.from_protocol(exc) from exc
+    limit_core(core, settings)
     return core, engines, dataclasses.replace(faults, pacing=False), core.session["expires_at"] - now
 
 
-def run_call(pump: Any, expires_in: float) -> asyncio.Task:
-    """Run a call's pump in the background until it ends (kept referenced, counted against the limit)."""
+def run_call(pump: Any, expires_in: float, *, session: Slots | None = None) -> asyncio.Task:
+    """Run a call's pump in the background until it ends (kept referenced, counted against the limit);
+    ``session``: the ``max_sessions`` slot it holds, given back when it ends."""
     task = asyncio.create_task(pump.run(expires_in, "Your session hit the maximum duration of 60 minutes."))
     _CALL_TASKS.add(task)
     task.add_done_callback(_CALL_TASKS.discard)
+    if session is not None:
+        task.add_done_callback(lambda _: session.release())
     return task
 
 
@@ -208,19 +224,22 @@ async def create_call(request: Request) -> Response:
     calls = _registry(request)
     check_capacity()
     app = request.app
-    core, engines, faults, expires_in = new_core(app, model, session)
-    call = calls.create("webrtc")
-    pump = WebRTCCall(core, getattr(app.state, "responder", None), engines, faults, call=call, calls=calls)
-    try:
-        answer = await pump.answer(offer)
-    except Exception as exc:
-        calls.end(call.id)
-        await pump.peer.close()
-        raise OpenAIHTTPError(
-            400, f"The SDP offer could not be answered: {exc}.", param="sdp", code="invalid_offer"
-        ) from exc
+    sessions = admit_session(app)
+    with released_on_failure(sessions):
+        core, engines, faults, expires_in = new_core(app, model, session)
+        call = calls.create("webrtc")
+        responder = getattr(app.state, "responder", None)
+        pump = limit_pump(WebRTCCall(core, responder, engines, faults, call=call, calls=calls), app)
+        try:
+            answer = await pump.answer(offer)
+        except Exception as exc:
+            calls.end(call.id)
+            await pump.peer.close()
+            raise OpenAIHTTPError(
+                400, f"The SDP offer could not be answered: {exc}.", param="sdp", code="invalid_offer"
+            ) from exc
     call.pump, call.hangup = pump, pump.hangup
-    run_call(pump, expires_in)
+    run_call(pump, expires_in, session=sessions)
     return Response(
         answer,
         status_code=201,
@@ -282,10 +301,11 @@ async def accept_call(request: Request, call_id: str) -> Response:
     voices = getattr(request.app.state, "voices", None)
     model, session = checked_session({}, body, body.get("model"), param="session", voices=voices)
     check_capacity()
+    sessions = admit_session(request.app)  # the SIP trunk gives the slot back when the call ends
     answered: asyncio.Future = asyncio.get_running_loop().create_future()
-    call.details["decision"].set_result(
-        ("accept", {"model": model, "session": session, "answered": answered})
-    )
+    accepted = {"model": model, "session": session, "answered": answered, "sessions": sessions}
+    with released_on_failure(sessions):
+        call.details["decision"].set_result(("accept", accepted))
     await asyncio.wait_for(answered, 10)  # the session is up: the sideband can attach as soon as we return
     return Response(status_code=200)
 

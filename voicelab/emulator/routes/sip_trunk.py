@@ -26,6 +26,7 @@ from voicelab.emulator.auth import request_token
 from voicelab.emulator.errors import error_body
 from voicelab.emulator.realtime.calls import CallRegistry, CallState
 from voicelab.emulator.realtime.refusal import deny
+from voicelab.emulator.realtime.session_limits import limit_pump, released_on_failure
 from voicelab.emulator.realtime.sip import SipCall
 from voicelab.emulator.realtime.webhooks import deliver, incoming_call_event
 from voicelab.emulator.routes.calls import check_capacity, new_core, run_call
@@ -86,20 +87,18 @@ async def sip_trunk(websocket: WebSocket) -> None:
             await websocket.send_text(json.dumps(call.details["outcome"]))
             await websocket.close(code=1000)
         return
-    core, engines, faults, expires_in = new_core(app, detail["model"], detail["session"])
-    pump = SipCall(
-        core,
-        getattr(app.state, "responder", None),
-        engines,
-        faults,
-        websocket=websocket,
-        call=call,
-        calls=calls,
-    )
+    sessions = detail["sessions"]  # the max_sessions slot the accept took: given back when the call ends
+    try:
+        with released_on_failure(sessions):
+            core, engines, faults, expires_in = new_core(app, detail["model"], detail["session"])
+    except Exception as exc:  # OpenAI's error, for the accept that is waiting
+        detail["answered"].set_exception(exc)
+        raise
+    responder = getattr(app.state, "responder", None)
+    pump = SipCall(core, responder, engines, faults, websocket=websocket, call=call, calls=calls)
+    limit_pump(pump, app)
     call.pump, call.hangup, call.state = pump, pump.hangup, CallState.ACTIVE
-    running = run_call(pump, expires_in)
+    running = run_call(pump, expires_in, session=sessions)
     detail["answered"].set_result(None)
     await websocket.send_text(json.dumps({"type": "accepted", "call_id": call.id}))
-    await (
-        running
-    )  # the trunk's socket lives as long as the call  # the trunk's socket lives as long as the call
+    await running  # the trunk's socket lives as long as the call

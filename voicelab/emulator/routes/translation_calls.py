@@ -10,7 +10,9 @@ the offer themselves, as the guide does.
 The session is the key's (its ``audio.output.language``, input transcription), or the defaults with a server
 key and ``?model=gpt-realtime-translate``. The media run in
 :class:`~voicelab.emulator.realtime.translation_call.TranslationCall` with the WebSocket's translation core
-and engines; live calls count against :data:`~voicelab.emulator.routes.calls.MAX_LIVE_CALLS` (429 beyond).
+and engines; live calls count against :data:`~voicelab.emulator.routes.calls.MAX_LIVE_CALLS` and the server's
+``max_sessions`` (429 beyond), and the session has the server's event-size and input-audio limits
+(:mod:`voicelab.emulator.realtime.session_limits`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from fastapi.responses import Response
 
 from voicelab.emulator.auth import request_token
 from voicelab.emulator.errors import OpenAIHTTPError
+from voicelab.emulator.realtime.session_limits import (
+    admit_session,
+    limit_translation_core,
+    released_on_failure,
+    settings_of,
+)
 from voicelab.emulator.routes.calls import check_capacity, offer_and_session, run_call
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
@@ -59,18 +67,20 @@ async def create_translation_call(request: Request) -> Response:
     model, session = _model_and_session(request)
     check_capacity()
     app = request.app
-    engines = getattr(app.state, "translation_engines", None) or TranslationEngines.default()
-    vad = engines.vad_factory() if engines.vad_factory is not None else None
-    core = TranslationCore(model=model, now=time.time(), vad=vad, session=session)
-    call = TranslationCall(core, engines)
-    try:
-        answer = await call.answer(offer)
-    except Exception as exc:
-        await call.peer.close()
-        raise OpenAIHTTPError(
-            400, f"The SDP offer could not be answered: {exc}.", param="sdp", code="invalid_offer"
-        ) from exc
-    run_call(call, core.session["expires_at"] - time.time())
+    sessions = admit_session(app)
+    with released_on_failure(sessions):
+        engines = getattr(app.state, "translation_engines", None) or TranslationEngines.default()
+        vad = engines.vad_factory() if engines.vad_factory is not None else None
+        core = TranslationCore(model=model, now=time.time(), vad=vad, session=session)
+        call = TranslationCall(limit_translation_core(core, settings_of(app)), engines)
+        try:
+            answer = await call.answer(offer)
+        except Exception as exc:
+            await call.peer.close()
+            raise OpenAIHTTPError(
+                400, f"The SDP offer could not be answered: {exc}.", param="sdp", code="invalid_offer"
+            ) from exc
+    run_call(call, core.session["expires_at"] - time.time(), session=sessions)
     return Response(answer, status_code=201, media_type="application/sdp")
 
 

@@ -287,3 +287,33 @@ def test_a_detected_turn_over_the_conversation_limit_is_dropped_with_an_error(ma
     )  # the next turn, with room, is committed and answered
     events = driver.append(np.concatenate([signals["tone"](0.6), signals["silence"](0.7)]))
     assert {"input_audio_buffer.committed", "response.created"} <= set(driver.types(events))
+
+
+def test_silence_over_the_buffer_limit_is_forgotten_with_turn_detection(make_driver, signals):
+    """Appends of silence past ``max_samples`` with server VAD: no error, the buffer keeps at most the limit,
+    and the speech after it is detected and committed."""
+    driver = make_driver(vad=True, auto=False)
+    driver.core.input_buffer.max_samples = 2 * SR
+    events = driver.append(signals["silence"](5.0))
+    assert "error" not in driver.types(events) and driver.core.input_buffer.buffered_ms <= 2000
+    events = driver.append(np.concatenate([signals["tone"](0.3), signals["silence"](0.6)]))
+    assert "error" not in driver.types(events)
+    assert {"input_audio_buffer.speech_started", "input_audio_buffer.committed"} <= set(driver.types(events))
+
+
+def test_media_audio_over_the_buffer_limit_is_dropped_with_one_error(make_driver, signals):
+    """A call's media (``append_audio``) without turn detection: one ``input_audio_buffer_full`` error when
+    the buffer fills, the frames after it dropped silently; a commit makes room and the next fill errors
+    again. An ``input_audio_buffer.append`` event that does not fit gets its own error each time."""
+    driver = make_driver(vad=False, auto=False)
+    driver.core.input_buffer.max_samples = 1 * SR
+    frames = [signals["tone"](0.02) for _ in range(75)]  # 1.5 s in 20 ms frames
+    errors = [e for f in frames for e in driver.run(driver.core.append_audio(f)) if e["type"] == "error"]
+    assert [(e["error"]["code"], e["error"]["param"]) for e in errors] == [
+        ("input_audio_buffer_full", "audio")
+    ]
+    assert driver.core.input_buffer.buffered_ms == 1000
+    assert len([e for e in driver.append(signals["tone"](0.08)) if e["type"] == "error"]) == 2  # 2 events
+    assert "input_audio_buffer.committed" in driver.types(driver.send({"type": "input_audio_buffer.commit"}))
+    errors = [e for f in frames for e in driver.run(driver.core.append_audio(f)) if e["type"] == "error"]
+    assert len(errors) == 1

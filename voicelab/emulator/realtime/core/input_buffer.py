@@ -78,6 +78,7 @@ class InputAudioBuffer:
         self._samples = 0
         self._speech_item_id: str | None = None
         self.max_samples = int(MAX_BUFFER_SECONDS * SR)
+        self._full_reported = False  # media audio is being dropped: its one error was sent
 
     @property
     def buffered_ms(self) -> int:
@@ -135,21 +136,25 @@ class InputAudioBuffer:
                 f"of bytes); got {len(raw)} bytes.",
                 "audio",
             )
-        return self.append(codecs.decode_input(raw, input_format))
+        pcm = codecs.decode_input(raw, input_format)
+        self._make_room(pcm.size)  # an append that does not fit is refused: the error names it
+        return self.append(pcm)
 
     def append(self, pcm: np.ndarray) -> list[Output]:
-        """Add 24 kHz int16 samples to the buffer and run turn detection over them."""
+        """Add 24 kHz int16 samples to the buffer and run turn detection over them.
+
+        Audio from a call's media (WebRTC, SIP: no event to refuse) that does not fit is dropped, with one
+        ``input_audio_buffer_full`` error until a commit or clear makes room again."""
         if pcm.size == 0:
             return []
-        if self._samples + pcm.size > self.max_samples:
-            limit = self.max_samples / SR
-            raise ProtocolError(
-                "input_audio_buffer_full",
-                f"Invalid 'audio': the input audio buffer would hold {(self._samples + pcm.size) / SR:.1f} s "
-                f"of audio, but the limit is {limit:g} s. Commit (input_audio_buffer.commit) or clear "
-                "(input_audio_buffer.clear) the buffer before appending more.",
-                "audio",
-            )
+        try:
+            self._make_room(pcm.size)
+        except ProtocolError as full:
+            if self._full_reported:
+                return []
+            self._full_reported = True
+            return [self.core.error(full.code or "input_audio_buffer_full", full.message, full.param)]
+        self._full_reported = False
         self._parts.append(pcm)
         self._samples += pcm.size
         self.samples_total += pcm.size
@@ -167,6 +172,25 @@ class InputAudioBuffer:
         silence_ms = getattr(self.vad, "silence_start_ms", None)
         out.extend(live.after_append(None if silence_ms is None else self._clock_ms_to_samples(silence_ms)))
         return out
+
+    def _make_room(self, samples: int) -> None:
+        """Room for ``samples`` more, within ``max_samples``. With turn detection and no speech in progress,
+        the oldest audio is silence the detector has judged: it is dropped (a tenth of the limit at once, so
+        this is rare), and a silent caller never fills the buffer. Else raise ``input_audio_buffer_full``."""
+        if self._samples + samples <= self.max_samples:
+            return
+        if self.vad is not None and self._speech_item_id is None:
+            keep = max(self.max_samples - samples - self.max_samples // 10, 0)
+            self._drop_before(self.samples_total - keep)
+            if self._samples + samples <= self.max_samples:
+                return
+        raise ProtocolError(
+            "input_audio_buffer_full",
+            f"Invalid 'audio': the input audio buffer would hold {(self._samples + samples) / SR:.1f} s "
+            f"of audio, but the limit is {self.max_samples / SR:g} s. Commit (input_audio_buffer.commit) or "
+            "clear (input_audio_buffer.clear) the buffer before appending more.",
+            "audio",
+        )
 
     def on_commit(self, event: dict[str, Any]) -> list[Output]:
         """``input_audio_buffer.commit``: the buffer (at least 100 ms) becomes a user audio item."""
