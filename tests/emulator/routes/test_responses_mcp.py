@@ -426,6 +426,36 @@ async def test_a_tool_choice_naming_what_tools_lack_is_refused(sdk, still_serves
 
 
 @pytest.mark.parametrize(
+    ("choice", "param", "code"),
+    [
+        ({"type": "mcp"}, "tool_choice.server_label", "missing_required_parameter"),
+        ({"type": "mcp", "server_label": "demo", "name": 5}, "tool_choice.name", "invalid_type"),
+        ({"type": "allowed_tools", "mode": "sometimes", "tools": []}, "tool_choice.mode", "invalid_value"),
+        ({"type": "allowed_tools", "mode": "auto"}, "tool_choice.tools", "missing_required_parameter"),
+        (allowed("auto", "get_weather"), "tool_choice.tools[0]", "invalid_type"),
+        (allowed("auto", {"name": "get_weather"}), "tool_choice.tools[0].type", "missing_required_parameter"),
+        ({"type": "banana"}, "tool_choice.type", "invalid_value"),
+    ],
+    ids=[
+        "mcp-no-label",
+        "mcp-name-type",
+        "bad-mode",
+        "no-tools",
+        "entry-not-object",
+        "entry-no-type",
+        "bad-type",
+    ],
+)
+async def test_a_malformed_tool_choice_is_refused_naming_the_field(http, still_serves, choice, param, code):
+    tools = [WEATHER, mcp_tool(UNREACHABLE)]
+    reply = await http.post("/v1/responses", json=body(tools=tools, tool_choice=choice))
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["code"]) == (param, code)
+    await still_serves()
+
+
+@pytest.mark.parametrize(
     ("choice", "param"),
     [
         (forced("no_such_tool"), "tool_choice.name"),

@@ -150,8 +150,6 @@ class ToolChoice:
         servers: list[_McpPick] = []
         for index, entry in enumerate(entries):
             where = f"tool_choice.tools[{index}]"
-            if not isinstance(entry, dict):
-                raise _http(invalid_type(where, "an object", entry))
             kind = entry.get("type")
             if kind == "function":
                 name = _required_text(entry, "name", where)
