@@ -26,6 +26,7 @@ unknown_parameter tool_choise
 from __future__ import annotations
 
 import functools
+import typing
 from typing import Any, Literal
 
 from openai.types.responses import Response, ResponseInputItem, ResponseTextConfig, Tool, ToolChoiceOptions
@@ -44,6 +45,17 @@ REQUEST_PARAMS: frozenset[str] = frozenset(ResponseCreateParamsBase.__annotation
 
 _ToolChoice = Response.model_fields["tool_choice"].annotation
 _TOOL_CHOICE_MODES = literal_values(ToolChoiceOptions)
+
+
+@functools.cache
+def _tool_choice_models() -> dict[str, type[BaseModel]]:
+    """The SDK's object ``tool_choice`` models by their ``type`` (``mcp`` → ``ToolChoiceMcp``…)."""
+    models: dict[str, type[BaseModel]] = {}
+    for member in typing.get_args(_ToolChoice):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for kind in literal_values(member.model_fields["type"].annotation):
+                models[kind] = member
+    return models
 
 
 class ResponsesRequest(BaseModel):
@@ -98,8 +110,14 @@ def validate_request(body: Any) -> ResponsesRequest:
             raise missing_parameter(key)
     if isinstance(body["input"], list):  # the items' own errors, not the string branch's
         validate_model(list[ResponseInputItem], body["input"], "input")
-    if isinstance(body.get("tool_choice"), str) and body["tool_choice"] not in _TOOL_CHOICE_MODES:
-        raise invalid_value("tool_choice", body["tool_choice"], _TOOL_CHOICE_MODES)
+    choice = body.get("tool_choice")
+    if isinstance(choice, str) and choice not in _TOOL_CHOICE_MODES:
+        raise invalid_value("tool_choice", choice, _TOOL_CHOICE_MODES)
+    if isinstance(choice, dict):  # the error of the form its type names, not the whole union's
+        models = _tool_choice_models()
+        if choice.get("type") not in models:
+            raise invalid_value("tool_choice.type", choice.get("type"), models)
+        validate_model(models[choice["type"]], choice, "tool_choice")
     acted_on = {k: v for k, v in body.items() if k in _known_fields()}
     parsed: ResponsesRequest = validate_model(ResponsesRequest, acted_on)
     extra = {k: v for k, v in body.items() if k not in _known_fields()}

@@ -16,7 +16,7 @@ from voicelab.emulator.mcp.client import McpClient
 from voicelab.mcp_server import LocalMcpServer
 
 from ..realtime.test_mcp import _test_mcp_server
-from .test_responses_route import body, create, raw_events
+from .test_responses_route import TIME, WEATHER, body, create, raw_events
 
 UNREACHABLE = "http://127.0.0.1:9/mcp"
 
@@ -313,3 +313,187 @@ async def test_the_stream_announces_the_mcp_work_before_it_is_done(http, rest_ap
     )
     for kind, done in (("response.mcp_list_tools", "<listed>"), ("response.mcp_call", "<called>")):
         assert log.index(f"{kind}.in_progress") < log.index(done) < log.index(f"{kind}.completed")
+
+
+# ------------------------------------------------------------------------------------------------ tool_choice
+
+
+def forced(name: str | None = None) -> dict[str, Any]:
+    """``tool_choice`` forcing a tool of the ``demo`` server (``name`` when given)."""
+    return {"type": "mcp", "server_label": "demo", **({"name": name} if name else {})}
+
+
+def allowed(mode: str, *tools: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "allowed_tools", "mode": mode, "tools": list(tools)}
+
+
+async def test_an_mcp_tool_choice_forces_the_named_tool(sdk, mcp_server):
+    tool = mcp_tool(mcp_server.url, require_approval="never")
+    free = await create(sdk, input="Hello there", tools=[tool])
+    assert types(free) == ["mcp_list_tools", "message"]  # nothing in the input asks for a tool
+    response = await create(sdk, input="Hello there", tools=[tool], tool_choice=forced("get_forecast"))
+    assert types(response) == ["mcp_list_tools", "mcp_call", "message"]
+    call = response.output[1]
+    assert (call.server_label, call.name, call.status) == ("demo", "get_forecast", "completed")
+    city = json.loads(call.arguments)["city"]
+    assert call.output.startswith(f"{city}: ") and response.output_text.endswith(f"{call.output}.")
+    assert (response.tool_choice.type, response.tool_choice.name) == ("mcp", "get_forecast")
+
+
+async def test_an_mcp_tool_choice_streams_the_forced_call(http, mcp_server):
+    tool = mcp_tool(mcp_server.url, require_approval="never")
+    events = await raw_events(http, input="Hello there", tools=[tool], tool_choice=forced("get_forecast"))
+    done = [e.item for e in events if e.type == "response.output_item.done"]
+    assert [i.type for i in done] == ["mcp_list_tools", "mcp_call", "message"]
+    assert done[1].name == "get_forecast" and done[1].output == "Hello there: clear skies, 18 degrees"
+    kinds = [e.type for e in events]
+    assert kinds.index("response.mcp_call.completed") < kinds.index("response.output_text.done")
+    assert kinds[-1] == "response.completed" and events[-1].response.tool_choice.server_label == "demo"
+
+
+async def test_an_mcp_server_choice_without_a_name_still_asks_for_approval(sdk, http, mcp_server):
+    tool = mcp_tool(mcp_server.url)  # require_approval unset: OpenAI asks
+    asked = await create(sdk, input="Please add a note: buy milk", tools=[tool], tool_choice=forced())
+    assert types(asked) == ["mcp_list_tools", "mcp_approval_request"]
+    assert (asked.output[1].server_label, asked.output[1].name) == ("demo", "add_note")
+    events = await raw_events(http, input="Hello there", tools=[tool], tool_choice=forced())
+    assert [e.item.type for e in events if e.type == "response.output_item.done"] == [
+        "mcp_list_tools",
+        "mcp_approval_request",
+    ]
+    assert events[-1].type == "response.completed"
+
+
+async def test_required_with_only_mcp_tools_calls_one(sdk, mcp_server):
+    tool = mcp_tool(mcp_server.url, require_approval="never", allowed_tools=["get_forecast"])
+    response = await create(sdk, input="Hello there", tools=[tool], tool_choice="required")
+    assert types(response) == ["mcp_list_tools", "mcp_call", "message"]
+    assert response.output[1].name == "get_forecast"
+
+
+async def test_allowed_tools_restricts_the_functions_the_model_may_call(sdk):
+    tools = [WEATHER, TIME]
+    question = "What's the weather in Paris?"
+    free = await create(sdk, input=question, tools=tools)
+    assert [i.name for i in free.output if i.type == "function_call"] == ["get_weather"]
+    only_time = {"type": "function", "name": "get_time"}
+    auto = await create(sdk, input=question, tools=tools, tool_choice=allowed("auto", only_time))
+    assert types(auto) == ["message"] and auto.output_text.startswith("You said:")
+    required = await create(sdk, input=question, tools=tools, tool_choice=allowed("required", only_time))
+    assert [(i.type, i.name) for i in required.output] == [("function_call", "get_time")]
+    assert (required.tool_choice.type, required.tool_choice.mode) == ("allowed_tools", "required")
+    assert required.usage.input_tokens == free.usage.input_tokens  # every tool is still read
+
+
+async def test_allowed_tools_picks_an_mcp_tool_over_a_function(sdk, http, mcp_server):
+    tools = [WEATHER, mcp_tool(mcp_server.url, require_approval="never")]
+    question = "What's the weather in Paris?"
+    choice = allowed("required", {"type": "mcp", "server_label": "demo", "name": "get_forecast"})
+    response = await create(sdk, input=question, tools=tools, tool_choice=choice)
+    assert types(response) == ["mcp_list_tools", "mcp_call", "message"]
+    assert response.output[1].name == "get_forecast" and response.output[1].output.startswith("Paris: ")
+    events = await raw_events(http, input=question, tools=tools, tool_choice=choice)
+    assert [e.item.type for e in events if e.type == "response.output_item.done"] == types(response)
+    whole_server = allowed("auto", {"type": "mcp", "server_label": "demo"})
+    answered = await create(sdk, input=question, tools=tools, tool_choice=whole_server)
+    assert "function_call" not in types(answered)  # get_weather is not allowed
+
+
+@pytest.mark.parametrize(
+    ("choice", "param", "code"),
+    [
+        ({"type": "mcp", "server_label": "nope"}, "tool_choice.server_label", "invalid_value"),
+        (allowed("auto", {"type": "function", "name": "nope"}), "tool_choice.tools[0].name", "invalid_value"),
+        (
+            allowed(
+                "auto", {"type": "function", "name": "get_weather"}, {"type": "mcp", "server_label": "x"}
+            ),
+            "tool_choice.tools[1].server_label",
+            "invalid_value",
+        ),
+        (allowed("auto", {"type": "function"}), "tool_choice.tools[0].name", "missing_required_parameter"),
+        (allowed("auto", {"type": "image_generation"}), "tool_choice.tools[0].type", "unsupported_value"),
+        (allowed("required"), "tool_choice.tools", "array_below_min_length"),
+    ],
+    ids=["unknown-server", "unknown-function", "unknown-allowed-server", "no-name", "hosted", "empty"],
+)
+async def test_a_tool_choice_naming_what_tools_lack_is_refused(sdk, still_serves, choice, param, code):
+    tools = [WEATHER, mcp_tool(UNREACHABLE)]  # refused before any server is listed
+    with pytest.raises(openai.BadRequestError) as info:
+        await sdk.responses.create(**body(tools=tools, tool_choice=choice))
+    assert (info.value.body["param"], info.value.body["code"]) == (param, code)
+    await still_serves()
+
+
+@pytest.mark.parametrize(
+    ("choice", "param", "code"),
+    [
+        ({"type": "mcp"}, "tool_choice.server_label", "missing_required_parameter"),
+        ({"type": "mcp", "server_label": "demo", "name": 5}, "tool_choice.name", "invalid_type"),
+        ({"type": "allowed_tools", "mode": "sometimes", "tools": []}, "tool_choice.mode", "invalid_value"),
+        ({"type": "allowed_tools", "mode": "auto"}, "tool_choice.tools", "missing_required_parameter"),
+        (allowed("auto", "get_weather"), "tool_choice.tools[0]", "invalid_type"),
+        (allowed("auto", {"name": "get_weather"}), "tool_choice.tools[0].type", "missing_required_parameter"),
+        ({"type": "banana"}, "tool_choice.type", "invalid_value"),
+    ],
+    ids=[
+        "mcp-no-label",
+        "mcp-name-type",
+        "bad-mode",
+        "no-tools",
+        "entry-not-object",
+        "entry-no-type",
+        "bad-type",
+    ],
+)
+async def test_a_malformed_tool_choice_is_refused_naming_the_field(http, still_serves, choice, param, code):
+    tools = [WEATHER, mcp_tool(UNREACHABLE)]
+    reply = await http.post("/v1/responses", json=body(tools=tools, tool_choice=choice))
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["code"]) == (param, code)
+    await still_serves()
+
+
+@pytest.mark.parametrize(
+    ("choice", "param"),
+    [
+        (forced("no_such_tool"), "tool_choice.name"),
+        (allowed("required", forced("fail_always")), "tool_choice.tools[0].name"),
+    ],
+    ids=["mcp", "allowed-mcp"],
+)
+async def test_a_tool_the_server_does_not_list_is_refused(sdk, http, mcp_server, still_serves, choice, param):
+    tool = mcp_tool(mcp_server.url, allowed_tools=["get_forecast", "add_note"])
+    with pytest.raises(openai.BadRequestError) as info:
+        await sdk.responses.create(**body(tools=[tool], tool_choice=choice))
+    assert (info.value.body["param"], info.value.body["code"]) == (param, "invalid_value")
+    assert "add_note, get_forecast" in info.value.body["message"]
+    events = await raw_events(http, tools=[tool], tool_choice=choice)
+    assert [e.type for e in events][-3:] == ["response.output_item.done", "error", "response.failed"]
+    assert events[-2].param == param and events[-1].response.output[0].type == "mcp_list_tools"
+    await still_serves()
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"type": "file_search"},
+        {"type": "web_search_preview"},
+        {"type": "computer_use_preview"},
+        {"type": "code_interpreter"},
+        {"type": "image_generation"},
+        {"type": "custom", "name": "grammar"},
+        {"type": "apply_patch"},
+        {"type": "shell"},
+    ],
+    ids=lambda choice: choice["type"],
+)
+async def test_hosted_tool_choices_are_refused_saying_what_is_supported(http, still_serves, choice):
+    reply = await http.post("/v1/responses", json=body(tools=[WEATHER], tool_choice=choice))
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["code"]) == ("tool_choice.type", "unsupported_value")
+    assert repr(choice["type"]) in error["message"]
+    assert "'mcp'" in error["message"] and "'allowed_tools'" in error["message"]
+    await still_serves()

@@ -3,9 +3,10 @@
 What the Agents SDK (and ``client.responses.create`` / ``.stream``) needs: a string or a list of input items
 (messages with ``input_text`` parts, ``function_call`` and ``function_call_output`` items, reasoning
 items sent back), ``instructions``, function tools with ``tool_choice`` (``auto``/``none``/``required``/a
-named function) and ``parallel_tool_calls``, ``previous_response_id`` (responses are kept in a bounded
-:class:`ResponseStore` unless ``store=false``), ``max_output_tokens``, ``reasoning.effort`` on reasoning
-models (:mod:`voicelab.emulator.responder.reasoning`: a thinking delay and reasoning tokens in usage), and
+named function, an MCP server or ``allowed_tools``: :mod:`._responses_choice`) and ``parallel_tool_calls``,
+``previous_response_id`` (responses are kept in a bounded :class:`ResponseStore` unless ``store=false``),
+``max_output_tokens``, ``reasoning.effort`` on reasoning models (:mod:`voicelab.emulator.responder.reasoning`:
+a thinking delay and reasoning tokens in usage), and
 ``stream=true`` with the documented event sequence and ``sequence_number``, sent as the work happens (an MCP
 listing or call starts before its HTTP request and ends after it; the client going away cancels the work).
 
@@ -38,9 +39,9 @@ from voicelab.emulator.mcp.client import McpClient
 from voicelab.emulator.realtime.core.text import split_words, text_chunks
 from voicelab.emulator.responder.reasoning import Thinking, thinking_budget
 from voicelab.emulator.responder.reply import Reply, ToolCall, content_text
-from voicelab.emulator.responder.tools import forced_name, normalize_tools
 from voicelab.emulator.routes._common import check_model, new_id, now
 from voicelab.emulator.routes._images import BilledImage, input_image_part
+from voicelab.emulator.routes._responses_choice import ToolChoice
 from voicelab.emulator.routes._responses_mcp import (
     MAX_MCP_ROUNDS,
     McpContext,
@@ -222,30 +223,11 @@ def _tool_dicts(body: protocol.ResponsesRequest) -> list[dict[str, Any]]:
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in body.tools or []]
 
 
-def _tool_choice(body: protocol.ResponsesRequest, tools: list[dict[str, Any]]) -> str | dict[str, Any]:
-    """``tool_choice`` for the responder, checked against ``tools`` as OpenAI checks it."""
+def _tool_choice_dict(body: protocol.ResponsesRequest) -> str | dict[str, Any] | None:
     choice = body.tool_choice
-    if choice is None:
-        return "auto"
-    if isinstance(choice, str):
-        if choice == "required" and not normalize_tools(tools):
-            raise _bad("tool_choice", "Tool choice 'required' must be specified with 'tools' parameter.")
+    if choice is None or isinstance(choice, str):
         return choice
-    data = choice.model_dump(mode="json", exclude_none=True)
-    if data.get("type") != "function":
-        raise _bad(
-            "tool_choice.type",
-            f"Tool choice type {data.get('type')!r} is not supported by the offline emulator; use 'auto', "
-            "'none', 'required' or {'type': 'function', 'name': …}.",
-            "unsupported_value",
-        )
-    name = forced_name(data)
-    names = [t["name"] for t in normalize_tools(tools)]
-    if name not in names:
-        raise _bad(
-            "tool_choice",
-            f"Tool choice '{name}' not found in 'tools' parameter (tools: {', '.join(names) or 'none'}).",
-        )
+    data: dict[str, Any] = choice.model_dump(mode="json", exclude_none=True)
     return data
 
 
@@ -567,7 +549,7 @@ async def create_response(request: Request) -> Response:
     _check_call_outputs(messages)
     instructions = "\n".join(([body.instructions] if body.instructions else []) + given.system) or None
     tools = _tool_dicts(body)
-    tool_choice = _tool_choice(body, tools)
+    choice = ToolChoice.of(_tool_choice_dict(body), tools)
     parallel = body.parallel_tool_calls is not False  # OpenAI's default: true
     thinking = thinking_budget(body.model, body.reasoning.effort if body.reasoning else None)
     context = previous.mcp.copy() if previous else McpContext()
@@ -576,16 +558,16 @@ async def create_response(request: Request) -> Response:
     mcp = RequestMcp(tools, context, _mcp_client(request))
     response_id = new_id("resp")
     in_progress = _response_body(
-        body, response_id, now(), body.instructions, tools, tool_choice, parallel, thinking
+        body, response_id, now(), body.instructions, tools, choice.echoed, parallel, thinking
     )
     answers = [(where, answer, mcp.answer(answer, where)) for where, answer in given.approval_answers]
     turn = _Turn(
-        request, mcp, list(messages), instructions, tools, parallel, thinking, body.max_output_tokens
+        request, mcp, list(messages), instructions, tools, choice, parallel, thinking, body.max_output_tokens
     )
 
     async def finish() -> tuple[dict[str, Any], _Output]:
         """Run the turn; the finished response (stored unless ``store=false``) and its output."""
-        reply = await turn.run(answers, tool_choice)
+        reply = await turn.run(answers)
         output = _output(reply, thinking, body.max_output_tokens, turn.items)
         input_tokens = _input_tokens(instructions, turn.tools, turn.messages, images, body.model)
         finished = _finish(in_progress, output, input_tokens)
@@ -616,7 +598,7 @@ class _Turn:
     ``items`` collects the output items the work makes (MCP tool lists, reasoning, MCP calls, approval
     requests), each announced to ``notify(index, "start"|"end")`` (the stream) as it starts and ends;
     ``messages`` grows with the calls' results (what the responder read, billed as input); ``tools`` are the
-    tools it chose from (functions and the listed MCP tools).
+    tools it read (functions and the listed MCP tools), ``offered`` the ones ``choice`` lets it call now.
     """
 
     request: Request
@@ -624,9 +606,11 @@ class _Turn:
     messages: list[dict[str, Any]]
     instructions: str | None
     tools: list[dict[str, Any]]
+    choice: ToolChoice
     parallel: bool
     thinking: Thinking
     limit: int | None
+    offered: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
     notify: Callable[[int, str], None] = lambda index, phase: None
 
@@ -637,9 +621,7 @@ class _Turn:
     def _end(self, item: dict[str, Any]) -> None:
         self.notify(self.items.index(item), "end")
 
-    async def run(
-        self, answers: list[tuple[str, dict[str, Any], dict[str, Any]]], tool_choice: str | dict[str, Any]
-    ) -> Reply | None:
+    async def run(self, answers: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> Reply | None:
         """The final reply (None: the response ends asking for approval).
 
         ``answers``: the ``mcp_approval_response`` items, each with the request it answers.
@@ -652,6 +634,8 @@ class _Turn:
                 self._end(listing)
         if self.mcp:
             self.tools = self.mcp.function_tools(self.tools)
+        self.offered = self.choice.offered(self.tools, self.mcp.catalogue)
+        tool_choice = self.choice.first
         await self._think()
         if answers:
             declined = [
@@ -664,8 +648,10 @@ class _Turn:
                     await self._call(asked["server_label"], asked["name"], asked["arguments"], asked["id"])
             if len(declined) == len(answers):  # nothing was approved: no call, and the reply says so
                 return Reply(" ".join(declined))
-            tool_choice = "auto"
+            tool_choice = "auto"  # the approved calls were the first step
+            self._first_step_done()
         reply = await self._reply(tool_choice)
+        self._first_step_done()
         for round_index in range(MAX_MCP_ROUNDS):
             ours = [call for call in reply.tool_calls if self.mcp.owns(call.name)]
             if not ours:
@@ -676,6 +662,11 @@ class _Turn:
                 return Reply("", others) if others else None
             reply = await self._reply("none" if round_index == MAX_MCP_ROUNDS - 1 else "auto")
         return reply
+
+    def _first_step_done(self) -> None:
+        """After the first step, a choice that forced it (an MCP server) no longer narrows the tools."""
+        if not self.choice.every_round:
+            self.offered = self.tools
 
     async def _think(self) -> None:
         """A reasoning model thinks (a delay) before its first output: a reasoning item."""
@@ -688,7 +679,7 @@ class _Turn:
 
     async def _reply(self, tool_choice: str | dict[str, Any]) -> Reply:
         return await _reply(
-            self.request, self.messages, self.instructions, self.tools, tool_choice, self.parallel
+            self.request, self.messages, self.instructions, self.offered, tool_choice, self.parallel
         )
 
     async def _call_or_ask(self, call: ToolCall) -> bool:
