@@ -246,4 +246,4 @@ def _warm_realtime_engines(app: Any, settings: EmulatorSettings) -> None:
     )
     if engines.streaming is not None:
         loaded = warm_up_in_background(engines.synthesize, engines.streaming)
-        loaded.add_done_callback(lambda _: freeze_long_lived())
+        loaded.add_done_callback(lambda _: freeze_long_lived(collect_first=False))  # serving by then
