@@ -180,8 +180,8 @@ class InputTranscription:
         self, item_id: str, segments: tuple[SpeakerSegment, ...], voices: dict[str, Any]
     ) -> list[Output]:
         """One ``segment`` event per speaker segment, its speaker renamed to the session's label."""
-        names = self.speakers.assign({label: voices[label] for label in dict.fromkeys(
-            s.speaker for s in segments) if label in voices})  # fmt: skip
+        heard = dict.fromkeys(s.speaker for s in segments)  # the item's labels, in order of appearance
+        names = self.speakers.assign({label: voices[label] for label in heard if label in voices})
         return [
             self.core.event(
                 REALTIME_SEGMENT_EVENT,
