@@ -76,18 +76,21 @@ async def _next(conn, validate, timeout: float = 180) -> dict[str, Any]:
 
 async def _transcribed_turns(server, validate, session: dict[str, Any], turns: list[bytes], *,
                              intent: str) -> list[list[dict[str, Any]]]:  # fmt: skip
-    """Send each turn (append in 100 ms chunks, commit) and collect its item's transcription events, up to
-    ``completed``."""
+    """Send each turn (append in 100 ms chunks, then commit; with server VAD 1.2 s of silence instead, the VAD
+    commits) and collect its item's transcription events, up to ``completed``."""
+    vad = session["audio"]["input"]["turn_detection"] is not None
     per_item: list[list[dict[str, Any]]] = []
     async with _sdk(server) as client, client.realtime.connect(extra_query={"intent": intent}) as conn:
         assert (await _next(conn, validate))["type"] == "session.created"
         await conn.session.update(session=session)
         assert (await _next(conn, validate))["type"] == "session.updated"
-        for pcm in turns:
+        for turn in turns:
+            pcm = turn + bytes(2 * int(1.2 * SR)) if vad else turn
             for start in range(0, len(pcm), SR // 5):  # 100 ms of PCM16
                 chunk = pcm[start : start + SR // 5]
                 await conn.input_audio_buffer.append(audio=base64.b64encode(chunk).decode())
-            await conn.input_audio_buffer.commit()
+            if not vad:
+                await conn.input_audio_buffer.commit()
             events: list[dict[str, Any]] = []
             while not events or events[-1]["type"] != TRANSCRIPTION + "completed":
                 event = await _next(conn, validate)
@@ -103,16 +106,21 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
-def _session(kind: str, model: str) -> dict[str, Any]:
-    audio_input = {"transcription": {"model": model, "language": "en"}, "turn_detection": None}
+def _session(kind: str, model: str, *, vad: bool = False) -> dict[str, Any]:
+    detection = {"type": "server_vad", "silence_duration_ms": 800, "create_response": False} if vad else None
+    audio_input = {"transcription": {"model": model, "language": "en"}, "turn_detection": detection}
     extra = {"output_modalities": ["text"]} if kind == "realtime" else {}
     return {"type": kind, "audio": {"input": audio_input}, **extra}
 
 
-@pytest.mark.parametrize("intent", ["transcription", "conversation"])
-async def test_turns_a_b_a_get_segments_labelled_by_voice_across_the_session(server, validate, turns, intent):
+@pytest.mark.parametrize(("intent", "vad"), [("transcription", False), ("conversation", False),
+                                             ("transcription", True)], ids=["transcription", "conversation",
+                                                                            "transcription-server-vad"])
+async def test_turns_a_b_a_get_segments_labelled_by_voice_across_the_session(server, validate, turns, intent,
+                                                                             vad):  # fmt: skip
     kind = "transcription" if intent == "transcription" else "realtime"
-    per_item = await _transcribed_turns(server, validate, _session(kind, DIARIZE), turns, intent=intent)
+    session = _session(kind, DIARIZE, vad=vad)
+    per_item = await _transcribed_turns(server, validate, session, turns, intent=intent)
     labels = []
     for events, pcm, (_, said) in zip(per_item, turns, TURNS, strict=True):
         kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
