@@ -63,3 +63,24 @@ def test_diarize_two_voices_alternating():
     assert [s.speaker for s in result.segments] == ["A", "B", "A"]
     assert "book a table" in result.segments[1].text.lower()
     assert result.segments[0].end < result.segments[1].start < result.segments[2].start
+    assert set(result.voices) == {"A", "B"}  # each label's voice, for matching across clips
+    assert float(result.voices["A"] @ result.voices["B"]) < SAME_SPEAKER_SIMILARITY
+
+
+def test_registry_keeps_one_label_per_voice_across_clips(voice_embeddings):
+    from voicelab.engines.speakers import SpeakerRegistry
+
+    e = voice_embeddings
+    registry = SpeakerRegistry()
+    clips = [{"A": e["onyx", 0]}, {"A": e["shimmer", 0]}, {"A": e["onyx", 1]},  # each clip labels its own "A"
+             {"A": e["shimmer", 1], "B": e["onyx", 0]}]
+    assert [registry.assign(clip) for clip in clips] == [
+        {"A": "A"}, {"A": "B"}, {"A": "A"}, {"A": "B", "B": "A"}
+    ]
+    assert registry.labels == ["A", "B"]
+
+
+def test_unknown_speakers_never_take_a_known_speakers_name():
+    from voicelab.engines.speakers.clustering import label_clusters
+
+    assert label_clusters([0, 1, 0], {}, reserved=["A"]).tolist() == ["B", "C", "B"]

@@ -11,6 +11,13 @@ supported when using `gpt-4o-transcribe-diarize`"), ``types/audio/transcription_
 ``types/audio/transcription_text_segment_event.py`` (the streamed segment, "Only emitted when you create a
 transcription with `stream` set to `true` and `response_format` set to `diarized_json`").
 
+In Realtime sessions (``types/realtime/audio_transcription.py``: "Use `gpt-4o-transcribe-diarize` when you
+need diarization with speaker labels") each committed user turn's transcription also sends one
+``conversation.item.input_audio_transcription.segment`` per speaker segment
+(``types/realtime/conversation_item_input_audio_transcription_segment.py``: ``id``, ``content_index``,
+``start``, ``end`` in seconds, ``speaker``, ``text``, ``item_id``). No public source states where they go
+among the deltas and ``completed``; the emulator sends them in :data:`REALTIME_EVENT_ORDER`.
+
 Examples
 --------
 >>> try:
@@ -41,12 +48,15 @@ __all__ = [
     "DIARIZE_MODELS",
     "DIARIZE_REFUSED",
     "MAX_KNOWN_SPEAKERS",
+    "REALTIME_EVENT_ORDER",
+    "REALTIME_SEGMENT_EVENT",
     "REFERENCE_SECONDS",
     "check_chunking",
     "check_diarize_request",
     "check_reference_duration",
     "is_diarize_model",
     "parse_audio_data_url",
+    "segment_fields",
 ]
 
 DIARIZE_MODELS = ("gpt-4o-transcribe-diarize",)
@@ -61,6 +71,17 @@ REFERENCE_SECONDS = (2.0, 10.0)
 """Each known speaker reference "must be between 2 and 10 seconds"."""
 CHUNKING_REQUIRED_ABOVE_S = 30.0
 """Longer inputs need a ``chunking_strategy`` with a diarize model."""
+
+REALTIME_SEGMENT_EVENT = "conversation.item.input_audio_transcription.segment"
+"""The Realtime server event carrying one speaker segment of a user audio item's transcription."""
+REALTIME_EVENT_ORDER = (
+    "conversation.item.input_audio_transcription.delta",
+    REALTIME_SEGMENT_EVENT,
+    "conversation.item.input_audio_transcription.completed",
+)
+"""The order of a diarized item's transcription events (the emulator's choice, no public source gives it):
+all deltas, then the segments in time order, then ``completed`` — so ``completed`` still ends the item's
+transcription, as with every other model."""
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*?);base64,(?P<data>.*)$", re.S)
 
@@ -244,3 +265,17 @@ def check_chunking(model: str, duration_s: float, chunking_strategy: Any) -> Non
             f"{CHUNKING_REQUIRED_ABOVE_S:g} seconds (got {duration_s:.1f} s); send chunking_strategy='auto'.",
             "chunking_strategy",
         )
+
+
+def segment_fields(index: int, *, speaker: str, start: float, end: float, text: str) -> dict[str, Any]:
+    """The fields a speaker segment carries on both surfaces (REST ``transcript.text.segment``, Realtime
+    :data:`REALTIME_SEGMENT_EVENT`): its id (``index`` within the transcription), the speaker label, start
+    and end in seconds from the start of the audio, and its text.
+
+    Examples
+    --------
+    >>> segment_fields(1, speaker="A", start=0.5, end=2, text="Hello.")
+    {'id': 'seg_001', 'speaker': 'A', 'start': 0.5, 'end': 2.0, 'text': 'Hello.'}
+    """
+    return {"id": f"seg_{index:03d}", "speaker": speaker, "start": round(float(start), 3),
+            "end": round(float(end), 3), "text": text}

@@ -8,19 +8,27 @@ Sources (``openai`` 3.57): ``types/audio/transcription_create_params.py`` (REST 
 ``types/realtime/conversation_item_input_audio_transcription_completed_event.py`` (``languages`` "Returned by
 `gpt-transcribe`"; ``logprobs``).
 
-=========================  =====================================================  ===========================
-option                     REST models                                            Realtime models
-=========================  =====================================================  ===========================
-``keywords``               gpt-transcribe                                         gpt-transcribe,
-                                                                                  gpt-live-transcribe
-``languages``              gpt-transcribe                                         gpt-transcribe,
-                                                                                  gpt-live-transcribe
-``delay``                  —                                                      gpt-realtime-whisper
-``include`` logprobs       gpt-4o-transcribe, gpt-4o-mini-transcribe(-2025-12-15)  any (session ``include``)
-``prompt``                 all but gpt-4o-transcribe-diarize                      all but gpt-realtime-whisper
-=========================  =====================================================  ===========================
+=====================  =====================================================  =============================
+option                 REST models                                            Realtime models
+=====================  =====================================================  =============================
+``keywords``           gpt-transcribe                                         gpt-transcribe,
+                                                                              gpt-live-transcribe
+``languages``          gpt-transcribe                                         gpt-transcribe,
+                                                                              gpt-live-transcribe
+``delay``              —                                                      gpt-realtime-whisper
+``include`` logprobs   gpt-4o-transcribe, gpt-4o-mini-transcribe(-2025-12-15)  all but gpt-4o-transcribe-
+                                                                              diarize (session ``include``)
+``prompt``             all but gpt-4o-transcribe-diarize                      all but gpt-realtime-whisper and
+                                                                              gpt-4o-transcribe-diarize
+=====================  =====================================================  =============================
 
 A ``gpt-realtime-whisper`` transcription session must have ``turn_detection: null`` ("VAD is not supported").
+
+``gpt-4o-transcribe-diarize`` in Realtime: the SDK's ``prompt`` docstring describes the prompt for
+"`gpt-4o-transcribe` models (excluding `gpt-4o-transcribe-diarize`)", and REST refuses ``prompt`` and
+``include[]=logprobs`` for it ("not supported when using `gpt-4o-transcribe-diarize`"); the emulator refuses
+both in Realtime sessions too (``session.audio.input.transcription.prompt``, ``session.include``), rather than
+accept options the model does not honour.
 
 Examples
 --------
@@ -41,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .diarization import is_diarize_model
 from .errors import ProtocolError
 
 __all__ = [
@@ -75,7 +84,7 @@ with …")."""
 
 PROMPTLESS_MODELS: dict[Surface, tuple[str, ...]] = {
     "rest": ("gpt-4o-transcribe-diarize",),
-    "realtime": ("gpt-realtime-whisper",),
+    "realtime": ("gpt-realtime-whisper", "gpt-4o-transcribe-diarize"),
 }
 """Models that refuse ``prompt`` ("This field is not supported when using …" / "Prompt is not supported with
 `gpt-realtime-whisper` in GA Realtime sessions")."""
@@ -149,6 +158,13 @@ def check_session_transcription(session: Mapping[str, Any], *, prefix: str = "se
     model = str(transcription["model"])
     where = f"{prefix}.audio.input.transcription."
     check_options("realtime", model, {k: v for k, v in transcription.items() if k != "model"}, prefix=where)
+    if is_diarize_model(model) and wants_logprobs(session):
+        raise ProtocolError(
+            "unsupported_parameter",
+            f"Unsupported parameter: include '{LOGPROBS_INCLUDE}' is not supported with model '{model}'; "
+            "remove it from include, or transcribe with gpt-4o-transcribe for logprobs.",
+            f"{prefix}.include",
+        )
     if (
         session.get("type") == "transcription"
         and model in NO_VAD_MODELS

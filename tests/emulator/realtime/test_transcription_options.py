@@ -1,7 +1,8 @@
 """Realtime input transcription with today's models and options, over the WebSocket with the official SDK.
 
 The per-model rules (``gpt-realtime-whisper``: ``delay``, no ``prompt``, turn detection null;
-``keywords``/``languages``: gpt-transcribe and gpt-live-transcribe) are refused with OpenAI's error event
+``keywords``/``languages``: gpt-transcribe and gpt-live-transcribe; ``gpt-4o-transcribe-diarize``: no
+``prompt``, no logprobs ``include``) are refused with OpenAI's error event
 naming the parameter, and the session goes on; the options that are accepted reach the engine (keywords
 change the words, ``include`` adds Whisper's per-token logprobs to the deltas and ``completed``,
 ``gpt-transcribe`` reports ``languages``). Every event is validated strictly against the SDK's types
@@ -149,6 +150,16 @@ REFUSED = [
         "session.audio.input.transcription.delay",
     ),
     (
+        _transcription_session({"model": "gpt-4o-transcribe-diarize", "prompt": "two speakers"}),
+        "unsupported_parameter",
+        "session.audio.input.transcription.prompt",
+    ),
+    (
+        _transcription_session({"model": "gpt-4o-transcribe-diarize"}, include=[LOGPROBS]),
+        "unsupported_parameter",
+        "session.include",
+    ),
+    (
         _transcription_session({"model": "bogus-stt"}),
         "model_not_found",
         "session.audio.input.transcription.model",
@@ -166,6 +177,8 @@ REFUSED = [
         "keywords-whisper1",
         "languages-mini",
         "delay-value",
+        "diarize-prompt",
+        "diarize-logprobs",
         "bogus",
     ],
 )

@@ -36,7 +36,8 @@ class Transcribe:
     ``visible`` is False when only the emulator's "brain" needs the words (no input transcription configured):
     then the result goes to ``note_heard`` and no event is sent. ``keywords``, ``languages`` and ``delay`` are
     the session's transcription options (:mod:`voicelab.protocol.transcription`); ``logprobs``: the session's
-    ``include`` asks for per-token log probabilities.
+    ``include`` asks for per-token log probabilities; ``diarize``: the model labels speakers
+    (``gpt-4o-transcribe-diarize``), so the engine diarizes the item and the result carries its segments.
     """
 
     item_id: str
@@ -49,6 +50,7 @@ class Transcribe:
     languages: tuple[str, ...] = ()
     delay: str | None = None
     logprobs: bool = False
+    diarize: bool = False
 
 
 @dataclass(frozen=True)

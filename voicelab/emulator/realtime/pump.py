@@ -353,6 +353,7 @@ class SessionPump:
                 languages=effect.languages,
                 delay=effect.delay,
                 logprobs=effect.logprobs,
+                diarize=effect.diarize,
             )
         )
         if effect.item_id not in self.heard:

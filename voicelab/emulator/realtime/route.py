@@ -66,9 +66,10 @@ class Engines:
     ``transcribe(y_float32, sr, language=, prompt=) -> str``;
     ``streaming(language, prompt) -> StreamingTranscriber`` recognises speech while it arrives (``None``:
     each turn is transcribed after it ends);
-    ``transcribe_input(y_float32, sr, language=, prompt=, keywords=, languages=, delay=, logprobs=)``
-    ``-> voicelab.engines.stt.Transcript`` for input transcription with options (None: ``transcribe``, text
-    only, options ignored).
+    ``transcribe_input(y_float32, sr, language=, prompt=, keywords=, languages=, delay=, logprobs=,``
+    ``diarize=) -> voicelab.engines.stt.Transcript`` for input transcription with options (None:
+    ``transcribe``, text only, options ignored); with ``diarize=True`` (``gpt-4o-transcribe-diarize``) a
+    ``voicelab.engines.speakers.Diarization`` (speaker segments and their voices) instead.
     """
 
     synthesize: Callable[..., tuple[np.ndarray, int]]
@@ -108,9 +109,14 @@ def _transcribe(y: np.ndarray, sr: int, *, language: str | None = None, prompt: 
     return stt.transcribe(y, sr, language=language, prompt=prompt).text.strip()
 
 
-def _transcribe_input(y: np.ndarray, sr: int, **options: Any) -> Any:
+def _transcribe_input(y: np.ndarray, sr: int, *, diarize: bool = False, **options: Any) -> Any:
     from voicelab.engines import stt
 
+    if diarize:
+        from voicelab.engines.speakers import diarize as diarized
+        from voicelab.vad.regions import speech_regions
+
+        return diarized(y, sr, language=options.get("language"), regions=speech_regions)
     return stt.transcribe_with_options(y, sr, **options)
 
 

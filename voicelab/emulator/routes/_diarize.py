@@ -23,7 +23,12 @@ from voicelab.emulator.routes._sse import Event, event_stream
 from voicelab.engines.speakers import Diarization
 from voicelab.errors import EngineError, ParameterError
 from voicelab.protocol.billing import audio_tokens, text_tokens
-from voicelab.protocol.diarization import check_chunking, check_reference_duration, parse_audio_data_url
+from voicelab.protocol.diarization import (
+    check_chunking,
+    check_reference_duration,
+    parse_audio_data_url,
+    segment_fields,
+)
 from voicelab.protocol.errors import ProtocolError
 
 __all__ = ["chunking_from_form", "diarized_response"]
@@ -113,8 +118,8 @@ def _usage(result: Diarization) -> dict[str, Any]:
 
 def _segments(result: Diarization) -> list[dict[str, Any]]:
     return [
-        {"type": "transcript.text.segment", "id": f"seg_{index:03d}", "speaker": s.speaker,
-         "start": s.start, "end": s.end, "text": s.text}
+        {"type": "transcript.text.segment",
+         **segment_fields(index, speaker=s.speaker, start=s.start, end=s.end, text=s.text)}
         for index, s in enumerate(result.segments)
     ]
 

@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -42,6 +42,7 @@ __all__ = [
     "cluster",
     "label_clusters",
     "match_known",
+    "next_letter",
 ]
 
 SAME_SPEAKER_SIMILARITY = 0.70
@@ -117,16 +118,39 @@ def _letters(index: int) -> str:
     return name
 
 
-def label_clusters(labels: Sequence[int] | np.ndarray, names: Mapping[int, str] | None = None) -> np.ndarray:
+def next_letter(taken: Collection[str]) -> str:
+    """The first of ``A``, ``B``, … ``Z``, ``AA`` … not in ``taken``.
+
+    Examples
+    --------
+    >>> next_letter([]), next_letter(["A", "B", "agent"])
+    ('A', 'C')
+    """
+    index = 0
+    while _letters(index) in taken:
+        index += 1
+    return _letters(index)
+
+
+def label_clusters(
+    labels: Sequence[int] | np.ndarray,
+    names: Mapping[int, str] | None = None,
+    *,
+    reserved: Collection[str] = (),
+) -> np.ndarray:
     """Speaker label per window: a known name where ``names`` gives one, else ``A``, ``B``, … by first
-    appearance among the unnamed clusters.
+    appearance among the unnamed clusters, skipping the names in ``reserved`` (all known speakers' names, so
+    that an unknown speaker never takes one of them).
 
     Examples
     --------
     >>> label_clusters([0, 1, 2, 1], {1: "agent"}).tolist()
     ['A', 'agent', 'B', 'agent']
+    >>> label_clusters([0, 1], {1: "A"}, reserved=["A", "B"]).tolist()
+    ['C', 'A']
     """
     names = dict(names or {})
+    taken = set(reserved) | set(names.values())
     letters: dict[int, str] = {}
     out = []
     for label in np.asarray(labels, dtype=int).tolist():
@@ -134,7 +158,8 @@ def label_clusters(labels: Sequence[int] | np.ndarray, names: Mapping[int, str] 
             out.append(names[label])
             continue
         if label not in letters:
-            letters[label] = _letters(len(letters))
+            letters[label] = next_letter(taken)
+            taken.add(letters[label])
         out.append(letters[label])
     return np.array(out, dtype=object)
 

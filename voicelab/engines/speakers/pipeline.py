@@ -58,6 +58,9 @@ class Diarization:
     language: str
     duration: float
     windows: list[tuple[float, float, str]] = field(default_factory=list)
+    voices: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    """Each speaker label's voice in this clip: the unit-length mean embedding of its windows (for matching
+    speakers across clips, :class:`voicelab.engines.speakers.registry.SpeakerRegistry`)."""
 
 
 def speaker_windows(regions: Regions, *, max_window_s: float = MAX_WINDOW_S) -> Regions:
@@ -78,7 +81,8 @@ def speaker_windows(regions: Regions, *, max_window_s: float = MAX_WINDOW_S) -> 
 
 def _window_speakers(
     y: np.ndarray, sr: int, windows: Regions, known: Mapping[str, np.ndarray], threshold: float
-) -> list[str]:
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The speaker label of each window, and each label's centroid embedding."""
     embeddings = np.stack([embed(y[int(a * sr):max(int(b * sr), int(a * sr) + 1)], sr) for a, b in windows])
     long = np.array([b - a >= MIN_CLUSTER_S for a, b in windows])
     if not long.any():
@@ -90,7 +94,9 @@ def _window_speakers(
     if short.any():
         labels[short] = np.argmax(embeddings[short] @ centres.T, axis=1)
     names = match_known(centres, known) if known else {}
-    return [str(label) for label in label_clusters(labels, names)]
+    speakers = [str(label) for label in label_clusters(labels, names, reserved=known.keys())]
+    voices = {speaker: centres[k] for k, speaker in zip(labels.tolist(), speakers, strict=True)}
+    return speakers, voices
 
 
 def diarize(
@@ -135,7 +141,7 @@ def diarize(
     windows = speaker_windows(find(y, sr))
     if not windows:
         return Diarization([], "", language or "", duration)
-    speakers = _window_speakers(y, sr, windows, known or {}, threshold)
+    speakers, voices = _window_speakers(y, sr, windows, known or {}, threshold)
     transcript = stt.transcribe(y, sr, language=language, word_timestamps=True, speech=find)
     texts: list[list[str]] = [[] for _ in windows]
     starts = np.array([a for a, _ in windows])
@@ -159,4 +165,5 @@ def diarize(
         transcript.language,
         duration,
         windows=[(a, b, s) for (a, b), s in zip(windows, speakers, strict=True)],
+        voices={s.speaker: voices[s.speaker] for s in segments},
     )

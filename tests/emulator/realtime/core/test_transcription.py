@@ -68,3 +68,65 @@ def test_transcription_failure_keeps_session(make_driver, signals):
         "conversation.item.added",
         "conversation.item.done",
     ]
+
+
+def _diarized(*turns: tuple[str, float, float, str, list[float]]):
+    """A diarizer's result for one item: (speaker label within the item, start, end, text, voice)."""
+    import numpy as np
+
+    from voicelab.engines.speakers import Diarization, SpeakerSegment
+
+    segments = [SpeakerSegment(label, start, end, text) for label, start, end, text, _ in turns]
+    voices = {label: np.array(voice) / np.linalg.norm(voice) for label, _, _, _, voice in turns}
+    return Diarization(segments, " ".join(s.text for s in segments), "en", turns[-1][2] + 0.5, voices=voices)
+
+
+def test_diarize_model_sends_segments_between_deltas_and_completed_with_session_labels(make_driver, signals):
+    from voicelab.emulator.realtime.core.transcription import TranscriptionDetails
+
+    driver = make_driver(auto=False)
+    transcription = {"model": "gpt-4o-transcribe-diarize"}
+    driver.send({"type": "session.update",
+                 "session": {"type": "realtime", "audio": {"input": {"transcription": transcription}}}})
+    far, near = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+    results = [  # within each item the diarizer labels by first appearance: "A" is not the same voice twice
+        _diarized(("A", 0.1, 1.2, "Hello there.", far)),
+        _diarized(("A", 0.0, 1.0, "Hi.", near), ("B", 1.5, 2.5, "It is me again.", [0.95, 0.3, 0.0])),
+        _diarized(("A", 0.2, 1.4, "Goodbye.", [0.9, 0.1, 0.2])),
+    ]
+    labels, items = [], []
+    for result in results:
+        driver.append(signals["tone"](1.0))
+        driver.send({"type": "input_audio_buffer.commit"})
+        effect = driver.pending.pop()
+        assert isinstance(effect, Transcribe) and effect.diarize
+        details = TranscriptionDetails.from_transcript(result, model=transcription["model"], logprobs=False)
+        events = driver.run(driver.core.transcription_ready(effect.item_id, result.text, details))
+        kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
+        assert kinds == ["delta"] * kinds.count("delta") + ["segment"] * len(result.segments) + ["completed"]
+        segments = [e for e in events if e["type"].endswith(".segment")]
+        assert [(s["start"], s["end"], s["text"]) for s in segments] == [
+            (s.start, s.end, s.text) for s in result.segments
+        ]
+        assert {s["item_id"] for s in segments} == {effect.item_id} and segments[0]["id"] == "seg_000"
+        labels.append([s["speaker"] for s in segments])
+        items.append(effect.item_id)
+    assert labels == [["A"], ["B", "A"], ["A"]]  # the far voice is "A" all session long
+    assert len(set(items)) == 3
+
+
+def test_other_models_send_no_segments_even_with_a_diarized_result(make_driver, signals):
+    from voicelab.emulator.realtime.core.transcription import TranscriptionDetails
+
+    driver = make_driver(auto=False)
+    driver.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+        "transcription": {"model": "gpt-4o-transcribe"}}}}})  # fmt: skip
+    driver.append(signals["tone"](1.0))
+    driver.send({"type": "input_audio_buffer.commit"})
+    effect = driver.pending.pop()
+    assert isinstance(effect, Transcribe) and not effect.diarize
+    result = _diarized(("A", 0.1, 1.2, "Hello there.", [1.0, 0.0]))
+    details = TranscriptionDetails.from_transcript(result, model="gpt-4o-transcribe", logprobs=False)
+    assert details.segments is not None  # only the session's model decides: no segment event
+    events = driver.run(driver.core.transcription_ready(effect.item_id, result.text, details))
+    assert [e["type"].rsplit(".", 1)[-1] for e in events] == ["delta", "delta", "completed"]

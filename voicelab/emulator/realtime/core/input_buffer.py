@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from voicelab.protocol.diarization import is_diarize_model
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.transcription import wants_logprobs
 
@@ -342,6 +343,7 @@ class InputAudioBuffer:
                     languages=tuple(transcription.get("languages") or ()),
                     delay=transcription.get("delay"),
                     logprobs=wants_logprobs(core.session),
+                    diarize=is_diarize_model(transcription["model"]),
                 )
             )
         config = core.turn_detection or {}

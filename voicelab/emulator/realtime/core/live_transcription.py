@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicelab.errors import VoicelabError
+from voicelab.protocol.diarization import is_diarize_model
 from voicelab.protocol.transcription import wants_logprobs
 
 from ..effects import FinalizeTranscriber, StepTranscriber
@@ -124,12 +125,13 @@ class LiveTranscription:
 
     def wanted(self, *, detected: bool) -> bool:
         """Whether this session needs the words of a turn now (input transcription, or a response that the
-        turn detector will create)."""
+        turn detector will create). Not with a diarize model: the diarizer needs the whole turn, so the turn
+        is transcribed (and diarized) once it is committed."""
         if self.factory is None or self._declined:
             return False
         config = self._config()
         if config and config.get("model"):
-            return True
+            return not is_diarize_model(config["model"])
         detection = self.core.turn_detection or {}
         return detected and self.core.kind == "realtime" and bool(detection.get("create_response", True))
 

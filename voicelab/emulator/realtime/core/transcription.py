@@ -5,6 +5,13 @@ When the session configures ``audio.input.transcription``, each committed user a
 :meth:`InputTranscription.ready` (deltas, then ``completed`` with usage: seconds for ``whisper-1``, tokens for
 the ``gpt-4o-*-transcribe`` models) or :meth:`InputTranscription.failed`.
 
+With ``gpt-4o-transcribe-diarize`` the engine diarizes the item
+(:func:`voicelab.engines.speakers.diarize`, in the STT thread like any transcription) and the result's speaker
+segments become ``conversation.item.input_audio_transcription.segment`` events, after the deltas and before
+``completed`` (:data:`voicelab.protocol.diarization.REALTIME_EVENT_ORDER`). Each item is diarized on its own;
+the session's :class:`~voicelab.engines.speakers.SpeakerRegistry` renames its speakers so that one voice
+keeps one label (``A``, ``B``, …) across the session's items.
+
 Examples
 --------
 >>> from voicelab.emulator.realtime.core import ServerCore
@@ -16,10 +23,12 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from voicelab.engines.speakers import Diarization, SpeakerRegistry, SpeakerSegment
 from voicelab.engines.stt import logprob_dicts, token_pieces
+from voicelab.protocol.diarization import REALTIME_SEGMENT_EVENT, is_diarize_model, segment_fields
 from voicelab.protocol.transcription import reports_languages
 
 from ..usage import count_text_tokens, user_audio_tokens
@@ -37,11 +46,14 @@ class TranscriptionDetails:
 
     ``pieces``: the text as delta pieces, each with its tokens' ``logprobs`` entries (the session's
     ``include`` has ``item.input_audio_transcription.logprobs``); ``languages``: the detected language codes
-    (reported by ``gpt-transcribe``).
+    (reported by ``gpt-transcribe``); ``segments``: the speaker segments of a diarized item, labelled within
+    the item, with ``voices`` (each of those labels' voice embedding).
     """
 
     pieces: tuple[tuple[str, tuple[dict[str, Any], ...]], ...] | None = None
     languages: tuple[str, ...] | None = None
+    segments: tuple[SpeakerSegment, ...] | None = None
+    voices: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_transcript(cls, transcript: Any, *, model: str, logprobs: bool) -> TranscriptionDetails:
@@ -57,6 +69,8 @@ class TranscriptionDetails:
         >>> [piece for piece, _ in d.pieces], d.languages
         (['Hi', '.'], ('en',))
         """
+        if isinstance(transcript, Diarization):
+            return cls(segments=tuple(transcript.segments), voices=dict(transcript.voices))
         pieces = None
         tokens = list(getattr(transcript, "tokens", None) or [])
         if logprobs and tokens:
@@ -83,6 +97,7 @@ class InputTranscription:
 
     def __init__(self, core: ServerCore) -> None:
         self.core = core
+        self.speakers = SpeakerRegistry()  # the session's voices, for labels that hold across items
 
     def ready(
         self,
@@ -152,12 +167,31 @@ class InputTranscription:
             transcript=text,
             usage=usage,
         )
+        if details.segments is not None and is_diarize_model(model):  # (the model may have changed since)
+            out.extend(self._segments(item_id, details.segments, details.voices or {}))
         if details.pieces is not None:
             completed["logprobs"] = [entry for _, logprobs in details.pieces for entry in logprobs]
         if details.languages is not None:
             completed["languages"] = [{"code": code} for code in details.languages]
         out.append(completed)
         return out
+
+    def _segments(
+        self, item_id: str, segments: tuple[SpeakerSegment, ...], voices: dict[str, Any]
+    ) -> list[Output]:
+        """One ``segment`` event per speaker segment, its speaker renamed to the session's label."""
+        heard = dict.fromkeys(s.speaker for s in segments)  # the item's labels, in order of appearance
+        names = self.speakers.assign({label: voices[label] for label in heard if label in voices})
+        return [
+            self.core.event(
+                REALTIME_SEGMENT_EVENT,
+                item_id=item_id,
+                content_index=0,
+                **segment_fields(index, speaker=names.get(s.speaker, s.speaker), start=s.start, end=s.end,
+                                 text=s.text),
+            )
+            for index, s in enumerate(segments)
+        ]
 
     def failed(self, item_id: str, message: str) -> list[Output]:
         """The input transcription failed; the session goes on."""
