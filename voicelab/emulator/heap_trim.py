@@ -5,10 +5,11 @@ events (decoded, resampled, run through the VAD, then dropped), the emulator's r
 110–160 MiB above where it started, although nothing held the memory any more. ``malloc_trim(0)`` returns the
 free pages of every arena. :class:`HeapTrimmer` calls it from a daemon thread whenever the resident size is
 ``min_growth_mib`` above the smallest size a trim has left; when a trim gives back little (the memory is in
-use), the next one waits twice as long, up to ``max_backoff_s`` (:class:`TrimPolicy`). An idle server is
-never trimmed; a busy one at most once per second. ``malloc_trim`` runs without the GIL (a ctypes call) and
-took 1–26 ms on the 2-core test machine in the middle of the heaviest abuse of ``benchmarks/limits.py``; the
-event loop kept answering its health probe in under 30 ms meanwhile.
+use), the next one waits twice as long, up to ``max_backoff_s`` (:class:`TrimPolicy`). A server at its
+resting size is never trimmed, one whose memory stays in use at most every ``max_backoff_s``, and a busy one
+at most once per second. ``malloc_trim`` runs without the GIL (a ctypes call) and
+took 0.3–28 ms on the 2-core test machine during ``benchmarks/limits.py``; the event loop kept answering its
+health probe within 45 ms meanwhile.
 
 Where the C library has no ``malloc_trim`` (musl, macOS) the trimmer does nothing.
 
