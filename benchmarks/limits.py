@@ -165,6 +165,19 @@ async def until(ws: websockets.ClientConnection, kind: str, timeout: float = 60)
     return events
 
 
+TEXT_RESPONSE = {"type": "response.create", "response": {"output_modalities": ["text"]}}
+MANUAL_TURNS = {
+    "type": "session.update",
+    "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+}
+
+
+def user_text(text: str, item_id: str | None = None) -> dict:
+    """A ``conversation.item.create`` of a user message with one ``input_text`` part."""
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    return {"type": "conversation.item.create", "item": item if item_id is None else {"id": item_id, **item}}
+
+
 async def victim_answer_ms() -> float:
     """An unrelated session's text answer, from ``response.create`` to ``response.done`` (ms); NaN when the
     session is refused (the session flood fills ``max_sessions``)."""
@@ -174,21 +187,10 @@ async def victim_answer_ms() -> float:
         return float("nan")
     async with ws:
         await until(ws, "session.created")
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "conversation.item.create",
-                    "item": {
-                        "type": "message",
-                        "role": "user",
-                        "content": [{"type": "input_text", "text": "What is 2 + 3?"}],
-                    },
-                }
-            )
-        )
+        await ws.send(json.dumps(user_text("What is 2 + 3?")))
         await until(ws, "conversation.item.done")
         started = time.perf_counter()
-        await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+        await ws.send(json.dumps(TEXT_RESPONSE))
         await until(ws, "response.done")
         return (time.perf_counter() - started) * 1000
 
@@ -233,17 +235,7 @@ def pcm_b64(seconds: float) -> str:
 async def slow_reader(quick: bool) -> str:
     def attack() -> str:
         client = RawClient()
-        client.send(
-            {
-                "type": "conversation.item.create",
-                "item": {
-                    "id": "item_bench_slow",
-                    "type": "message",
-                    "role": "user",
-                    "content": [{"type": "input_text", "text": "word " * 10_000}],
-                },
-            }
-        )
+        client.send(user_text("word " * 10_000, item_id="item_bench_slow"))
         for n in range(1000 if quick else 2000):
             try:
                 client.send({"type": "conversation.item.retrieve", "item_id": "item_bench_slow"})
@@ -261,14 +253,7 @@ async def input_buffer(quick: bool) -> str:
     codes = []
     async with await connect() as ws:
         await until(ws, "session.created")
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "session.update",
-                    "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
-                }
-            )
-        )
+        await ws.send(json.dumps(MANUAL_TURNS))
         await until(ws, "session.updated")
         chunk = pcm_b64(230)  # 11 MB of PCM, 14.7 MB as base64: under the 15 MiB event limit
         for _ in range(5 if quick else 8):  # 19-31 minutes of audio; the limit is 15
@@ -304,7 +289,7 @@ async def deep_json(quick: bool) -> str:
         for _ in range(20 if quick else 100):
             await ws.send('{"type": "response.create", "response": {"metadata": ' + deep + "}}")
             codes.add((await until(ws, "error"))[-1]["error"]["code"])
-        await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+        await ws.send(json.dumps(TEXT_RESPONSE))
         done = (await until(ws, "response.done"))[-1]
     return f"errors {codes}; a later response.create → {done['response']['status']}"
 
