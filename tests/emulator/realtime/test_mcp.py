@@ -81,15 +81,23 @@ async def configure(conn, validate, tools: list[dict]) -> list[dict]:
     return events
 
 
-async def ask(conn, validate, text: str) -> list[dict]:
+async def ask(conn, validate, text: str, response: dict | None = None) -> list[dict]:
+    """Add a user message and ``response.create`` (with ``response`` when given); events until it is done."""
     await conn.send(
         {
             "type": "conversation.item.create",
             "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
         }
     )
-    await conn.send({"type": "response.create"})
+    await conn.send({"type": "response.create", **({"response": response} if response is not None else {})})
     return await events_until(conn, validate, "response.done")
+
+
+async def answer_approval(conn, item_id: str, request_id: str, approve: bool, **extra) -> None:
+    """Add an ``mcp_approval_response`` item, then ``response.create``."""
+    item = {"type": "mcp_approval_response", "id": item_id, "approval_request_id": request_id}
+    await conn.send({"type": "conversation.item.create", "item": {**item, "approve": approve, **extra}})
+    await conn.send({"type": "response.create"})
 
 
 def types(events: list[dict]) -> list[str]:
@@ -173,18 +181,7 @@ async def test_approval_then_call_and_denial_said_aloud(server, mcp_server, vali
         assert request["type"] == "mcp_approval_request" and request["name"] == "add_note"
         assert "response.mcp_call.in_progress" not in types(events)  # nothing called yet
 
-        await conn.send(
-            {
-                "type": "conversation.item.create",
-                "item": {
-                    "type": "mcp_approval_response",
-                    "id": "mcpr_ok_1",
-                    "approval_request_id": request["id"],
-                    "approve": True,
-                },
-            }
-        )
-        await conn.send({"type": "response.create"})
+        await answer_approval(conn, "mcpr_ok_1", request["id"], True)
         events = await events_until(conn, validate, "response.done")
         call, message = done_response(events)["output"]
         assert call["type"] == "mcp_call" and call["approval_request_id"] == request["id"]
@@ -193,19 +190,7 @@ async def test_approval_then_call_and_denial_said_aloud(server, mcp_server, vali
 
         events = await ask(conn, validate, "Add a note: call mom")
         [request] = done_response(events)["output"]
-        await conn.send(
-            {
-                "type": "conversation.item.create",
-                "item": {
-                    "type": "mcp_approval_response",
-                    "id": "mcpr_no_1",
-                    "approval_request_id": request["id"],
-                    "approve": False,
-                    "reason": "not now",
-                },
-            }
-        )
-        await conn.send({"type": "response.create"})
+        await answer_approval(conn, "mcpr_no_1", request["id"], False, reason="not now")
         events = await events_until(conn, validate, "response.done")
         [message] = done_response(events)["output"]
         assert message["type"] == "message"
@@ -378,3 +363,88 @@ async def test_an_ephemeral_keys_mcp_server_is_listed_at_start(server, mcp_serve
             "conversation.item.done",
             "mcp_list_tools.completed",
         ]
+
+
+OSAKA = "I am flying to Osaka tomorrow."
+FORCE_FORECAST = {"type": "mcp", "server_label": "demo", "name": "get_forecast"}
+
+
+async def choose(conn, validate, tool_choice) -> None:
+    """``session.update`` setting ``session.tool_choice``."""
+    await conn.send({"type": "session.update", "session": {"type": "realtime", "tool_choice": tool_choice}})
+    await events_until(conn, validate, "session.updated")
+
+
+def assert_forecast_called(events: list[dict]) -> None:
+    response = done_response(events)
+    assert response["status"] == "completed"
+    call, message = response["output"]
+    assert (call["type"], call["server_label"], call["name"]) == ("mcp_call", "demo", "get_forecast")
+    assert json.loads(call["arguments"]) == {"city": "Osaka"}
+    assert call["output"] == "Osaka: cloudy, 19 degrees" and call["error"] is None
+    assert message["type"] == "message" and "cloudy, 19 degrees" in reply_text(events)
+
+
+async def test_forced_mcp_choice_calls_the_servers_tool_then_answers(server, mcp_server, validate):
+    async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
+        await next_event(conn, validate)
+        await configure(conn, validate, [mcp_tool(mcp_server.url, require_approval="never")])
+        unforced = done_response(await ask(conn, validate, OSAKA))
+        assert [i["type"] for i in unforced["output"]] == ["message"]  # under auto: no tool
+
+        # session.tool_choice naming the server only: one of its tools is called first
+        await choose(conn, validate, {"type": "mcp", "server_label": "demo"})
+        assert_forecast_called(await ask(conn, validate, OSAKA))
+
+        # response.tool_choice naming the tool, over a session back on auto
+        await choose(conn, validate, "auto")
+        assert_forecast_called(await ask(conn, validate, OSAKA, {"tool_choice": FORCE_FORECAST}))
+
+
+async def test_forced_mcp_choice_still_asks_for_approval(server, mcp_server, validate):
+    async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
+        await next_event(conn, validate)
+        await configure(conn, validate, [mcp_tool(mcp_server.url)])  # require_approval unset: ask
+        await choose(conn, validate, {"type": "mcp", "server_label": "demo"})
+        (request,) = done_response(await ask(conn, validate, OSAKA))["output"]
+        assert (request["type"], request["name"]) == ("mcp_approval_request", "get_forecast")
+        await answer_approval(conn, "mcpr_forced_1", request["id"], True)
+        events = await events_until(conn, validate, "response.done")
+        call, _ = done_response(events)["output"]
+        assert (call["name"], call["approval_request_id"]) == ("get_forecast", request["id"])
+        assert call["output"] == "Osaka: cloudy, 19 degrees"
+
+
+@pytest.mark.parametrize("listed_first", [False, True], ids=["response-waits-for-listing", "listed-first"])
+@pytest.mark.parametrize("where", ["session", "response"])
+async def test_forced_mcp_choice_naming_an_unlisted_tool_is_an_error(
+    server, mcp_server, validate, where, listed_first
+):
+    wrong = {"type": "mcp", "server_label": "demo", "name": "get_tide"}
+    async with sdk(server).realtime.connect(model="gpt-realtime") as conn:
+        await next_event(conn, validate)
+        session = {"tool_choice": wrong} if where == "session" else {}
+        await conn.send(
+            {
+                "type": "session.update",
+                "session": {
+                    **TEXT_SESSION,
+                    **session,
+                    "tools": [mcp_tool(mcp_server.url, require_approval="never")],
+                },
+            }
+        )
+        if listed_first:
+            await events_until(conn, validate, "mcp_list_tools.completed")
+        events = await ask(conn, validate, OSAKA, {"tool_choice": wrong} if where == "response" else None)
+        error = next(e for e in events if e["type"] == "error")["error"]
+        assert (error["code"], error["param"]) == ("invalid_value", f"{where}.tool_choice.name")
+        assert "'get_tide'" in error["message"] and "get_forecast" in error["message"]
+        failed = done_response(events)
+        assert failed["status"] == "failed" and failed["output"] == []
+
+        # the session keeps working: the next response (tool_choice auto) completes
+        await choose(conn, validate, "auto")
+        after = await ask(conn, validate, "What is the forecast for Tokyo?")
+        assert done_response(after)["status"] == "completed"
+        assert "sunny, 21 degrees" in reply_text(after)

@@ -30,11 +30,11 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicelab.emulator.mcp.servers import McpServer, check_mcp_choice
+from voicelab.emulator.mcp.choice import Catalogue, McpPick, offered_tools
+from voicelab.emulator.mcp.servers import check_mcp_choice
 from voicelab.emulator.responder.tools import normalize_tools
 from voicelab.protocol.errors import ProtocolError, invalid_type, missing_parameter, too_short
 
@@ -47,9 +47,6 @@ SUPPORTED_FORMS = (
     "'name'?: …} or {'type': 'allowed_tools', 'mode': 'auto'|'required', 'tools': [function and mcp tools]}"
 )
 """The ``tool_choice`` forms the emulator serves, as its errors say them."""
-
-Catalogue = Mapping[str, tuple[McpServer, dict[str, Any]]]
-"""The request's MCP tools by name, each with its server (``RequestMcp.catalogue``)."""
 
 
 def _bad(param: str, message: str, code: str = "invalid_value") -> OpenAIHTTPError:
@@ -78,15 +75,6 @@ def _check_server(entry: dict[str, Any], tools: list[dict[str, Any]], param: str
 
 
 @dataclass(frozen=True)
-class _McpPick:
-    """An MCP server the choice names (``name``: one of its tools, or any of them), and where it named it."""
-
-    server_label: str
-    name: str | None
-    param: str
-
-
-@dataclass(frozen=True)
 class ToolChoice:
     """A request's ``tool_choice``, checked, in the responder's terms.
 
@@ -99,7 +87,7 @@ class ToolChoice:
         ``{"type": "function", "name": …}``.
     functions : frozenset of str or None
         The function tools the model may call (None: every tool, no restriction).
-    servers : tuple of _McpPick
+    servers : tuple of McpPick
         The MCP servers (and tools) the model may call, when ``functions`` is not None.
     every_round : bool
         Whether ``functions`` and ``servers`` narrow every round of the response (``allowed_tools``), or
@@ -109,7 +97,7 @@ class ToolChoice:
     echoed: str | dict[str, Any]
     first: str | dict[str, Any]
     functions: frozenset[str] | None = None
-    servers: tuple[_McpPick, ...] = field(default_factory=tuple)
+    servers: tuple[McpPick, ...] = field(default_factory=tuple)
     every_round: bool = True
 
     @classmethod
@@ -134,9 +122,8 @@ class ToolChoice:
             return cls(choice, choice)
         if kind == "mcp":
             _check_server(choice, tools, "tool_choice")
-            pick = _McpPick(choice["server_label"], choice.get("name"), "tool_choice")
-            first = {"type": "function", "name": pick.name} if pick.name else "required"
-            return cls(choice, first, frozenset(), (pick,), every_round=False)
+            pick = McpPick(choice["server_label"], choice.get("name"), "tool_choice")
+            return cls(choice, pick.first, frozenset(), (pick,), every_round=False)
         if kind == "allowed_tools":
             return cls._allowed(choice, tools)
         raise _unsupported("tool_choice.type", kind, "Tool choice")
@@ -147,7 +134,7 @@ class ToolChoice:
         if not entries:
             raise _http(too_short("tool_choice.tools", entries, 1))
         functions: set[str] = set()
-        servers: list[_McpPick] = []
+        servers: list[McpPick] = []
         for index, entry in enumerate(entries):
             where = f"tool_choice.tools[{index}]"
             kind = entry.get("type")
@@ -161,7 +148,7 @@ class ToolChoice:
                 if tool_name is not None and not isinstance(tool_name, str):
                     raise _http(invalid_type(f"{where}.name", "a string", tool_name))
                 _check_server(entry, tools, where)
-                servers.append(_McpPick(entry["server_label"], tool_name, where))
+                servers.append(McpPick(entry["server_label"], tool_name, where))
             elif kind is None:
                 raise _http(missing_parameter(f"{where}.type"))
             else:
@@ -181,14 +168,11 @@ class ToolChoice:
         if self.functions is None:
             return tools
         for pick in self.servers:
-            _check_listed(pick, catalogue)
-        return [t for t in tools if self._allows(t.get("name"), catalogue)]
-
-    def _allows(self, name: Any, catalogue: Catalogue) -> bool:
-        if name not in catalogue:
-            return self.functions is not None and name in self.functions
-        label = catalogue[name][0].label
-        return any(p.server_label == label and p.name in (None, name) for p in self.servers)
+            try:
+                pick.check_listed(catalogue)
+            except ProtocolError as exc:
+                raise _http(exc) from exc
+        return offered_tools(tools, catalogue, self.servers, self.functions)
 
 
 def _callable(tools: list[dict[str, Any]]) -> bool:
@@ -212,22 +196,3 @@ def _required_text(entry: dict[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str):
         raise _http(invalid_type(f"{where}.{key}", "a string", value))
     return str(value)
-
-
-def _check_listed(pick: _McpPick, catalogue: Catalogue) -> None:
-    """The MCP server of ``pick`` lists the tool it names (or, with no name, some tool the model may call)."""
-    listed = sorted(name for name, (server, _) in catalogue.items() if server.label == pick.server_label)
-    if pick.name is None:
-        if not listed:
-            raise _bad(
-                f"{pick.param}.server_label",
-                f"MCP server {pick.server_label!r} lists no tool the model may call (check its "
-                "allowed_tools, and that its tool names are not taken by another tool).",
-            )
-        return
-    if pick.name not in listed:
-        raise _bad(
-            f"{pick.param}.name",
-            f"Tool choice {pick.name!r} not found on MCP server {pick.server_label!r} (tools it lists that "
-            f"the model may call: {', '.join(listed) or 'none'}).",
-        )

@@ -14,7 +14,10 @@ This module owns that state; the I/O layer does the HTTP (effects :class:`~..eff
    ``allowed_tools``) with the same decision logic. An MCP call is an ``mcp_call`` output item:
    ``response.mcp_call_arguments.delta/done``, ``response.mcp_call.in_progress``, the call,
    ``response.mcp_call.completed`` (item ``output``) or ``.failed`` (item ``error``); then the same response
-   goes on and speaks the result.
+   goes on and speaks the result. A ``tool_choice`` ``{"type": "mcp", "server_label", "name"?}`` (session or
+   response) offers only that server's tools (the named one) and forces the first step
+   (:mod:`voicelab.emulator.mcp.choice`, shared with ``/v1/responses``); a ``name`` the server does not list
+   is an ``error`` naming ``….tool_choice.name`` and the response ends ``failed``.
 3. **Approval** — when ``require_approval`` asks for it (``"always"``; a filter
    ``{"always": {"tool_names": […]}, "never": {…}}``; and when it is left out, as OpenAI's default is to ask),
    the response ends with an ``mcp_approval_request`` item. The client adds an ``mcp_approval_response`` item
@@ -46,6 +49,7 @@ import copy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from voicelab.emulator.mcp.choice import McpPick, offered_tools
 from voicelab.emulator.mcp.servers import (
     McpServer,
     McpServerState,
@@ -103,6 +107,7 @@ class ServerMcp:
         self.catalogues: dict[str, dict[str, tuple[McpServer, dict[str, Any]]]] = {}  # response id → tools
         self.followups: dict[str, GenerateReply] = {}  # response id → the reply after its MCP call
         self.approvals: dict[str, _Approval] = {}  # approval request item id → what it asks for
+        self.picks: dict[str, McpPick] = {}  # response id → the MCP server its tool_choice forces
 
     # ------------------------------------------------------------------ configuration and listing
     def configure(self, tools: list[dict[str, Any]] | None, *, retry_failed: bool = False) -> list[Output]:
@@ -196,14 +201,16 @@ class ServerMcp:
             if any(s.state is McpServerState.LISTING for s in servers):
                 still.append((response, generate, servers))
             elif self.core.responses.live(response.id) is not None:
-                out.append(self._expand(response, generate, servers))
+                out += self._expand(response, generate, servers)
         self.held = still
         return out
 
     def _expand(
         self, response: ServerResponse, generate: GenerateReply, servers: list[McpServer]
-    ) -> GenerateReply:
-        """``generate`` with the listed MCP tools as function tools the responder can choose from."""
+    ) -> list[Output]:
+        """``generate`` with the listed MCP tools as function tools the responder can choose from; under a
+        ``tool_choice`` naming an MCP server, only its tools (the named one) with the first step forced, or
+        an ``error`` and the response ``failed`` when the server does not list the named tool."""
         functions = [t for t in generate.tools if t.get("type", "function") == "function"]
         names = {t.get("name") for t in functions}
         catalogue: dict[str, tuple[McpServer, dict[str, Any]]] = {}
@@ -223,23 +230,35 @@ class ServerMcp:
                     }
                 )
         self.catalogues[response.id] = catalogue
-        expanded = replace(generate, tools=functions)
-        self.followups[response.id] = replace(expanded, tool_choice="auto", unheard=())
-        return expanded
+        self.followups[response.id] = replace(generate, tools=functions, tool_choice="auto", unheard=())
+        pick = self.picks.pop(response.id, None)
+        if pick is None:
+            return [replace(generate, tools=functions)]
+        try:
+            pick.check_listed(catalogue)
+        except ProtocolError as exc:
+            out: list[Output] = [self.core.error(exc.code, exc.message, exc.param)]
+            failure = {"type": exc.type, "code": exc.code, "message": exc.message}
+            return out + self.core.responses.finish(response, status="failed", error=failure)
+        return [replace(generate, tools=offered_tools(functions, catalogue, (pick,)), tool_choice=pick.first)]
 
     # ------------------------------------------------------------------ a response starts
-    def begin(self, response: ServerResponse, generate: GenerateReply) -> list[Output]:
+    def begin(self, response: ServerResponse, generate: GenerateReply, choice_param: str) -> list[Output]:
         """What starts a response instead of a plain ``GenerateReply``: an answered approval, a reply held
-        back until the tool listings finish, or the reply with the MCP tools added."""
+        back until the tool listings finish, or the reply with the MCP tools added. ``choice_param`` is
+        where ``generate.tool_choice`` came from (``response.tool_choice`` or ``session.tool_choice``)."""
         approval = self._answered_approval(response)
         if approval is not None:
             return approval
+        choice = generate.tool_choice
+        if isinstance(choice, dict) and choice.get("type") == "mcp":
+            self.picks[response.id] = McpPick(choice["server_label"], choice.get("name"), choice_param)
         out = self.configure(generate.tools)
         servers = [self.servers[server_key(t)] for t in generate.tools if t.get("type") == "mcp"]
         if any(s.state is McpServerState.LISTING for s in servers):
             self.held.append((response, generate, servers))
             return out
-        return [*out, self._expand(response, generate, servers) if servers else generate]
+        return out + (self._expand(response, generate, servers) if servers else [generate])
 
     def _answered_approval(self, response: ServerResponse) -> list[Output] | None:
         for item in reversed(response.input_items):
@@ -357,3 +376,4 @@ class ServerMcp:
         """A response ended: drop what was kept for it."""
         self.catalogues.pop(response_id, None)
         self.followups.pop(response_id, None)
+        self.picks.pop(response_id, None)

@@ -227,7 +227,7 @@ class ServerResponses:
             thinking_s=thinking.delay_s,
         )
         created = core.event("response.created", response=copy.deepcopy(data))
-        return [created, *core.mcp.begin(response, generate)]
+        return [created, *core.mcp.begin(response, generate, choice_param)]
 
     def messages_for(self, response_id: str) -> list[dict[str, Any]]:
         """The response's input as chat-completions messages for the responder."""
