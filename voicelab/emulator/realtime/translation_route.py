@@ -39,7 +39,7 @@ from .translation_core import (
     TranslationCore,
 )
 
-__all__ = ["TranslationEngines", "router", "run_segment", "secrets_router"]
+__all__ = ["TranslationEngines", "new_translation_core", "router", "run_segment", "secrets_router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -146,15 +146,21 @@ async def translations(websocket: WebSocket) -> None:
     await serve_admitted(websocket, lambda: _serve(websocket, str(model), key_session))
 
 
-async def _serve(websocket: WebSocket, model: str, key_session: dict[str, Any]) -> None:
-    """The session itself, once the connection is admitted."""
-    app = websocket.app
+def new_translation_core(
+    app: Any, model: str, session: dict[str, Any]
+) -> tuple[TranslationCore, TranslationEngines]:
+    """A translation session's core, with the app's engines (a VAD of its own) and limits; and the engines."""
     engines: TranslationEngines = (
         getattr(app.state, "translation_engines", None) or TranslationEngines.default()
     )
     vad = engines.vad_factory() if engines.vad_factory is not None else None
-    core = TranslationCore(model=model, now=time.time(), vad=vad, session=key_session)
-    limit_translation_core(core, settings_of(app))
+    core = TranslationCore(model=model, now=time.time(), vad=vad, session=session)
+    return limit_translation_core(core, settings_of(app)), engines
+
+
+async def _serve(websocket: WebSocket, model: str, key_session: dict[str, Any]) -> None:
+    """The session itself, once the connection is admitted."""
+    core, engines = new_translation_core(websocket.app, model, key_session)
     await websocket.accept()
     await _Session(websocket, core, engines).run()
 

@@ -25,12 +25,7 @@ from fastapi.responses import Response
 
 from voicelab.emulator.auth import request_token
 from voicelab.emulator.errors import OpenAIHTTPError
-from voicelab.emulator.realtime.session_limits import (
-    admit_session,
-    limit_translation_core,
-    released_on_failure,
-    settings_of,
-)
+from voicelab.emulator.realtime.session_limits import admit_session, released_on_failure
 from voicelab.emulator.routes.calls import check_capacity, offer_and_session, run_call
 from voicelab.protocol.errors import ProtocolError
 from voicelab.protocol.models import check_model
@@ -44,8 +39,7 @@ router = APIRouter(tags=["realtime"])
 async def create_translation_call(request: Request) -> Response:
     """Answer a WebRTC offer with a translation session: 201 and the answer SDP."""
     from voicelab.emulator.realtime.translation_call import TranslationCall
-    from voicelab.emulator.realtime.translation_core import TranslationCore
-    from voicelab.emulator.realtime.translation_route import TranslationEngines
+    from voicelab.emulator.realtime.translation_route import new_translation_core
 
     offer, form_session = await offer_and_session(request)
     if form_session:
@@ -69,10 +63,8 @@ async def create_translation_call(request: Request) -> Response:
     app = request.app
     sessions = admit_session(app)
     with released_on_failure(sessions):
-        engines = getattr(app.state, "translation_engines", None) or TranslationEngines.default()
-        vad = engines.vad_factory() if engines.vad_factory is not None else None
-        core = TranslationCore(model=model, now=time.time(), vad=vad, session=session)
-        call = TranslationCall(limit_translation_core(core, settings_of(app)), engines)
+        core, engines = new_translation_core(app, model, session)
+        call = TranslationCall(core, engines)
         try:
             answer = await call.answer(offer)
         except Exception as exc:
